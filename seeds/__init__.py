@@ -1,0 +1,1 @@
+"""The seed items, shipped inside the package as tracker.seeds."""

@@ -1,0 +1,69 @@
+"""tracker: alliance cooperation items as state machines with an audit-grade history.
+
+    from tracker import Tracker
+    with Tracker.open("sqlite:///tracker.db") as t:
+        t.fire("ACSA", "resume", reason="talks restart")
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .errors import (
+    Conflict,
+    DatabaseUnusable,
+    ItemNotFound,
+    NotAllowed,
+    NotFound,
+    TrackerError,
+    TriggerNotFound,
+    UsageError,
+    VerificationFailed,
+    WorkflowFileError,
+)
+
+if TYPE_CHECKING:
+    from .records import ApplyResult, FireResult, HistoryEntry, Item, ItemState, VerifyReport
+    from .service import Tracker
+    from .workflow import Workflow
+
+__all__ = [
+    "ApplyResult",
+    "Conflict",
+    "DatabaseUnusable",
+    "FireResult",
+    "HistoryEntry",
+    "Item",
+    "ItemNotFound",
+    "ItemState",
+    "NotAllowed",
+    "NotFound",
+    "Tracker",
+    "TrackerError",
+    "TriggerNotFound",
+    "UsageError",
+    "VerificationFailed",
+    "VerifyReport",
+    "Workflow",
+    "WorkflowFileError",
+]
+
+_LAZY = {
+    "Tracker": "service",
+    "Workflow": "workflow",
+    "ApplyResult": "records",
+    "FireResult": "records",
+    "HistoryEntry": "records",
+    "Item": "records",
+    "ItemState": "records",
+    "VerifyReport": "records",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # The service pulls in SQLAlchemy; load it on first use so `import tracker` stays cheap.
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'tracker' has no attribute {name!r}")

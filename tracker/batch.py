@@ -1,0 +1,156 @@
+"""Batch files for `apply`: a JSON array, NDJSON (one object a line) or a YAML list.
+
+Each operation keeps the line it came from, so an error can point at it. Parsing only:
+the service checks the operations and writes them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from .errors import UsageError
+
+FIELDS: dict[str, frozenset[str]] = {
+    "add": frozenset({"op", "key", "title", "kind", "parties", "description", "at",
+                      "actor", "reason", "source"}),
+    "fire": frozenset({"op", "key", "trigger", "reason", "source", "at", "actor",
+                       "expect_state"}),
+    "comment": frozenset({"op", "key", "reason", "source", "at", "actor"}),
+    "edit": frozenset({"op", "key", "title", "description", "parties", "reason", "at", "actor"}),
+}
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "add": ("key", "title", "kind"),
+    "fire": ("key", "trigger"),
+    "comment": ("key", "reason"),
+    "edit": ("key",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One checked operation of a batch and where it came from."""
+
+    line: int
+    op: str
+    fields: Mapping[str, Any]
+
+    def where(self) -> str:
+        return f"line {self.line}"
+
+
+def operations(raw: Iterable[tuple[int, Any]]) -> list[Operation]:
+    """Check the shape of each (line, object): a known op, no unknown or missing fields."""
+    checked = []
+    for line, obj in raw:
+        if not isinstance(obj, Mapping):
+            raise UsageError(f"line {line}: an operation must be an object, not {type(obj).__name__}")
+        op = obj.get("op")
+        if op not in FIELDS:
+            raise UsageError(f"line {line}: unknown op {op!r} (ops: {', '.join(FIELDS)})")
+        unknown = sorted(set(obj) - FIELDS[op])
+        if unknown:
+            raise UsageError(f"line {line}: unknown field {unknown[0]!r} for op {op!r}")
+        for name in REQUIRED[op]:
+            if obj.get(name) in (None, ""):
+                raise UsageError(f"line {line}: op {op!r} needs {name!r}")
+        for name, value in obj.items():
+            if value is None:
+                continue
+            if name == "parties":
+                if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+                    raise UsageError(f"line {line}: 'parties' must be a list of strings")
+            elif name == "at" and isinstance(value, date):
+                continue  # YAML reads a bare date or time as one
+            elif not isinstance(value, str):
+                raise UsageError(f"line {line}: {name!r} must be a string")
+        checked.append(Operation(line, op, obj))
+    return checked
+
+
+def numbered(ops: Iterable[Mapping[str, Any]]) -> list[Operation]:
+    """Operations given as Python mappings, numbered from 1."""
+    return operations(enumerate(ops, start=1))
+
+
+def parse(text: str) -> list[Operation]:
+    """Parse a batch, guessing its format: `[` starts JSON, `{` NDJSON, anything else YAML."""
+    stripped = text.lstrip()
+    if not stripped:
+        return []
+    if stripped.startswith("["):
+        return operations(_json_array(text))
+    if stripped.startswith("{"):
+        return operations(_ndjson(text))
+    return operations(_yaml_list(text))
+
+
+def _line_at(text: str, pos: int) -> int:
+    return text.count("\n", 0, pos) + 1
+
+
+def _json_error(exc: json.JSONDecodeError) -> UsageError:
+    return UsageError(f"line {exc.lineno}: bad JSON: {exc.msg}")
+
+
+def _json_array(text: str) -> Iterator[tuple[int, Any]]:
+    decoder = json.JSONDecoder()
+    pos = text.index("[") + 1
+    expect_value = True
+    while True:
+        while pos < len(text) and text[pos] in " \t\r\n":
+            pos += 1
+        if pos >= len(text):
+            raise UsageError(f"line {_line_at(text, pos)}: bad JSON: unterminated array")
+        if text[pos] == "]":
+            if text[pos + 1 :].strip():
+                raise UsageError(f"line {_line_at(text, pos)}: bad JSON: text after the array")
+            return
+        if not expect_value:
+            if text[pos] != ",":
+                raise UsageError(f"line {_line_at(text, pos)}: bad JSON: expected ',' or ']'")
+            pos += 1
+            expect_value = True
+            continue
+        try:
+            obj, end = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise _json_error(exc) from None
+        yield _line_at(text, pos), obj
+        pos = end
+        expect_value = False
+
+
+def _ndjson(text: str) -> Iterator[tuple[int, Any]]:
+    for line, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            yield line, json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"line {line}: bad JSON: {exc.msg}") from None
+
+
+def _yaml_list(text: str) -> Iterator[tuple[int, Any]]:
+    import yaml
+
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return
+        if not isinstance(root, yaml.SequenceNode):
+            raise UsageError(f"line {root.start_mark.line + 1}: a batch must be a list of operations")
+        for node in root.value:
+            yield node.start_mark.line + 1, loader.construct_object(node, deep=True)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark else 0
+        raise UsageError(f"line {line}: bad YAML: {exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise UsageError(f"bad YAML: {exc}") from None
+    finally:
+        loader.dispose()

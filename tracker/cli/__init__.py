@@ -1,0 +1,1 @@
+"""The command line: `tracker COMMAND`, a few lines over each Tracker method."""

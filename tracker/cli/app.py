@@ -1,0 +1,541 @@
+"""tracker's commands. Each is a few lines over one Tracker method; errors become one
+`error:` line and an exit code here, in `main`, and nowhere else."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+import click
+
+from ..errors import TrackerError, UsageError
+
+if TYPE_CHECKING:
+    from ..service import Tracker
+
+ITEM_COLUMNS = ["key", "title", "kind", "parties", "state", "version", "updated_at"]
+ENTRY_COLUMNS = ["id", "item", "trigger", "from_state", "to_state", "occurred_at", "actor",
+                 "reason", "source"]
+FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json", "ndjson", "csv"]),
+                      default="table", show_default=True, help="Output format.")
+SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class Context:
+    """What the root command collected: where the database is, which workflows are extra."""
+
+    def __init__(self, db: str | None, workflows: str | None) -> None:
+        self.db = db
+        self.workflows = workflows
+        self._tracker: Tracker | None = None
+
+    def tracker(self) -> Tracker:
+        if self._tracker is None:
+            from ..service import Tracker
+
+            self._tracker = Tracker.open(self.db, workflows_dir=self.workflows)
+        return self._tracker
+
+    def close(self) -> None:
+        if self._tracker is not None:
+            self._tracker.close()
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group(invoke_without_command=True, context_settings=SETTINGS)
+@click.option("--db", envvar="TRACKER_DB", metavar="URL",
+              help="Database URL or SQLite file path [env TRACKER_DB; default: a file in the "
+                   "user data directory].")
+@click.option("--workflows", envvar="TRACKER_WORKFLOWS", metavar="DIR",
+              help="A directory of extra workflow TOML files [env TRACKER_WORKFLOWS].")
+@click.option("--install-completion", is_flag=True, help="Install shell completion and exit.")
+@click.version_option(package_name="tracker", message="tracker %(version)s")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, workflows: str | None,
+        install_completion: bool) -> None:
+    """Alliance cooperation items as state machines, with an audit-grade history.
+
+    \b
+    Examples:
+      tracker init --seed
+      tracker list --state resumed
+      tracker fire ACSA resume --reason "talks restart" --source Nikkei
+      tracker history ACSA --format json | jq '.[].to_state'
+    """
+    if install_completion:
+        _install_completion()
+        ctx.exit(0)
+    # TRACKER_WORKFLOWS is read by the service itself; pass only an explicit --workflows.
+    explicit = workflows if workflows != os.environ.get("TRACKER_WORKFLOWS") else None
+    ctx.obj = Context(db, explicit)
+    ctx.call_on_close(ctx.obj.close)
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(tui)
+
+
+def _install_completion() -> None:
+    shell = Path(os.environ.get("SHELL", "bash")).name
+    scripts = {"bash": ("~/.bashrc", 'eval "$(_TRACKER_COMPLETE=bash_source tracker)"'),
+               "zsh": ("~/.zshrc", 'eval "$(_TRACKER_COMPLETE=zsh_source tracker)"'),
+               "fish": ("~/.config/fish/completions/tracker.fish",
+                        "_TRACKER_COMPLETE=fish_source tracker | source")}
+    if shell not in scripts:
+        raise UsageError(f"no completion for shell {shell!r} (bash, zsh, fish)")
+    rc, line = scripts[shell]
+    path = Path(rc).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    existing = path.read_text() if path.exists() else ""
+    if line not in existing:
+        with path.open("a") as handle:
+            handle.write(f"\n{line}\n")
+    click.echo(f"{shell} completion installed in {path}; open a new shell to use it")
+
+
+@cli.command()
+@pass_context
+def tui(obj: Context) -> None:
+    """Open the terminal UI (also what `tracker` alone does)."""
+    try:
+        from ..tui.app import run
+    except ModuleNotFoundError:
+        click.echo(click.get_current_context().find_root().get_help())
+        return
+    run(obj.tracker())
+
+
+@cli.command()
+@click.option("--seed", is_flag=True, help="Also load the seed items (idempotent).")
+@pass_context
+def init(obj: Context, seed: bool) -> None:
+    """Create or upgrade the database; with --seed load the seed items.
+
+    \b
+    Example:
+      tracker --db sqlite:///team.db init --seed
+    """
+    tracker = obj.tracker()
+    added = tracker.seed() if seed else 0
+    count = sum(tracker.count().values())
+    click.echo(f"database ready: {_shown_url(tracker.url)} ({count} items"
+               + (f", {added} seeded" if seed else "") + ")")
+
+
+def _shown_url(url: str) -> str:
+    from ..db.engine import safe_url
+
+    return safe_url(url)
+
+
+@cli.command()
+@click.argument("key")
+@click.option("--title", required=True, help="What the item is.")
+@click.option("--kind", required=True, help="Its kind (names the workflow, e.g. agreement).")
+@click.option("--party", "parties", multiple=True, help="A party, e.g. ROK (repeatable).")
+@click.option("--description", default="", help="Longer text.")
+@click.option("--at", help="Effective date of creation (ISO 8601; default now).")
+@click.option("--actor", help="Who (default: you).")
+@click.option("--reason", help="Why it was created.")
+@click.option("--source", help="Citation: outlet, document or URL.")
+@FORMAT
+@pass_context
+def add(obj: Context, key: str, title: str, kind: str, parties: tuple[str, ...],
+        description: str, at: str | None, actor: str | None, reason: str | None,
+        source: str | None, fmt: str) -> None:
+    """Add an item in its workflow's initial state.
+
+    \b
+    Example:
+      tracker add GSOMIA --title "Intelligence sharing pact" --kind agreement \\
+          --party ROK --party JPN --at 2016-11-23 --source Yonhap
+    """
+    from . import output
+
+    item = obj.tracker().add(key, title, kind, parties, description, at=at, actor=actor,
+                             reason=reason, source=source)
+    if fmt == "table":
+        click.echo(f"added {output.safe(item.key)} ({item.state})")
+    else:
+        output.emit_one(item, fmt)
+
+
+@cli.command("list")
+@click.option("--state", help="Only items in this state.")
+@click.option("--kind", help="Only items of this kind.")
+@click.option("--party", help="Only items with this party.")
+@click.option("--text", help="Only items whose key or title contains this.")
+@click.option("--sort", default="key", show_default=True,
+              help="Sort by key, title, kind, state, changed_at, created_at or updated_at.")
+@click.option("--desc", is_flag=True, help="Sort descending.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
+@FORMAT
+@pass_context
+def list_(obj: Context, state: str | None, kind: str | None, party: str | None,
+          text: str | None, sort: str, desc: bool, limit: int | None, fmt: str) -> None:
+    """List items, filtered.
+
+    \b
+    Example:
+      tracker list --party JPN --state suspended --format csv
+    """
+    from . import output
+
+    found = obj.tracker().list(state=state, kind=kind, party=party, text=text, order_by=sort,
+                               descending=desc, limit=limit)
+    output.emit(found, fmt, ITEM_COLUMNS)
+
+
+@cli.command()
+@click.argument("key")
+@click.option("--entries", default=10, show_default=True, help="How many recent entries.")
+@FORMAT
+@pass_context
+def show(obj: Context, key: str, entries: int, fmt: str) -> None:
+    """Show an item, its allowed triggers and its recent history.
+
+    \b
+    Example:
+      tracker show acsa
+    """
+    import json
+
+    from . import output
+
+    tracker = obj.tracker()
+    item = tracker.get(key)
+    recent = tracker.history(item.key, newest_first=True, limit=entries)[::-1]
+    if fmt in ("json", "ndjson"):
+        data = {**item.to_json(), "history": [e.to_json() for e in recent]}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2 if fmt == "json" else None))
+        return
+    if fmt == "csv":
+        output.emit([item], "csv", list(item.to_json()))
+        return
+    output.emit_one(item, "table")
+    click.echo("")
+    output.emit(recent, "table", ENTRY_COLUMNS, title="recent history")
+
+
+@cli.command(context_settings={"ignore_unknown_options": False})
+@click.argument("args", nargs=-1, required=True, metavar="KEY [KEY...] TRIGGER")
+@click.option("--reason", help="Why (required by stall and suspend).")
+@click.option("--source", help="Citation: outlet, document or URL.")
+@click.option("--at", help="Effective date (ISO 8601; default now; not before the latest entry).")
+@click.option("--actor", help="Who (default: you).")
+@click.option("--expect-state", help="Refuse (exit 5) unless the item is in this state.")
+@click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
+@FORMAT
+@pass_context
+def fire(obj: Context, args: tuple[str, ...], reason: str | None, source: str | None,
+         at: str | None, actor: str | None, expect_state: str | None, dry_run: bool,
+         fmt: str) -> None:
+    """Fire a trigger on one item, or on several as one all-or-nothing batch.
+
+    \b
+    Examples:
+      tracker fire DRILLS resume --source "Yonhap" --at 2026-02-10
+      tracker fire SAREX REFUEL stall --reason "budget freeze" --expect-state resumed
+    """
+    from . import output
+
+    if len(args) < 2:
+        raise click.UsageError("give at least one KEY and a TRIGGER")
+    *keys, trigger = args
+    results = obj.tracker().fire_many(keys, trigger, reason=reason, source=source, at=at,
+                                      actor=actor, expect_state=expect_state, dry_run=dry_run)
+    if fmt == "table":
+        word = "would fire" if dry_run else "fired"
+        for result in results:
+            entry = result.entry
+            click.echo(f"{output.safe(result.item.key)}: {word} {entry.trigger}: "
+                       f"{entry.from_state} -> {entry.to_state}")
+        return
+    output.emit(results, fmt, ["item", "entry", "dry_run"])
+
+
+@cli.command()
+@click.argument("key")
+@click.argument("text")
+@click.option("--source", help="Citation: outlet, document or URL.")
+@click.option("--at", help="Effective date (ISO 8601; default now).")
+@click.option("--actor", help="Who (default: you).")
+@pass_context
+def comment(obj: Context, key: str, text: str, source: str | None, at: str | None,
+            actor: str | None) -> None:
+    """Add a note to an item's history without changing its state.
+
+    \b
+    Example:
+      tracker comment ACSA "Seoul asks for more time" --source Yonhap
+    """
+    result = obj.tracker().comment(key, text, source=source, at=at, actor=actor)
+    click.echo(f"commented on {result.item.key}")
+
+
+@cli.command()
+@click.argument("key")
+@click.option("--title", help="New title.")
+@click.option("--description", help="New description.")
+@click.option("--party", "parties", multiple=True, help="The parties, all of them (repeatable).")
+@click.option("--reason", help="Why the change.")
+@click.option("--actor", help="Who (default: you).")
+@pass_context
+def edit(obj: Context, key: str, title: str | None, description: str | None,
+         parties: tuple[str, ...], reason: str | None, actor: str | None) -> None:
+    """Change an item's title, description or parties (recorded in its history).
+
+    \b
+    Example:
+      tracker edit ACSA --party ROK --party JPN --party USA --reason "US joins talks"
+    """
+    result = obj.tracker().edit(key, title=title, description=description,
+                                parties=parties or None, reason=reason, actor=actor)
+    click.echo(f"edited {result.item.key}")
+
+
+@cli.command()
+@click.argument("key", required=False)
+@click.option("--since", help="From this effective date (inclusive).")
+@click.option("--until", help="Up to this effective date (inclusive).")
+@click.option("--actor", help="Only entries by this actor.")
+@click.option("--trigger", help="Only entries of this trigger.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
+@FORMAT
+@pass_context
+def history(obj: Context, key: str | None, since: str | None, until: str | None,
+            actor: str | None, trigger: str | None, limit: int | None, fmt: str) -> None:
+    """History entries, oldest first.
+
+    \b
+    Example:
+      tracker history --since 2025-11-01 --trigger suspend --format ndjson
+    """
+    from . import output
+
+    found = obj.tracker().history(key, since=since, until=until, actor=actor, trigger=trigger,
+                                  limit=limit)
+    output.emit(found, fmt, [*ENTRY_COLUMNS, "hash"] if fmt == "csv" else ENTRY_COLUMNS)
+
+
+@cli.command("as-of")
+@click.argument("date")
+@FORMAT
+@pass_context
+def as_of(obj: Context, date: str, fmt: str) -> None:
+    """Every item's state on DATE (by effective date).
+
+    \b
+    Example:
+      tracker as-of 2025-12-01
+    """
+    from . import output
+
+    output.emit(obj.tracker().as_of(date), fmt, ["key", "title", "kind", "state", "occurred_at"])
+
+
+@contextmanager
+def _progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr when it is a terminal; silent otherwise."""
+    if not sys.stderr.isatty():
+        yield lambda _done: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda done: bar.update(task, completed=done)
+
+
+def _read_input(path: str) -> str:
+    try:
+        if path == "-":
+            return sys.stdin.read()
+        return Path(path).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+@cli.command()
+@click.argument("file")
+@click.option("--dry-run", is_flag=True, help="Check every operation; write nothing.")
+@FORMAT
+@pass_context
+def apply(obj: Context, file: str, dry_run: bool, fmt: str) -> None:
+    """Run a batch of operations from FILE (or - for stdin), all or nothing.
+
+    FILE is a JSON array, NDJSON or a YAML list of {"op": "add"|"fire"|"comment"|"edit", ...}.
+
+    \b
+    Example:
+      printf '%s\\n' '{"op":"fire","key":"ACSA","trigger":"resume"}' | tracker apply -
+    """
+    from .. import batch
+    from . import output
+
+    ops = batch.parse(_read_input(file))
+    with _progress("apply", len(ops)) as progress:
+        result = obj.tracker().apply(ops, dry_run=dry_run, progress=progress)
+    if fmt == "table":
+        verb = "would apply" if dry_run else "applied"
+        click.echo(f"{verb} {len(ops)} operations: {result.added} added, {result.fired} fired, "
+                   f"{result.commented} commented, {result.edited} edited")
+    else:
+        output.emit_one(result, fmt)
+
+
+@cli.command()
+@click.option("--output", "-o", "target", default="-", help="File to write (default stdout).")
+@pass_context
+def export(obj: Context, target: str) -> None:
+    """Dump everything (items, history, hashes) as NDJSON.
+
+    \b
+    Example:
+      tracker export -o backup.ndjson && tracker --db new.db import backup.ndjson
+    """
+    tracker = obj.tracker()
+    with _open_output(target) as out, _progress("export", None) as progress:
+        tracker.export(out, progress=progress)
+
+
+@contextmanager
+def _open_output(target: str) -> Iterator[TextIO]:
+    if target == "-":
+        yield sys.stdout
+        return
+    try:
+        handle = Path(target).open("w", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror}") from None
+    with handle:
+        yield handle
+
+
+@cli.command("import")
+@click.argument("file")
+@click.option("--merge", is_flag=True, help="Add to a database that already has items.")
+@pass_context
+def import_(obj: Context, file: str, merge: bool) -> None:
+    """Restore an export from FILE (or -). Chains are checked before anything is written.
+
+    \b
+    Example:
+      tracker --db restored.db import backup.ndjson
+    """
+    lines = _read_input(file).splitlines()
+    with _progress("import", None) as progress:
+        n_items, n_entries = obj.tracker().import_(lines, merge=merge, progress=progress)
+    click.echo(f"imported {n_items} items and {n_entries} history entries")
+
+
+@cli.command()
+@FORMAT
+@pass_context
+def verify(obj: Context, fmt: str) -> None:
+    """Replay every history and check every hash chain; exit 7 on any problem.
+
+    \b
+    Example:
+      tracker verify && echo "audit trail intact"
+    """
+    from ..errors import VerificationFailed
+    from . import output
+
+    with _progress("verify", None) as progress:
+        report = obj.tracker().verify(progress=progress)
+    if fmt == "table":
+        if report.ok:
+            click.echo(f"ok: {report.items} items, {report.entries} history entries verified")
+        else:
+            output.emit(report.problems, "table", ["item", "entry", "message"],
+                        title="verification problems")
+    else:
+        output.emit_one(report, fmt)
+    if not report.ok:
+        raise VerificationFailed(f"{len(report.problems)} problems found")
+
+
+@cli.group()
+def workflow() -> None:
+    """Workflows: list them, draw one."""
+
+
+@workflow.command("show")
+@click.argument("name", required=False)
+@click.option("--key", help="Draw the workflow of this item, its state marked.")
+@click.option("--format", "fmt", type=click.Choice(["text", "mermaid"]), default="text",
+              show_default=True)
+@pass_context
+def workflow_show(obj: Context, name: str | None, key: str | None, fmt: str) -> None:
+    """Draw a workflow (default: the default one) as text or Mermaid.
+
+    \b
+    Example:
+      tracker workflow show --key ACSA --format mermaid
+    """
+    from . import output
+
+    tracker = obj.tracker()
+    current = tracker.get(key).state if key else None
+    drawn = tracker.workflow(name, key=key).diagram(current, fmt)
+    click.echo(output.safe_lines(drawn))
+
+
+@workflow.command("list")
+@pass_context
+def workflow_list(obj: Context) -> None:
+    """The workflows in force and the kinds that use them."""
+    from ..workflow import Workflows
+
+    workflows = Workflows.from_environment(obj.workflows)
+    for wf in workflows.by_name.values():
+        kinds = ", ".join(wf.kinds) or ("every other kind" if wf.name == "default" else "-")
+        click.echo(f"{wf.name}: {' '.join(wf.states)} (kinds: {kinds}) [{wf.path}]")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The console entry point: run a command; turn errors into one line and an exit code."""
+    code = run(argv)
+    sys.stdout.flush()
+    raise SystemExit(code)
+
+
+def run(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="tracker", standalone_mode=False)
+    except TrackerError as exc:
+        return _fail(str(exc), exc.exit_code)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+        return 2
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        return _fail(exc.format_message() + hint, 2)
+    except click.ClickException as exc:
+        return _fail(exc.format_message(), exc.exit_code)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.Abort:
+        return _fail("aborted", 130)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the one place an unexpected failure is reported
+        if os.environ.get("TRACKER_DEBUG"):
+            raise
+        return _fail(f"unexpected {type(exc).__name__}: {exc}", 1)
+    return 0
+
+
+def _fail(message: str, code: int) -> int:
+    from .output import safe
+
+    sys.stderr.write(f"error: {safe(message)}\n")
+    return code

@@ -1,0 +1,49 @@
+"""The one date parser and formatter. Every time is UTC inside the tracker."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+from .errors import UsageError
+
+_BARE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def now() -> datetime:
+    """The current time, UTC, to the microsecond."""
+    return datetime.now(UTC)
+
+
+def parse_when(text: str | datetime | date) -> datetime:
+    """Parse an ISO 8601 date or date-time. A bare date is midnight UTC; a time without an
+    offset is taken as UTC; `now` is now. Raises UsageError on anything else."""
+    if isinstance(text, datetime):
+        return _utc(text)
+    if isinstance(text, date):
+        return datetime(text.year, text.month, text.day, tzinfo=UTC)
+    raw = text.strip()
+    if raw.lower() == "now":
+        return now()
+    try:
+        if _BARE_DATE.match(raw):
+            return datetime.fromisoformat(raw).replace(tzinfo=UTC)
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        raise UsageError(
+            f"bad date {text!r}: use ISO 8601, e.g. 2026-01-30 or 2026-01-30T09:00:00+09:00"
+        ) from None
+    if parsed.year < 1900:
+        raise UsageError(f"bad date {text!r}: years before 1900 are not accepted")
+    return _utc(parsed)
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def iso(value: datetime) -> str:
+    """The canonical text of a time: UTC, microseconds, `Z` (fixed width, sorts as text)."""
+    return _utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

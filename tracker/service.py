@@ -1,0 +1,769 @@
+"""Tracker: the one service API under the CLI, the TUI and Python scripts.
+
+Every operation is one transaction that fully happens or leaves no trace. Records that leave
+here are frozen dataclasses (tracker.records); errors come from tracker.errors.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from sqlalchemy import Engine, and_, func, insert, literal, or_, select, type_coerce, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import String
+
+from . import batch as batches
+from . import dates, fields
+from .db.chain import GENESIS, entry_hash
+from .db.engine import ensure_schema, first_line, make_engine, resolve_url, safe_url
+from .db.models import history, items
+from .errors import (
+    Conflict,
+    DatabaseUnusable,
+    ItemNotFound,
+    NotAllowed,
+    NotFound,
+    TrackerError,
+    UsageError,
+)
+from .records import ApplyResult, FireResult, HistoryEntry, Item, ItemState, Problem, VerifyReport
+from .workflow import Workflow, Workflows
+
+EXPORT_FORMAT = "tracker-export"
+EXPORT_VERSION = 1
+SORTABLE = ("key", "title", "kind", "parties", "state", "changed_at", "created_at", "updated_at")
+Progress = Callable[[int], None]
+
+
+def _no_progress(_done: int) -> None:
+    pass
+
+
+@dataclass(slots=True)
+class _Live:
+    """An item as a batch sees it: loaded (id set) or added by the batch (id None)."""
+
+    id: int | None
+    key: str
+    title: str
+    kind: str
+    workflow: str
+    parties: tuple[str, ...]
+    description: str
+    state: str
+    version: int
+    last_hash: str
+    created_at: datetime
+    updated_at: datetime
+    changed_at: datetime
+    read_version: int = 0
+    entries: list[dict[str, Any]] = field(default_factory=list)
+
+    def record(self, workflow: Workflow | None) -> Item:
+        return Item(
+            key=self.key, title=self.title, kind=self.kind, parties=self.parties,
+            state=self.state, version=self.version, description=self.description,
+            created_at=self.created_at, updated_at=self.updated_at, workflow=self.workflow,
+            allowed_triggers=workflow.allowed(self.state) if workflow else (),
+            changed_at=self.changed_at,
+        )
+
+
+class Tracker:
+    """The tracker over one database. Open with `Tracker.open(url)`; close with `close()`
+    or use it as a context manager."""
+
+    def __init__(self, engine: Engine, url: str, workflows: Workflows) -> None:
+        self.engine = engine
+        self.url = url
+        self.workflows = workflows
+        self._writer = engine.execution_options(tracker_write=True)
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._default_actor: str | None = None
+
+    @classmethod
+    def open(cls, url: str | None = None, *, workflows_dir: str | Path | None = None) -> Tracker:
+        """Open (creating or upgrading) the database at `url`, TRACKER_DB or the default file.
+        Extra workflow files come from `workflows_dir` and TRACKER_WORKFLOWS."""
+        resolved = resolve_url(url)
+        workflows = Workflows.from_environment(workflows_dir)
+        engine = make_engine(resolved)
+        try:
+            ensure_schema(engine, resolved)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, resolved, workflows)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Tracker:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- transactions -------------------------------------------------------------------------
+
+    @contextmanager
+    def _session(self, write: bool = False) -> Iterator[Session]:
+        try:
+            with Session(self._writer if write else self.engine) as session, session.begin():
+                yield session
+        except TrackerError:
+            raise
+        except SQLAlchemyError as exc:
+            raise self._database_error(exc) from None
+
+    def _database_error(self, exc: SQLAlchemyError) -> TrackerError:
+        message = first_line(exc)
+        lowered = message.lower()
+        if isinstance(exc, IntegrityError):
+            return Conflict(f"a concurrent writer won: {message}")
+        if "locked" in lowered or "deadlock" in lowered or "could not serialize" in lowered:
+            return Conflict(f"database is busy (another writer holds it): {message}")
+        if isinstance(exc, OperationalError | DBAPIError):
+            return DatabaseUnusable(f"database {safe_url(self.url)}: {message}")
+        return DatabaseUnusable(f"database error: {message}")
+
+    @property
+    def default_actor(self) -> str:
+        """Who a change is by when no actor is given: the OS user on SQLite, the database
+        role (current_user) on PostgreSQL."""
+        if self._default_actor is None:
+            if self._sqlite:
+                try:
+                    self._default_actor = getpass.getuser()
+                except (KeyError, OSError):
+                    self._default_actor = "unknown"
+            else:
+                with self._session() as session:
+                    self._default_actor = str(session.execute(select(func.current_user())).scalar())
+        return self._default_actor
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def workflow(self, name: str | None = None, *, key: str | None = None) -> Workflow:
+        """A workflow by name, the one an item follows (`key`), or the default one."""
+        if key is not None:
+            return self.workflows.get(self.get(key).workflow)
+        return self.workflows.get(name or "default")
+
+    def _item(self, row: Any) -> Item:
+        workflow = self.workflows.by_name.get(row.workflow)
+        return Item(
+            key=row.key, title=row.title, kind=row.kind,
+            parties=tuple(row.parties.split()), state=row.state, version=row.version,
+            description=row.description, created_at=row.created_at, updated_at=row.updated_at,
+            workflow=row.workflow,
+            allowed_triggers=workflow.allowed(row.state) if workflow else (),
+            changed_at=row.changed_at,
+        )
+
+    def get(self, key: str) -> Item:
+        """One item by key (case-insensitive). Raises ItemNotFound."""
+        with self._session() as session:
+            row = session.execute(select(items).where(items.c.key_lower == key.lower())).first()
+        if row is None:
+            raise ItemNotFound(key)
+        return self._item(row)
+
+    def _filters(
+        self, state: str | None, kind: str | None, party: str | None, text: str | None,
+        keys: Sequence[str] | None = None,
+    ) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = []
+        if state:
+            where.append(items.c.state == state.lower())
+        if kind:
+            where.append(items.c.kind == kind.lower())
+        if party:
+            padded = literal(" ") + items.c.parties + literal(" ")
+            where.append(padded.like(f"% {party.strip().upper()} %"))
+        if text:
+            pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append(or_(
+                items.c.key_lower.like(pattern, escape="\\"),
+                func.lower(items.c.title).like(pattern, escape="\\"),
+            ))
+        if keys is not None:
+            where.append(items.c.key_lower.in_([k.lower() for k in keys]))
+        return where
+
+    def list(
+        self,
+        *,
+        state: str | None = None,
+        kind: str | None = None,
+        party: str | None = None,
+        text: str | None = None,
+        order_by: str = "key",
+        descending: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Item]:
+        """Items matching every filter given (state, kind, party, text in key or title),
+        sorted by `order_by` (one of SORTABLE), a page at a time with `limit`/`offset`."""
+        if order_by not in SORTABLE:
+            raise UsageError(f"cannot sort by {order_by!r} (one of: {', '.join(SORTABLE)})")
+        column = items.c.key_lower if order_by == "key" else items.c[order_by]
+        order = [column.desc() if descending else column.asc(), items.c.id]
+        query = select(items).where(*self._filters(state, kind, party, text)).order_by(*order)
+        query = query.limit(limit).offset(offset) if limit is not None else query.offset(offset)
+        with self._session() as session:
+            return [self._item(row) for row in session.execute(query)]
+
+    def count(
+        self, *, state: str | None = None, kind: str | None = None, party: str | None = None,
+        text: str | None = None,
+    ) -> dict[str, int]:
+        """How many items match, per state."""
+        query = (
+            select(items.c.state, func.count())
+            .where(*self._filters(state, kind, party, text))
+            .group_by(items.c.state)
+        )
+        with self._session() as session:
+            return {row[0]: row[1] for row in session.execute(query)}
+
+    def _entry(self, row: Any) -> HistoryEntry:
+        return HistoryEntry(
+            id=row.id, item=row.key, trigger=row.trigger, from_state=row.from_state,
+            to_state=row.to_state, occurred_at=row.occurred_at, recorded_at=row.recorded_at,
+            actor=row.actor, reason=row.reason, source=row.source, hash=row.hash,
+            version=row.version,
+        )
+
+    def history(
+        self,
+        key: str | None = None,
+        *,
+        since: str | datetime | None = None,
+        until: str | datetime | None = None,
+        actor: str | None = None,
+        trigger: str | None = None,
+        newest_first: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[HistoryEntry]:
+        """History entries, oldest first by effective date (or newest first), filtered by item,
+        effective-date range (inclusive), actor and trigger."""
+        query = select(history, items.c.key).join(items, items.c.id == history.c.item_id)
+        if key is not None:
+            item_id = self._item_id(key)
+            query = query.where(history.c.item_id == item_id)
+        if since is not None:
+            query = query.where(history.c.occurred_at >= dates.parse_when(since))
+        if until is not None:
+            query = query.where(history.c.occurred_at <= dates.parse_when(until))
+        if actor:
+            query = query.where(history.c.actor == actor)
+        if trigger:
+            query = query.where(history.c.trigger == trigger.lower())
+        if key is not None:
+            ordering = [history.c.version]
+        else:
+            ordering = [history.c.occurred_at, history.c.id]
+        query = query.order_by(*[c.desc() for c in ordering] if newest_first else ordering)
+        query = query.limit(limit).offset(offset) if limit is not None else query.offset(offset)
+        with self._session() as session:
+            return [self._entry(row) for row in session.execute(query)]
+
+    def _item_id(self, key: str) -> int:
+        with self._session() as session:
+            found = session.execute(
+                select(items.c.id).where(items.c.key_lower == key.lower())
+            ).scalar()
+        if found is None:
+            raise ItemNotFound(key)
+        return int(found)
+
+    def as_of(self, when: str | datetime) -> list[ItemState]:
+        """Every item's state on `when`, by effective date; items created later are left out."""
+        moment = dates.parse_when(when)
+        last = (
+            select(history.c.item_id, func.max(history.c.version).label("version"))
+            .where(history.c.occurred_at <= moment)
+            .group_by(history.c.item_id)
+            .subquery()
+        )
+        query = (
+            select(items.c.key, items.c.title, items.c.kind, history.c.to_state,
+                   history.c.version, history.c.occurred_at)
+            .join(last, last.c.item_id == items.c.id)
+            .join(history, and_(history.c.item_id == last.c.item_id,
+                                history.c.version == last.c.version))
+            .order_by(items.c.key_lower)
+        )
+        with self._session() as session:
+            return [ItemState(*row) for row in session.execute(query)]
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def add(
+        self,
+        key: str,
+        title: str,
+        kind: str,
+        parties: Iterable[str] = (),
+        description: str = "",
+        *,
+        at: str | datetime | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
+        source: str | None = None,
+    ) -> Item:
+        """A new item in its workflow's initial state, with its `create` history entry."""
+        op = {"op": "add", "key": key, "title": title, "kind": kind, "parties": list(parties),
+              "description": description, "at": at, "actor": actor, "reason": reason,
+              "source": source}
+        return self._write_one(op).item
+
+    def fire(
+        self,
+        key: str,
+        trigger: str,
+        *,
+        reason: str | None = None,
+        source: str | None = None,
+        at: str | datetime | None = None,
+        actor: str | None = None,
+        expect_state: str | None = None,
+        dry_run: bool = False,
+    ) -> FireResult:
+        """Fire one transition. NotAllowed (4) names the allowed triggers; Conflict (5) when
+        `expect_state` does not match; `dry_run` checks everything and writes nothing."""
+        return self.fire_many([key], trigger, reason=reason, source=source, at=at, actor=actor,
+                              expect_state=expect_state, dry_run=dry_run)[0]
+
+    def fire_many(
+        self,
+        keys: Sequence[str],
+        trigger: str,
+        *,
+        reason: str | None = None,
+        source: str | None = None,
+        at: str | datetime | None = None,
+        actor: str | None = None,
+        expect_state: str | None = None,
+        dry_run: bool = False,
+    ) -> list[FireResult]:
+        """Fire one trigger on several items as one all-or-nothing batch."""
+        ops = [{"op": "fire", "key": key, "trigger": trigger, "reason": reason, "source": source,
+                "at": at, "actor": actor, "expect_state": expect_state} for key in keys]
+        return self._write(batches.numbered(ops), dry_run=dry_run, quiet_lines=True)[1]
+
+    def comment(
+        self, key: str, text: str, *, source: str | None = None,
+        at: str | datetime | None = None, actor: str | None = None,
+    ) -> FireResult:
+        """A note on an item: a `comment` history entry that leaves its state as it is."""
+        op = {"op": "comment", "key": key, "reason": text, "source": source, "at": at,
+              "actor": actor}
+        return self._write_one(op)
+
+    def edit(
+        self, key: str, *, title: str | None = None, description: str | None = None,
+        parties: Iterable[str] | None = None, reason: str | None = None,
+        actor: str | None = None,
+    ) -> FireResult:
+        """Change an item's title, description or parties; an `edit` history entry records
+        what changed (old and new values) so the history stays complete."""
+        op = {"op": "edit", "key": key, "title": title, "description": description,
+              "parties": list(parties) if parties is not None else None, "reason": reason,
+              "actor": actor}
+        return self._write_one(op)
+
+    def _write_one(self, op: dict[str, Any]) -> FireResult:
+        return self._write(batches.numbered([op]), dry_run=False, quiet_lines=True)[1][0]
+
+    def apply(
+        self,
+        operations: Iterable[Mapping[str, Any]] | Sequence[batches.Operation],
+        *,
+        dry_run: bool = False,
+        progress: Progress = _no_progress,
+    ) -> ApplyResult:
+        """Run a batch of operations (add, fire, comment, edit) all or nothing. Accepts parsed
+        `batch.Operation`s (errors name their line) or plain mappings (numbered from 1)."""
+        listed = list(operations)
+        ops = (listed if all(isinstance(o, batches.Operation) for o in listed)
+               else batches.numbered(listed))  # type: ignore[arg-type]
+        return self._write(ops, dry_run=dry_run, quiet_lines=False, progress=progress)[0]
+
+    def _write(
+        self, ops: Sequence[batches.Operation], *, dry_run: bool, quiet_lines: bool,
+        progress: Progress = _no_progress,
+    ) -> tuple[ApplyResult, list[FireResult]]:
+        if not ops:
+            return ApplyResult(0, 0, 0, 0, dry_run), []
+        actor = self.default_actor
+        with self._session(write=True) as session:
+            run = _Batch(self, session, actor, name_lines=not quiet_lines)
+            run.run(ops, progress)
+            if dry_run:
+                session.rollback()
+            else:
+                run.flush()
+        summary = ApplyResult(
+            added=run.counts["add"], fired=run.counts["fire"], commented=run.counts["comment"],
+            edited=run.counts["edit"], dry_run=dry_run, keys=tuple(l.key for l in run.touched()),
+        )
+        return summary, run.results(dry_run)
+
+    def seed(self) -> int:
+        """Load the seed items (tracker.seeds, from the news report) that are not here yet;
+        returns how many were added. Running it again adds nothing."""
+        from importlib import resources
+
+        import yaml
+
+        ops: list[dict[str, Any]] = []
+        folder = resources.files("tracker.seeds")
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+            if not entry.name.endswith(".yaml"):
+                continue
+            data = yaml.safe_load(entry.read_text("utf-8"))
+            for spec in data["items"]:
+                ops.extend(_seed_ops(spec))
+        present = {item.key.lower() for item in self.list()}
+        fresh = [op for op in ops if op["key"].lower() not in present]
+        return self.apply(fresh).added
+
+    # -- export, import, verify -------------------------------------------------------------
+
+    def _time_text(self, column: Any) -> ColumnElement[str]:
+        """A time column as the canonical text, computed by the database (fast for verify)."""
+        if self._sqlite:
+            return type_coerce(column, String)
+        return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+
+    def export(self, out: TextIO, *, progress: Progress = _no_progress) -> tuple[int, int]:
+        """Write the whole database as NDJSON: a header line, then items, then history entries
+        (hashes included). Returns (items, entries)."""
+        import json
+
+        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        with self._session() as session:
+            n_items = session.execute(select(func.count()).select_from(items)).scalar_one()
+            n_entries = session.execute(select(func.count()).select_from(history)).scalar_one()
+            out.write(dumps({"format": EXPORT_FORMAT, "version": EXPORT_VERSION,
+                             "items": n_items, "entries": n_entries}) + "\n")
+            for row in session.execute(select(items).order_by(items.c.id)):
+                record = self._item(row).to_json()
+                del record["allowed_triggers"]
+                record["workflow"] = row.workflow
+                out.write(dumps({"type": "item", **record}) + "\n")
+            query = (select(history, items.c.key).join(items, items.c.id == history.c.item_id)
+                     .order_by(history.c.id).execution_options(yield_per=5000))
+            for done, row in enumerate(session.execute(query), start=1):
+                out.write(dumps({"type": "entry", **self._entry(row).to_json()}) + "\n")
+                if done % 5000 == 0:
+                    progress(done)
+        return n_items, n_entries
+
+    def import_(self, lines: Iterable[str], *, merge: bool = False,
+                progress: Progress = _no_progress) -> tuple[int, int]:
+        """Restore an export. Every chain is checked before anything is written; a database
+        that already has items is refused unless `merge` (then only new keys are taken, and
+        none of the file's keys may exist). Returns (items, entries)."""
+        from .transfer import read_export
+
+        dump = read_export(lines, self.workflows)
+        with self._session(write=True) as session:
+            existing = session.execute(select(func.count()).select_from(items)).scalar_one()
+            if existing and not merge:
+                raise Conflict(f"the database already has {existing} items; import into an "
+                               "empty database, or pass --merge to add new items only")
+            clash = session.execute(
+                select(items.c.key).where(items.c.key_lower.in_(list(dump.items)))
+            ).first() if existing else None
+            if clash is not None:
+                raise Conflict(f"item {clash[0]!r} is already in the database")
+            dump.write(session, keep_ids=not existing, sqlite=self._sqlite, progress=progress)
+        return len(dump.items), dump.entry_count
+
+    def verify(self, *, progress: Progress = _no_progress) -> VerifyReport:
+        """Replay every item's history: the hash chain, each from_state against the previous
+        to_state, each trigger against the workflow, and the item's state, version and head."""
+        from .transfer import Replay
+
+        replay = Replay(self.workflows)
+        with self._session() as session:
+            for row in session.execute(
+                select(items.c.id, items.c.key, items.c.workflow, items.c.state,
+                       items.c.version, items.c.last_hash)
+            ):
+                replay.expect(row.id, row.key, row.workflow, row.state, row.version, row.last_hash)
+            query = select(
+                history.c.id, history.c.item_id, history.c.version, history.c.trigger,
+                history.c.from_state, history.c.to_state,
+                self._time_text(history.c.occurred_at), self._time_text(history.c.recorded_at),
+                history.c.actor, history.c.reason, history.c.source, history.c.hash,
+            ).order_by(history.c.id).execution_options(yield_per=10000)
+            for done, row in enumerate(session.execute(query), start=1):
+                replay.entry(*row)
+                if done % 10000 == 0:
+                    progress(done)
+        return replay.report()
+
+
+def _seed_ops(spec: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    created, *changes = spec["history"]
+    yield {"op": "add", "key": spec["key"], "title": spec["title"], "kind": spec["kind"],
+           "parties": spec.get("parties", []), "description": spec.get("description", ""),
+           **{k: v for k, v in created.items() if k != "trigger"}}
+    for change in changes:
+        yield {"op": "fire", "key": spec["key"], **change}
+
+
+class _Batch:
+    """One write transaction's worth of operations, checked in memory, then written in bulk."""
+
+    # Batches up to this size report each operation's result (items and entries with ids).
+    REPORT_LIMIT = 1000
+
+    def __init__(self, tracker: Tracker, session: Session, actor: str, name_lines: bool) -> None:
+        self.tracker = tracker
+        self.name_lines = name_lines
+        self.done: list[tuple[Item, dict[str, Any]]] = []
+        self.session = session
+        self.actor = actor
+        self.live: dict[str, _Live] = {}
+        self.counts = {"add": 0, "fire": 0, "comment": 0, "edit": 0}
+        self.recorded_at = dates.now()
+        self.recorded_text = dates.iso(self.recorded_at)
+
+    def touched(self) -> list[_Live]:
+        return [live for live in self.live.values() if live.entries]
+
+    def run(self, ops: Sequence[batches.Operation], progress: Progress) -> None:
+        self.load({str(op.fields["key"]).lower() for op in ops})
+        handlers = {"add": self.add, "fire": self.fire, "comment": self.comment, "edit": self.edit}
+        report = len(ops) <= self.REPORT_LIMIT
+        for done, op in enumerate(ops, start=1):
+            try:
+                live = handlers[op.op](op.fields)
+            except TrackerError as exc:
+                if self.name_lines:
+                    exc.args = (f"{op.where()}: {exc}",)
+                raise
+            self.counts[op.op] += 1
+            if report:
+                workflow = self.tracker.workflows.by_name.get(live.workflow)
+                self.done.append((live.record(workflow), live.entries[-1]))
+            if done % 10000 == 0:
+                progress(done)
+
+    def results(self, dry_run: bool) -> list[FireResult]:
+        out = []
+        for item, entry in self.done:
+            record = HistoryEntry(
+                    id=entry.get("id", 0), item=item.key, trigger=entry["trigger"],
+                    from_state=entry["from_state"], to_state=entry["to_state"],
+                    occurred_at=entry["occurred_at"][0], recorded_at=self.recorded_at,
+                    actor=entry["actor"], reason=entry["reason"], source=entry["source"],
+                    hash=entry["hash"], version=entry["version"],
+            )
+            out.append(FireResult(item, record, dry_run))
+        return out
+
+    def load(self, keys: set[str]) -> None:
+        listed = sorted(keys)
+        for start in range(0, len(listed), 5000):
+            query = (select(items).where(items.c.key_lower.in_(listed[start:start + 5000]))
+                     .order_by(items.c.id))
+            if not self.tracker._sqlite:
+                query = query.with_for_update()  # lock in id order: no deadlocks between batches
+            for row in self.session.execute(query):
+                self.live[row.key_lower] = _Live(
+                    id=row.id, key=row.key, title=row.title, kind=row.kind,
+                    workflow=row.workflow, parties=tuple(row.parties.split()),
+                    description=row.description, state=row.state, version=row.version,
+                    last_hash=row.last_hash, created_at=row.created_at,
+                    updated_at=row.updated_at, changed_at=row.changed_at,
+                    read_version=row.version,
+                )
+
+    def find(self, key: str) -> _Live:
+        live = self.live.get(key.lower())
+        if live is None:
+            raise ItemNotFound(key)
+        return live
+
+    def when(self, at: Any, live: _Live | None) -> tuple[datetime, str]:
+        if at in (None, ""):
+            moment, text = self.recorded_at, self.recorded_text
+        else:
+            moment = dates.parse_when(at)
+            text = dates.iso(moment)
+        if moment > self.recorded_at:
+            raise UsageError(f"effective date {text} is in the future")
+        if live is not None and moment < live.changed_at:
+            raise NotAllowed(
+                f"effective date {text} is before {live.key}'s latest entry "
+                f"({dates.iso(live.changed_at)}); history stays in order"
+            )
+        return moment, text
+
+    def append(
+        self, live: _Live, trigger: str, to_state: str, when: tuple[datetime, str],
+        fields_: Mapping[str, Any],
+    ) -> None:
+        actor = fields.text("actor", fields_.get("actor")) or self.actor
+        reason = fields.text("reason", fields_.get("reason"), multiline=True)
+        source = fields.text("source", fields_.get("source"))
+        from_state = live.state if live.version else None
+        version = live.version + 1
+        digest = entry_hash(live.last_hash, live.key, version, trigger, from_state, to_state,
+                            when[1], self.recorded_text, actor, reason, source)
+        live.entries.append({
+            "version": version, "trigger": trigger, "from_state": from_state,
+            "to_state": to_state, "occurred_at": when, "actor": actor, "reason": reason,
+            "source": source, "hash": digest,
+        })
+        live.state, live.version, live.last_hash = to_state, version, digest
+        live.changed_at, live.updated_at = when[0], self.recorded_at
+
+    def workflow_of(self, live: _Live) -> Workflow:
+        workflow = self.tracker.workflows.by_name.get(live.workflow)
+        if workflow is None:
+            raise NotFound(f"{live.key} follows workflow {live.workflow!r}, which is not loaded")
+        return workflow
+
+    def add(self, op: Mapping[str, Any]) -> _Live:
+        key = fields.key(str(op["key"]))
+        if key.lower() in self.live:
+            raise Conflict(f"item {self.live[key.lower()].key!r} already exists")
+        kind = fields.kind(str(op["kind"]))
+        workflow = self.tracker.workflows.for_kind(kind)
+        when = self.when(op.get("at"), None)
+        live = _Live(
+            id=None, key=key, title=str(fields.text("title", op["title"], required=True)),
+            kind=kind, workflow=workflow.name, parties=fields.parties(op.get("parties") or []),
+            description=fields.text("description", op.get("description"), multiline=True) or "",
+            state=workflow.initial, version=0, last_hash=GENESIS, created_at=when[0],
+            updated_at=self.recorded_at, changed_at=when[0],
+        )
+        self.live[key.lower()] = live
+        self.append(live, "create", workflow.initial, when, op)
+        return live
+
+    def fire(self, op: Mapping[str, Any]) -> _Live:
+        live = self.find(str(op["key"]))
+        workflow = self.workflow_of(live)
+        expected = op.get("expect_state")
+        if expected and expected.lower() != live.state:
+            raise Conflict(f"{live.key} is {live.state}, not {expected.lower()} (--expect-state)")
+        try:
+            target = workflow.check(live.state, str(op["trigger"]).lower(), op)
+        except TrackerError as exc:
+            exc.args = (f"{live.key}: {exc}",)
+            raise
+        self.append(live, str(op["trigger"]).lower(), target, self.when(op.get("at"), live), op)
+        return live
+
+    def comment(self, op: Mapping[str, Any]) -> _Live:
+        live = self.find(str(op["key"]))
+        fields.text("reason", op.get("reason"), required=True, multiline=True)
+        self.append(live, "comment", live.state, self.when(op.get("at"), live), op)
+        return live
+
+    def edit(self, op: Mapping[str, Any]) -> _Live:
+        live = self.find(str(op["key"]))
+        changes = []
+        title = op.get("title")
+        if title is not None and title.strip() != live.title:
+            new_title = str(fields.text("title", title, required=True))
+            changes.append(f"title: {live.title!r} -> {new_title!r}")
+            live.title = new_title
+        description = op.get("description")
+        if description is not None and description != live.description:
+            changes.append("description changed")
+            live.description = fields.text("description", description, multiline=True) or ""
+        if op.get("parties") is not None:
+            parties = fields.parties(op["parties"])
+            if parties != live.parties:
+                changes.append(f"parties: {' '.join(live.parties) or '-'} -> {' '.join(parties) or '-'}")
+                live.parties = parties
+        if not changes:
+            raise UsageError(f"nothing to change on {live.key}")
+        note = "; ".join(changes)
+        reason = f"{note} ({op['reason']})" if op.get("reason") else note
+        self.append(live, "edit", live.state, self.when(op.get("at"), live),
+                    {**op, "reason": reason[: fields.LIMITS["reason"]]})
+        return live
+
+    def flush(self) -> None:
+        """Write what the batch did: new items, then each touched item once (compare-and-set
+        on the version it read), then every history entry."""
+        touched = self.touched()
+        fresh = [live for live in touched if live.id is None]
+        if fresh:
+            self.insert_items(fresh)
+        changed = [live for live in touched if live.read_version]
+        if changed:
+            self.update_items(changed)
+        time = (lambda pair: pair[1]) if self.tracker._sqlite else (lambda pair: pair[0])
+        recorded = time((self.recorded_at, self.recorded_text))
+        entries = [(live, entry) for live in touched for entry in live.entries]
+        rows = [
+            {**entry, "item_id": live.id, "occurred_at": time(entry["occurred_at"]),
+             "recorded_at": recorded}
+            for live, entry in entries
+        ]
+        if not self.done:
+            self.session.execute(insert(history), rows)
+            return
+        ids = self.session.execute(
+            insert(history).returning(history.c.id, sort_by_parameter_order=True), rows
+        ).scalars().all()
+        for (_live, entry), new_id in zip(entries, ids, strict=True):
+            entry["id"] = new_id
+
+    def insert_items(self, fresh: list[_Live]) -> None:
+        rows = [
+            {"key": l.key, "key_lower": l.key.lower(), "title": l.title, "kind": l.kind,
+             "workflow": l.workflow, "parties": " ".join(l.parties),
+             "description": l.description, "state": l.state, "version": l.version,
+             "last_hash": l.last_hash, "created_at": l.created_at, "updated_at": l.updated_at,
+             "changed_at": l.changed_at}
+            for l in fresh
+        ]
+        returned = self.session.execute(
+            insert(items).returning(items.c.id, sort_by_parameter_order=True), rows
+        ).scalars().all()
+        for live, new_id in zip(fresh, returned, strict=True):
+            live.id = new_id
+
+    def update_items(self, changed: list[_Live]) -> None:
+        from sqlalchemy import bindparam
+
+        statement = (
+            update(items)
+            .where(items.c.id == bindparam("b_id"), items.c.version == bindparam("b_read"))
+            .values(state=bindparam("b_state"), version=bindparam("b_version"),
+                    last_hash=bindparam("b_hash"), changed_at=bindparam("b_changed"),
+                    updated_at=bindparam("b_updated"), title=bindparam("b_title"),
+                    description=bindparam("b_description"), parties=bindparam("b_parties"))
+        )
+        rows = [
+            {"b_id": l.id, "b_read": l.read_version, "b_state": l.state, "b_version": l.version,
+             "b_hash": l.last_hash, "b_changed": l.changed_at, "b_updated": l.updated_at,
+             "b_title": l.title, "b_description": l.description,
+             "b_parties": " ".join(l.parties)}
+            for l in changed
+        ]
+        result = self.session.connection().execute(statement, rows)
+        if result.rowcount not in (-1, len(rows)):
+            raise Conflict("a concurrent writer changed an item in this batch; nothing was written")

@@ -1,0 +1,274 @@
+"""Replaying history (for verify and import) and reading an export back in."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, text
+from sqlalchemy.orm import Session
+
+from . import dates
+from .db.chain import GENESIS, entry_hash
+from .db.models import history, items
+from .errors import UsageError, VerificationFailed
+from .records import Problem, VerifyReport
+from .workflow import Workflows
+
+NON_STATE_TRIGGERS = frozenset({"comment", "edit"})
+ITEM_FIELDS = frozenset({"type", "key", "title", "kind", "parties", "state", "version",
+                         "description", "created_at", "updated_at", "workflow"})
+ENTRY_FIELDS = frozenset({"type", "id", "item", "trigger", "from_state", "to_state",
+                          "occurred_at", "recorded_at", "actor", "reason", "source", "hash"})
+
+
+@dataclass(slots=True)
+class _Chain:
+    key: str
+    workflow: str
+    state: str
+    version: int
+    head: str
+    seen_version: int = 0
+    seen_state: str | None = None
+    seen_hash: str = GENESIS
+    seen_time: str = ""
+    broken: bool = False
+
+
+class Replay:
+    """Walks history entries in id order and checks each against its item's chain so far."""
+
+    def __init__(self, workflows: Workflows) -> None:
+        self.workflows = workflows
+        self.chains: dict[Any, _Chain] = {}
+        self.problems: list[Problem] = []
+        self.entries = 0
+
+    def expect(self, ref: Any, key: str, workflow: str, state: str, version: int,
+               head: str) -> None:
+        """Register an item as its row says it stands now."""
+        self.chains[ref] = _Chain(key, workflow, state, version, head)
+
+    def problem(self, chain: _Chain, entry_id: int | None, message: str) -> None:
+        chain.broken = True
+        self.problems.append(Problem(chain.key, entry_id, message))
+
+    def entry(self, entry_id: int, ref: Any, version: int, trigger: str, from_state: str | None,
+              to_state: str, occurred: str, recorded: str, actor: str, reason: str | None,
+              source: str | None, digest: str) -> None:
+        """Check one entry: order, states, workflow, hash."""
+        self.entries += 1
+        chain = self.chains.get(ref)
+        if chain is None:
+            self.problems.append(Problem(str(ref), entry_id, "entry of an unknown item"))
+            return
+        if version != chain.seen_version + 1:
+            self.problem(chain, entry_id, f"version {version} follows {chain.seen_version}")
+        if chain.seen_version == 0:
+            self.check_create(chain, entry_id, trigger, from_state, to_state)
+        else:
+            self.check_step(chain, entry_id, trigger, from_state, to_state)
+        if occurred < chain.seen_time:
+            self.problem(chain, entry_id, f"effective date {occurred} is before the previous one")
+        expected = entry_hash(chain.seen_hash, chain.key, version, trigger, from_state, to_state,
+                              occurred, recorded, actor, reason, source)
+        if expected != digest:
+            self.problem(chain, entry_id, "hash does not match the entry and the one before it")
+        chain.seen_version, chain.seen_state, chain.seen_time = version, to_state, occurred
+        chain.seen_hash = digest
+
+    def check_create(self, chain: _Chain, entry_id: int, trigger: str,
+                     from_state: str | None, to_state: str) -> None:
+        workflow = self.workflows.by_name.get(chain.workflow)
+        if trigger != "create" or from_state is not None:
+            self.problem(chain, entry_id, f"first entry is {trigger!r}, not a create")
+        elif workflow and to_state != workflow.initial:
+            self.problem(chain, entry_id, f"created in {to_state}, not {workflow.initial}")
+
+    def check_step(self, chain: _Chain, entry_id: int, trigger: str, from_state: str | None,
+                   to_state: str) -> None:
+        if from_state != chain.seen_state:
+            self.problem(chain, entry_id,
+                         f"from_state {from_state} differs from the previous to_state {chain.seen_state}")
+            return
+        if trigger in NON_STATE_TRIGGERS:
+            if to_state != from_state:
+                self.problem(chain, entry_id, f"a {trigger} changed the state to {to_state}")
+            return
+        workflow = self.workflows.by_name.get(chain.workflow)
+        if workflow is None:
+            return
+        target = workflow._targets.get((from_state, trigger))
+        if target != to_state:
+            self.problem(chain, entry_id,
+                         f"{trigger} from {from_state} leads to {target}, not {to_state}")
+
+    def report(self) -> VerifyReport:
+        """Compare each item's row with where its history leads; the problems found."""
+        for chain in self.chains.values():
+            if chain.seen_version == 0:
+                self.problem(chain, None, "item has no history")
+                continue
+            if chain.state != chain.seen_state:
+                self.problem(chain, None,
+                             f"item is {chain.state} but its history leads to {chain.seen_state}")
+            if chain.version != chain.seen_version:
+                self.problem(chain, None,
+                             f"item version {chain.version} but {chain.seen_version} entries")
+            if chain.head != chain.seen_hash:
+                self.problem(chain, None, "item's head hash is not its last entry's hash")
+        return VerifyReport(len(self.chains), self.entries, tuple(self.problems))
+
+
+@dataclass
+class Dump:
+    """An export read into memory and checked, ready to write."""
+
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def entry_count(self) -> int:
+        return len(self.entries)
+
+    def write(self, session: Session, *, keep_ids: bool, sqlite: bool,
+              progress: Callable[[int], None]) -> None:
+        """Insert the items, then the entries (ids kept when the database was empty)."""
+        def when(value: str) -> Any:
+            return value if sqlite else dates.parse_when(value)
+
+        item_rows = []
+        for index, item in enumerate(self.items.values(), start=1):
+            row = {
+                "key": item["key"], "key_lower": item["key"].lower(), "title": item["title"],
+                "kind": item["kind"], "workflow": item["workflow"],
+                "parties": " ".join(item["parties"]), "description": item["description"],
+                "state": item["state"], "version": item["version"],
+                "last_hash": item["_head"], "created_at": when(item["created_at"]),
+                "updated_at": when(item["updated_at"]), "changed_at": when(item["_changed"]),
+            }
+            if keep_ids:
+                row["id"] = index
+            item_rows.append(row)
+        returned = session.execute(
+            insert(items).returning(items.c.id, sort_by_parameter_order=True), item_rows
+        ).scalars().all()
+        ids = dict(zip(self.items, returned, strict=True))
+        for start in range(0, len(self.entries), 10000):
+            rows = []
+            for entry in self.entries[start:start + 10000]:
+                row = {
+                    "item_id": ids[entry["item"].lower()], "version": entry["_version"],
+                    "trigger": entry["trigger"], "from_state": entry["from_state"],
+                    "to_state": entry["to_state"], "occurred_at": when(entry["occurred_at"]),
+                    "recorded_at": when(entry["recorded_at"]), "actor": entry["actor"],
+                    "reason": entry["reason"], "source": entry["source"], "hash": entry["hash"],
+                }
+                if keep_ids:
+                    row["id"] = entry["id"]
+                rows.append(row)
+            session.execute(insert(history), rows)
+            progress(start + len(rows))
+        if keep_ids and not sqlite:
+            for table in ("items", "history"):
+                session.execute(text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+                ))
+
+
+def read_export(lines: Iterable[str], workflows: Workflows) -> Dump:
+    """Parse and check an export: its shape (UsageError, exit 2) and every chain
+    (VerificationFailed, exit 7). Nothing is written here."""
+    dump = Dump()
+    replay = Replay(workflows)
+    header_seen = False
+    versions: dict[str, int] = {}
+    last_id = 0
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"line {number}: bad JSON: {exc.msg}") from None
+        if not isinstance(obj, dict):
+            raise UsageError(f"line {number}: expected an object")
+        if not header_seen:
+            if obj.get("format") != "tracker-export" or obj.get("version") != 1:
+                raise UsageError(f"line {number}: not a tracker export (no header line)")
+            header_seen = True
+            continue
+        kind = obj.get("type")
+        if kind == "item":
+            _check_item(obj, number, dump, workflows)
+            replay.expect(obj["key"].lower(), obj["key"], obj["workflow"], obj["state"],
+                          obj["version"], "")
+            dump.items[obj["key"].lower()] = obj
+        elif kind == "entry":
+            _check_entry(obj, number, dump, last_id)
+            last_id = obj["id"]
+            ref = obj["item"].lower()
+            versions[ref] = versions.get(ref, 0) + 1
+            obj["_version"] = versions[ref]
+            replay.entry(obj["id"], ref, obj["_version"], obj["trigger"], obj["from_state"],
+                         obj["to_state"], obj["occurred_at"], obj["recorded_at"], obj["actor"],
+                         obj["reason"], obj["source"], obj["hash"])
+            item = dump.items[ref]
+            item["_head"], item["_changed"] = obj["hash"], obj["occurred_at"]
+            dump.entries.append(obj)
+        else:
+            raise UsageError(f"line {number}: unknown line type {kind!r} (item, entry)")
+    if not header_seen:
+        raise UsageError("empty file: not a tracker export")
+    for ref, chain in replay.chains.items():
+        chain.head = dump.items[ref].get("_head", "")
+    report = replay.report()
+    if not report.ok:
+        first = report.problems[0]
+        where = f" entry {first.entry_id}" if first.entry_id is not None else ""
+        raise VerificationFailed(
+            f"import refused: {first.item}{where}: {first.message}"
+            + (f" (and {len(report.problems) - 1} more problems)" if len(report.problems) > 1 else "")
+        )
+    return dump
+
+
+def _check_item(obj: dict[str, Any], number: int, dump: Dump, workflows: Workflows) -> None:
+    from . import fields
+
+    _check_fields(obj, ITEM_FIELDS, number)
+    fields.key(str(obj["key"]))
+    if obj["key"].lower() in dump.items:
+        raise UsageError(f"line {number}: item {obj['key']!r} appears twice")
+    if obj["workflow"] not in workflows.by_name:
+        raise UsageError(f"line {number}: workflow {obj['workflow']!r} is not loaded")
+    if not isinstance(obj["parties"], list) or not isinstance(obj["version"], int):
+        raise UsageError(f"line {number}: bad parties or version")
+    for name in ("created_at", "updated_at"):
+        _check_time(obj[name], number)
+
+
+def _check_entry(obj: dict[str, Any], number: int, dump: Dump, last_id: int) -> None:
+    _check_fields(obj, ENTRY_FIELDS, number)
+    if not isinstance(obj["id"], int) or obj["id"] <= last_id:
+        raise UsageError(f"line {number}: entry ids must be whole numbers in increasing order")
+    if not isinstance(obj["item"], str) or obj["item"].lower() not in dump.items:
+        raise UsageError(f"line {number}: entry of an item not listed before it")
+    for name in ("occurred_at", "recorded_at"):
+        _check_time(obj[name], number)
+
+
+def _check_fields(obj: dict[str, Any], expected: frozenset[str], number: int) -> None:
+    if set(obj) != expected:
+        odd = sorted(set(obj) ^ expected)
+        raise UsageError(f"line {number}: missing or unknown field {odd[0]!r}")
+
+
+def _check_time(value: Any, number: int) -> None:
+    if not isinstance(value, str) or dates.iso(dates.parse_when(value)) != value:
+        raise UsageError(f"line {number}: time {value!r} is not in canonical form "
+                         "(YYYY-MM-DDTHH:MM:SS.ffffffZ)")
