@@ -1,8 +1,8 @@
 """tracker: alliance cooperation items as state machines with an audit-grade history.
 
-    from tracker import Tracker
-    with Tracker.open("sqlite:///tracker.db") as t:
-        t.fire("ACSA", "resume", reason="talks restart")
+from tracker import Tracker
+with Tracker.open("sqlite:///tracker.db") as t:
+    t.fire("ACSA", "resume", reason="talks restart")
 """
 
 from __future__ import annotations

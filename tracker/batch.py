@@ -15,10 +15,10 @@ from typing import Any
 from .errors import UsageError
 
 FIELDS: dict[str, frozenset[str]] = {
-    "add": frozenset({"op", "key", "title", "kind", "parties", "description", "at",
-                      "actor", "reason", "source"}),
-    "fire": frozenset({"op", "key", "trigger", "reason", "source", "at", "actor",
-                       "expect_state"}),
+    "add": frozenset(
+        {"op", "key", "title", "kind", "parties", "description", "at", "actor", "reason", "source"}
+    ),
+    "fire": frozenset({"op", "key", "trigger", "reason", "source", "at", "actor", "expect_state"}),
     "comment": frozenset({"op", "key", "reason", "source", "at", "actor"}),
     "edit": frozenset({"op", "key", "title", "description", "parties", "reason", "at", "actor"}),
 }
@@ -47,7 +47,9 @@ def operations(raw: Iterable[tuple[int, Any]]) -> list[Operation]:
     checked = []
     for line, obj in raw:
         if not isinstance(obj, Mapping):
-            raise UsageError(f"line {line}: an operation must be an object, not {type(obj).__name__}")
+            raise UsageError(
+                f"line {line}: an operation must be an object, not {type(obj).__name__}"
+            )
         op = obj.get("op")
         if op not in FIELDS:
             raise UsageError(f"line {line}: unknown op {op!r} (ops: {', '.join(FIELDS)})")
@@ -143,7 +145,9 @@ def _yaml_list(text: str) -> Iterator[tuple[int, Any]]:
         if root is None:
             return
         if not isinstance(root, yaml.SequenceNode):
-            raise UsageError(f"line {root.start_mark.line + 1}: a batch must be a list of operations")
+            raise UsageError(
+                f"line {root.start_mark.line + 1}: a batch must be a list of operations"
+            )
         for node in root.value:
             yield node.start_mark.line + 1, loader.construct_object(node, deep=True)
     except yaml.MarkedYAMLError as exc:

@@ -43,7 +43,9 @@ def parties(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def text(name: str, value: str | None, *, required: bool = False, multiline: bool = False) -> str | None:
+def text(
+    name: str, value: str | None, *, required: bool = False, multiline: bool = False
+) -> str | None:
     """Free text: no control characters (newlines and tabs where `multiline`), within its limit."""
     if value is None or not value.strip():
         if required:

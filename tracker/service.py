@@ -6,6 +6,7 @@ here are frozen dataclasses (tracker.records); errors come from tracker.errors.
 
 from __future__ import annotations
 
+import builtins
 import getpass
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -34,7 +35,7 @@ from .errors import (
     TrackerError,
     UsageError,
 )
-from .records import ApplyResult, FireResult, HistoryEntry, Item, ItemState, Problem, VerifyReport
+from .records import ApplyResult, FireResult, HistoryEntry, Item, ItemState, VerifyReport
 from .workflow import Workflow, Workflows
 
 EXPORT_FORMAT = "tracker-export"
@@ -69,9 +70,16 @@ class _Live:
 
     def record(self, workflow: Workflow | None) -> Item:
         return Item(
-            key=self.key, title=self.title, kind=self.kind, parties=self.parties,
-            state=self.state, version=self.version, description=self.description,
-            created_at=self.created_at, updated_at=self.updated_at, workflow=self.workflow,
+            key=self.key,
+            title=self.title,
+            kind=self.kind,
+            parties=self.parties,
+            state=self.state,
+            version=self.version,
+            description=self.description,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            workflow=self.workflow,
             allowed_triggers=workflow.allowed(self.state) if workflow else (),
             changed_at=self.changed_at,
         )
@@ -162,9 +170,15 @@ class Tracker:
     def _item(self, row: Any) -> Item:
         workflow = self.workflows.by_name.get(row.workflow)
         return Item(
-            key=row.key, title=row.title, kind=row.kind,
-            parties=tuple(row.parties.split()), state=row.state, version=row.version,
-            description=row.description, created_at=row.created_at, updated_at=row.updated_at,
+            key=row.key,
+            title=row.title,
+            kind=row.kind,
+            parties=tuple(row.parties.split()),
+            state=row.state,
+            version=row.version,
+            description=row.description,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
             workflow=row.workflow,
             allowed_triggers=workflow.allowed(row.state) if workflow else (),
             changed_at=row.changed_at,
@@ -179,7 +193,11 @@ class Tracker:
         return self._item(row)
 
     def _filters(
-        self, state: str | None, kind: str | None, party: str | None, text: str | None,
+        self,
+        state: str | None,
+        kind: str | None,
+        party: str | None,
+        text: str | None,
         keys: Sequence[str] | None = None,
     ) -> list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = []
@@ -191,11 +209,17 @@ class Tracker:
             padded = literal(" ") + items.c.parties + literal(" ")
             where.append(padded.like(f"% {party.strip().upper()} %"))
         if text:
-            pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            where.append(or_(
-                items.c.key_lower.like(pattern, escape="\\"),
-                func.lower(items.c.title).like(pattern, escape="\\"),
-            ))
+            pattern = (
+                "%"
+                + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                + "%"
+            )
+            where.append(
+                or_(
+                    items.c.key_lower.like(pattern, escape="\\"),
+                    func.lower(items.c.title).like(pattern, escape="\\"),
+                )
+            )
         if keys is not None:
             where.append(items.c.key_lower.in_([k.lower() for k in keys]))
         return where
@@ -211,7 +235,7 @@ class Tracker:
         descending: bool = False,
         limit: int | None = None,
         offset: int = 0,
-    ) -> list[Item]:
+    ) -> builtins.list[Item]:
         """Items matching every filter given (state, kind, party, text in key or title),
         sorted by `order_by` (one of SORTABLE), a page at a time with `limit`/`offset`."""
         if order_by not in SORTABLE:
@@ -224,7 +248,11 @@ class Tracker:
             return [self._item(row) for row in session.execute(query)]
 
     def count(
-        self, *, state: str | None = None, kind: str | None = None, party: str | None = None,
+        self,
+        *,
+        state: str | None = None,
+        kind: str | None = None,
+        party: str | None = None,
         text: str | None = None,
     ) -> dict[str, int]:
         """How many items match, per state."""
@@ -236,11 +264,25 @@ class Tracker:
         with self._session() as session:
             return {row[0]: row[1] for row in session.execute(query)}
 
+    def last_change(self) -> int:
+        """A number that grows with every write (the newest history entry's id): poll it to
+        see whether anything changed, cheaply (live refresh)."""
+        with self._session() as session:
+            return int(session.execute(select(func.max(history.c.id))).scalar() or 0)
+
     def _entry(self, row: Any) -> HistoryEntry:
         return HistoryEntry(
-            id=row.id, item=row.key, trigger=row.trigger, from_state=row.from_state,
-            to_state=row.to_state, occurred_at=row.occurred_at, recorded_at=row.recorded_at,
-            actor=row.actor, reason=row.reason, source=row.source, hash=row.hash,
+            id=row.id,
+            item=row.key,
+            trigger=row.trigger,
+            from_state=row.from_state,
+            to_state=row.to_state,
+            occurred_at=row.occurred_at,
+            recorded_at=row.recorded_at,
+            actor=row.actor,
+            reason=row.reason,
+            source=row.source,
+            hash=row.hash,
             version=row.version,
         )
 
@@ -255,7 +297,7 @@ class Tracker:
         newest_first: bool = False,
         limit: int | None = None,
         offset: int = 0,
-    ) -> list[HistoryEntry]:
+    ) -> builtins.list[HistoryEntry]:
         """History entries, oldest first by effective date (or newest first), filtered by item,
         effective-date range (inclusive), actor and trigger."""
         query = select(history, items.c.key).join(items, items.c.id == history.c.item_id)
@@ -270,10 +312,8 @@ class Tracker:
             query = query.where(history.c.actor == actor)
         if trigger:
             query = query.where(history.c.trigger == trigger.lower())
-        if key is not None:
-            ordering = [history.c.version]
-        else:
-            ordering = [history.c.occurred_at, history.c.id]
+        by_item = [history.c.version]
+        ordering = by_item if key is not None else [history.c.occurred_at, history.c.id]
         query = query.order_by(*[c.desc() for c in ordering] if newest_first else ordering)
         query = query.limit(limit).offset(offset) if limit is not None else query.offset(offset)
         with self._session() as session:
@@ -288,7 +328,7 @@ class Tracker:
             raise ItemNotFound(key)
         return int(found)
 
-    def as_of(self, when: str | datetime) -> list[ItemState]:
+    def as_of(self, when: str | datetime) -> builtins.list[ItemState]:
         """Every item's state on `when`, by effective date; items created later are left out."""
         moment = dates.parse_when(when)
         last = (
@@ -298,11 +338,19 @@ class Tracker:
             .subquery()
         )
         query = (
-            select(items.c.key, items.c.title, items.c.kind, history.c.to_state,
-                   history.c.version, history.c.occurred_at)
+            select(
+                items.c.key,
+                items.c.title,
+                items.c.kind,
+                history.c.to_state,
+                history.c.version,
+                history.c.occurred_at,
+            )
             .join(last, last.c.item_id == items.c.id)
-            .join(history, and_(history.c.item_id == last.c.item_id,
-                                history.c.version == last.c.version))
+            .join(
+                history,
+                and_(history.c.item_id == last.c.item_id, history.c.version == last.c.version),
+            )
             .order_by(items.c.key_lower)
         )
         with self._session() as session:
@@ -324,9 +372,18 @@ class Tracker:
         source: str | None = None,
     ) -> Item:
         """A new item in its workflow's initial state, with its `create` history entry."""
-        op = {"op": "add", "key": key, "title": title, "kind": kind, "parties": list(parties),
-              "description": description, "at": at, "actor": actor, "reason": reason,
-              "source": source}
+        op = {
+            "op": "add",
+            "key": key,
+            "title": title,
+            "kind": kind,
+            "parties": list(parties),
+            "description": description,
+            "at": at,
+            "actor": actor,
+            "reason": reason,
+            "source": source,
+        }
         return self._write_one(op).item
 
     def fire(
@@ -343,8 +400,16 @@ class Tracker:
     ) -> FireResult:
         """Fire one transition. NotAllowed (4) names the allowed triggers; Conflict (5) when
         `expect_state` does not match; `dry_run` checks everything and writes nothing."""
-        return self.fire_many([key], trigger, reason=reason, source=source, at=at, actor=actor,
-                              expect_state=expect_state, dry_run=dry_run)[0]
+        return self.fire_many(
+            [key],
+            trigger,
+            reason=reason,
+            source=source,
+            at=at,
+            actor=actor,
+            expect_state=expect_state,
+            dry_run=dry_run,
+        )[0]
 
     def fire_many(
         self,
@@ -357,31 +422,64 @@ class Tracker:
         actor: str | None = None,
         expect_state: str | None = None,
         dry_run: bool = False,
-    ) -> list[FireResult]:
+    ) -> builtins.list[FireResult]:
         """Fire one trigger on several items as one all-or-nothing batch."""
-        ops = [{"op": "fire", "key": key, "trigger": trigger, "reason": reason, "source": source,
-                "at": at, "actor": actor, "expect_state": expect_state} for key in keys]
+        ops = [
+            {
+                "op": "fire",
+                "key": key,
+                "trigger": trigger,
+                "reason": reason,
+                "source": source,
+                "at": at,
+                "actor": actor,
+                "expect_state": expect_state,
+            }
+            for key in keys
+        ]
         return self._write(batches.numbered(ops), dry_run=dry_run, quiet_lines=True)[1]
 
     def comment(
-        self, key: str, text: str, *, source: str | None = None,
-        at: str | datetime | None = None, actor: str | None = None,
+        self,
+        key: str,
+        text: str,
+        *,
+        source: str | None = None,
+        at: str | datetime | None = None,
+        actor: str | None = None,
     ) -> FireResult:
         """A note on an item: a `comment` history entry that leaves its state as it is."""
-        op = {"op": "comment", "key": key, "reason": text, "source": source, "at": at,
-              "actor": actor}
+        op = {
+            "op": "comment",
+            "key": key,
+            "reason": text,
+            "source": source,
+            "at": at,
+            "actor": actor,
+        }
         return self._write_one(op)
 
     def edit(
-        self, key: str, *, title: str | None = None, description: str | None = None,
-        parties: Iterable[str] | None = None, reason: str | None = None,
+        self,
+        key: str,
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        parties: Iterable[str] | None = None,
+        reason: str | None = None,
         actor: str | None = None,
     ) -> FireResult:
         """Change an item's title, description or parties; an `edit` history entry records
         what changed (old and new values) so the history stays complete."""
-        op = {"op": "edit", "key": key, "title": title, "description": description,
-              "parties": list(parties) if parties is not None else None, "reason": reason,
-              "actor": actor}
+        op = {
+            "op": "edit",
+            "key": key,
+            "title": title,
+            "description": description,
+            "parties": list(parties) if parties is not None else None,
+            "reason": reason,
+            "actor": actor,
+        }
         return self._write_one(op)
 
     def _write_one(self, op: dict[str, Any]) -> FireResult:
@@ -396,15 +494,19 @@ class Tracker:
     ) -> ApplyResult:
         """Run a batch of operations (add, fire, comment, edit) all or nothing. Accepts parsed
         `batch.Operation`s (errors name their line) or plain mappings (numbered from 1)."""
-        listed = list(operations)
-        ops = (listed if all(isinstance(o, batches.Operation) for o in listed)
-               else batches.numbered(listed))  # type: ignore[arg-type]
+        listed: builtins.list[Any] = builtins.list(operations)
+        parsed = all(isinstance(o, batches.Operation) for o in listed)
+        ops: builtins.list[batches.Operation] = listed if parsed else batches.numbered(listed)
         return self._write(ops, dry_run=dry_run, quiet_lines=False, progress=progress)[0]
 
     def _write(
-        self, ops: Sequence[batches.Operation], *, dry_run: bool, quiet_lines: bool,
+        self,
+        ops: Sequence[batches.Operation],
+        *,
+        dry_run: bool,
+        quiet_lines: bool,
         progress: Progress = _no_progress,
-    ) -> tuple[ApplyResult, list[FireResult]]:
+    ) -> tuple[ApplyResult, builtins.list[FireResult]]:
         if not ops:
             return ApplyResult(0, 0, 0, 0, dry_run), []
         actor = self.default_actor
@@ -416,8 +518,12 @@ class Tracker:
             else:
                 run.flush()
         summary = ApplyResult(
-            added=run.counts["add"], fired=run.counts["fire"], commented=run.counts["comment"],
-            edited=run.counts["edit"], dry_run=dry_run, keys=tuple(l.key for l in run.touched()),
+            added=run.counts["add"],
+            fired=run.counts["fire"],
+            commented=run.counts["comment"],
+            edited=run.counts["edit"],
+            dry_run=dry_run,
+            keys=tuple(live.key for live in run.touched()),
         )
         return summary, run.results(dry_run)
 
@@ -457,23 +563,37 @@ class Tracker:
         with self._session() as session:
             n_items = session.execute(select(func.count()).select_from(items)).scalar_one()
             n_entries = session.execute(select(func.count()).select_from(history)).scalar_one()
-            out.write(dumps({"format": EXPORT_FORMAT, "version": EXPORT_VERSION,
-                             "items": n_items, "entries": n_entries}) + "\n")
+            out.write(
+                dumps(
+                    {
+                        "format": EXPORT_FORMAT,
+                        "version": EXPORT_VERSION,
+                        "items": n_items,
+                        "entries": n_entries,
+                    }
+                )
+                + "\n"
+            )
             for row in session.execute(select(items).order_by(items.c.id)):
                 record = self._item(row).to_json()
                 del record["allowed_triggers"]
                 record["workflow"] = row.workflow
                 out.write(dumps({"type": "item", **record}) + "\n")
-            query = (select(history, items.c.key).join(items, items.c.id == history.c.item_id)
-                     .order_by(history.c.id).execution_options(yield_per=5000))
+            query = (
+                select(history, items.c.key)
+                .join(items, items.c.id == history.c.item_id)
+                .order_by(history.c.id)
+                .execution_options(yield_per=5000)
+            )
             for done, row in enumerate(session.execute(query), start=1):
                 out.write(dumps({"type": "entry", **self._entry(row).to_json()}) + "\n")
                 if done % 5000 == 0:
                     progress(done)
         return n_items, n_entries
 
-    def import_(self, lines: Iterable[str], *, merge: bool = False,
-                progress: Progress = _no_progress) -> tuple[int, int]:
+    def import_(
+        self, lines: Iterable[str], *, merge: bool = False, progress: Progress = _no_progress
+    ) -> tuple[int, int]:
         """Restore an export. Every chain is checked before anything is written; a database
         that already has items is refused unless `merge` (then only new keys are taken, and
         none of the file's keys may exist). Returns (items, entries)."""
@@ -483,11 +603,17 @@ class Tracker:
         with self._session(write=True) as session:
             existing = session.execute(select(func.count()).select_from(items)).scalar_one()
             if existing and not merge:
-                raise Conflict(f"the database already has {existing} items; import into an "
-                               "empty database, or pass --merge to add new items only")
-            clash = session.execute(
-                select(items.c.key).where(items.c.key_lower.in_(list(dump.items)))
-            ).first() if existing else None
+                raise Conflict(
+                    f"the database already has {existing} items; import into an "
+                    "empty database, or pass --merge to add new items only"
+                )
+            clash = (
+                session.execute(
+                    select(items.c.key).where(items.c.key_lower.in_(list(dump.items)))
+                ).first()
+                if existing
+                else None
+            )
             if clash is not None:
                 raise Conflict(f"item {clash[0]!r} is already in the database")
             dump.write(session, keep_ids=not existing, sqlite=self._sqlite, progress=progress)
@@ -501,18 +627,36 @@ class Tracker:
         replay = Replay(self.workflows)
         with self._session() as session:
             for row in session.execute(
-                select(items.c.id, items.c.key, items.c.workflow, items.c.state,
-                       items.c.version, items.c.last_hash)
+                select(
+                    items.c.id,
+                    items.c.key,
+                    items.c.workflow,
+                    items.c.state,
+                    items.c.version,
+                    items.c.last_hash,
+                )
             ):
                 replay.expect(row.id, row.key, row.workflow, row.state, row.version, row.last_hash)
-            query = select(
-                history.c.id, history.c.item_id, history.c.version, history.c.trigger,
-                history.c.from_state, history.c.to_state,
-                self._time_text(history.c.occurred_at), self._time_text(history.c.recorded_at),
-                history.c.actor, history.c.reason, history.c.source, history.c.hash,
-            ).order_by(history.c.id).execution_options(yield_per=10000)
+            query = (
+                select(
+                    history.c.id,
+                    history.c.item_id,
+                    history.c.version,
+                    history.c.trigger,
+                    history.c.from_state,
+                    history.c.to_state,
+                    self._time_text(history.c.occurred_at),
+                    self._time_text(history.c.recorded_at),
+                    history.c.actor,
+                    history.c.reason,
+                    history.c.source,
+                    history.c.hash,
+                )
+                .order_by(history.c.id)
+                .execution_options(yield_per=10000)
+            )
             for done, row in enumerate(session.execute(query), start=1):
-                replay.entry(*row)
+                replay.entry(*row.tuple())  # type: ignore[call-arg]
                 if done % 10000 == 0:
                     progress(done)
         return replay.report()
@@ -520,9 +664,15 @@ class Tracker:
 
 def _seed_ops(spec: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     created, *changes = spec["history"]
-    yield {"op": "add", "key": spec["key"], "title": spec["title"], "kind": spec["kind"],
-           "parties": spec.get("parties", []), "description": spec.get("description", ""),
-           **{k: v for k, v in created.items() if k != "trigger"}}
+    yield {
+        "op": "add",
+        "key": spec["key"],
+        "title": spec["title"],
+        "kind": spec["kind"],
+        "parties": spec.get("parties", []),
+        "description": spec.get("description", ""),
+        **{k: v for k, v in created.items() if k != "trigger"},
+    }
     for change in changes:
         yield {"op": "fire", "key": spec["key"], **change}
 
@@ -565,15 +715,22 @@ class _Batch:
             if done % 10000 == 0:
                 progress(done)
 
-    def results(self, dry_run: bool) -> list[FireResult]:
+    def results(self, dry_run: bool) -> builtins.list[FireResult]:
         out = []
         for item, entry in self.done:
             record = HistoryEntry(
-                    id=entry.get("id", 0), item=item.key, trigger=entry["trigger"],
-                    from_state=entry["from_state"], to_state=entry["to_state"],
-                    occurred_at=entry["occurred_at"][0], recorded_at=self.recorded_at,
-                    actor=entry["actor"], reason=entry["reason"], source=entry["source"],
-                    hash=entry["hash"], version=entry["version"],
+                id=entry.get("id", 0),
+                item=item.key,
+                trigger=entry["trigger"],
+                from_state=entry["from_state"],
+                to_state=entry["to_state"],
+                occurred_at=entry["occurred_at"][0],
+                recorded_at=self.recorded_at,
+                actor=entry["actor"],
+                reason=entry["reason"],
+                source=entry["source"],
+                hash=entry["hash"],
+                version=entry["version"],
             )
             out.append(FireResult(item, record, dry_run))
         return out
@@ -581,17 +738,28 @@ class _Batch:
     def load(self, keys: set[str]) -> None:
         listed = sorted(keys)
         for start in range(0, len(listed), 5000):
-            query = (select(items).where(items.c.key_lower.in_(listed[start:start + 5000]))
-                     .order_by(items.c.id))
+            query = (
+                select(items)
+                .where(items.c.key_lower.in_(listed[start : start + 5000]))
+                .order_by(items.c.id)
+            )
             if not self.tracker._sqlite:
                 query = query.with_for_update()  # lock in id order: no deadlocks between batches
             for row in self.session.execute(query):
                 self.live[row.key_lower] = _Live(
-                    id=row.id, key=row.key, title=row.title, kind=row.kind,
-                    workflow=row.workflow, parties=tuple(row.parties.split()),
-                    description=row.description, state=row.state, version=row.version,
-                    last_hash=row.last_hash, created_at=row.created_at,
-                    updated_at=row.updated_at, changed_at=row.changed_at,
+                    id=row.id,
+                    key=row.key,
+                    title=row.title,
+                    kind=row.kind,
+                    workflow=row.workflow,
+                    parties=tuple(row.parties.split()),
+                    description=row.description,
+                    state=row.state,
+                    version=row.version,
+                    last_hash=row.last_hash,
+                    created_at=row.created_at,
+                    updated_at=row.updated_at,
+                    changed_at=row.changed_at,
                     read_version=row.version,
                 )
 
@@ -617,7 +785,11 @@ class _Batch:
         return moment, text
 
     def append(
-        self, live: _Live, trigger: str, to_state: str, when: tuple[datetime, str],
+        self,
+        live: _Live,
+        trigger: str,
+        to_state: str,
+        when: tuple[datetime, str],
         fields_: Mapping[str, Any],
     ) -> None:
         actor = fields.text("actor", fields_.get("actor")) or self.actor
@@ -625,13 +797,32 @@ class _Batch:
         source = fields.text("source", fields_.get("source"))
         from_state = live.state if live.version else None
         version = live.version + 1
-        digest = entry_hash(live.last_hash, live.key, version, trigger, from_state, to_state,
-                            when[1], self.recorded_text, actor, reason, source)
-        live.entries.append({
-            "version": version, "trigger": trigger, "from_state": from_state,
-            "to_state": to_state, "occurred_at": when, "actor": actor, "reason": reason,
-            "source": source, "hash": digest,
-        })
+        digest = entry_hash(
+            live.last_hash,
+            live.key,
+            version,
+            trigger,
+            from_state,
+            to_state,
+            when[1],
+            self.recorded_text,
+            actor,
+            reason,
+            source,
+        )
+        live.entries.append(
+            {
+                "version": version,
+                "trigger": trigger,
+                "from_state": from_state,
+                "to_state": to_state,
+                "occurred_at": when,
+                "actor": actor,
+                "reason": reason,
+                "source": source,
+                "hash": digest,
+            }
+        )
         live.state, live.version, live.last_hash = to_state, version, digest
         live.changed_at, live.updated_at = when[0], self.recorded_at
 
@@ -649,11 +840,19 @@ class _Batch:
         workflow = self.tracker.workflows.for_kind(kind)
         when = self.when(op.get("at"), None)
         live = _Live(
-            id=None, key=key, title=str(fields.text("title", op["title"], required=True)),
-            kind=kind, workflow=workflow.name, parties=fields.parties(op.get("parties") or []),
+            id=None,
+            key=key,
+            title=str(fields.text("title", op["title"], required=True)),
+            kind=kind,
+            workflow=workflow.name,
+            parties=fields.parties(op.get("parties") or []),
             description=fields.text("description", op.get("description"), multiline=True) or "",
-            state=workflow.initial, version=0, last_hash=GENESIS, created_at=when[0],
-            updated_at=self.recorded_at, changed_at=when[0],
+            state=workflow.initial,
+            version=0,
+            last_hash=GENESIS,
+            created_at=when[0],
+            updated_at=self.recorded_at,
+            changed_at=when[0],
         )
         self.live[key.lower()] = live
         self.append(live, "create", workflow.initial, when, op)
@@ -694,14 +893,21 @@ class _Batch:
         if op.get("parties") is not None:
             parties = fields.parties(op["parties"])
             if parties != live.parties:
-                changes.append(f"parties: {' '.join(live.parties) or '-'} -> {' '.join(parties) or '-'}")
+                changes.append(
+                    f"parties: {' '.join(live.parties) or '-'} -> {' '.join(parties) or '-'}"
+                )
                 live.parties = parties
         if not changes:
             raise UsageError(f"nothing to change on {live.key}")
         note = "; ".join(changes)
         reason = f"{note} ({op['reason']})" if op.get("reason") else note
-        self.append(live, "edit", live.state, self.when(op.get("at"), live),
-                    {**op, "reason": reason[: fields.LIMITS["reason"]]})
+        self.append(
+            live,
+            "edit",
+            live.state,
+            self.when(op.get("at"), live),
+            {**op, "reason": reason[: fields.LIMITS["reason"]]},
+        )
         return live
 
     def flush(self) -> None:
@@ -714,35 +920,58 @@ class _Batch:
         changed = [live for live in touched if live.read_version]
         if changed:
             self.update_items(changed)
-        time = (lambda pair: pair[1]) if self.tracker._sqlite else (lambda pair: pair[0])
-        recorded = time((self.recorded_at, self.recorded_text))
+        # SQLite stores the canonical text already made; PostgreSQL takes the datetime.
+        pick = 1 if self.tracker._sqlite else 0
+        recorded = (self.recorded_at, self.recorded_text)[pick]
         entries = [(live, entry) for live in touched for entry in live.entries]
         rows = [
-            {**entry, "item_id": live.id, "occurred_at": time(entry["occurred_at"]),
-             "recorded_at": recorded}
+            {
+                **entry,
+                "item_id": live.id,
+                "occurred_at": entry["occurred_at"][pick],
+                "recorded_at": recorded,
+            }
             for live, entry in entries
         ]
         if not self.done:
             self.session.execute(insert(history), rows)
             return
-        ids = self.session.execute(
-            insert(history).returning(history.c.id, sort_by_parameter_order=True), rows
-        ).scalars().all()
+        ids = (
+            self.session.execute(
+                insert(history).returning(history.c.id, sort_by_parameter_order=True), rows
+            )
+            .scalars()
+            .all()
+        )
         for (_live, entry), new_id in zip(entries, ids, strict=True):
             entry["id"] = new_id
 
     def insert_items(self, fresh: list[_Live]) -> None:
         rows = [
-            {"key": l.key, "key_lower": l.key.lower(), "title": l.title, "kind": l.kind,
-             "workflow": l.workflow, "parties": " ".join(l.parties),
-             "description": l.description, "state": l.state, "version": l.version,
-             "last_hash": l.last_hash, "created_at": l.created_at, "updated_at": l.updated_at,
-             "changed_at": l.changed_at}
-            for l in fresh
+            {
+                "key": live.key,
+                "key_lower": live.key.lower(),
+                "title": live.title,
+                "kind": live.kind,
+                "workflow": live.workflow,
+                "parties": " ".join(live.parties),
+                "description": live.description,
+                "state": live.state,
+                "version": live.version,
+                "last_hash": live.last_hash,
+                "created_at": live.created_at,
+                "updated_at": live.updated_at,
+                "changed_at": live.changed_at,
+            }
+            for live in fresh
         ]
-        returned = self.session.execute(
-            insert(items).returning(items.c.id, sort_by_parameter_order=True), rows
-        ).scalars().all()
+        returned = (
+            self.session.execute(
+                insert(items).returning(items.c.id, sort_by_parameter_order=True), rows
+            )
+            .scalars()
+            .all()
+        )
         for live, new_id in zip(fresh, returned, strict=True):
             live.id = new_id
 
@@ -752,17 +981,31 @@ class _Batch:
         statement = (
             update(items)
             .where(items.c.id == bindparam("b_id"), items.c.version == bindparam("b_read"))
-            .values(state=bindparam("b_state"), version=bindparam("b_version"),
-                    last_hash=bindparam("b_hash"), changed_at=bindparam("b_changed"),
-                    updated_at=bindparam("b_updated"), title=bindparam("b_title"),
-                    description=bindparam("b_description"), parties=bindparam("b_parties"))
+            .values(
+                state=bindparam("b_state"),
+                version=bindparam("b_version"),
+                last_hash=bindparam("b_hash"),
+                changed_at=bindparam("b_changed"),
+                updated_at=bindparam("b_updated"),
+                title=bindparam("b_title"),
+                description=bindparam("b_description"),
+                parties=bindparam("b_parties"),
+            )
         )
         rows = [
-            {"b_id": l.id, "b_read": l.read_version, "b_state": l.state, "b_version": l.version,
-             "b_hash": l.last_hash, "b_changed": l.changed_at, "b_updated": l.updated_at,
-             "b_title": l.title, "b_description": l.description,
-             "b_parties": " ".join(l.parties)}
-            for l in changed
+            {
+                "b_id": live.id,
+                "b_read": live.read_version,
+                "b_state": live.state,
+                "b_version": live.version,
+                "b_hash": live.last_hash,
+                "b_changed": live.changed_at,
+                "b_updated": live.updated_at,
+                "b_title": live.title,
+                "b_description": live.description,
+                "b_parties": " ".join(live.parties),
+            }
+            for live in changed
         ]
         result = self.session.connection().execute(statement, rows)
         if result.rowcount not in (-1, len(rows)):

@@ -18,10 +18,37 @@ from .records import Problem, VerifyReport
 from .workflow import Workflows
 
 NON_STATE_TRIGGERS = frozenset({"comment", "edit"})
-ITEM_FIELDS = frozenset({"type", "key", "title", "kind", "parties", "state", "version",
-                         "description", "created_at", "updated_at", "workflow"})
-ENTRY_FIELDS = frozenset({"type", "id", "item", "trigger", "from_state", "to_state",
-                          "occurred_at", "recorded_at", "actor", "reason", "source", "hash"})
+ITEM_FIELDS = frozenset(
+    {
+        "type",
+        "key",
+        "title",
+        "kind",
+        "parties",
+        "state",
+        "version",
+        "description",
+        "created_at",
+        "updated_at",
+        "workflow",
+    }
+)
+ENTRY_FIELDS = frozenset(
+    {
+        "type",
+        "id",
+        "item",
+        "trigger",
+        "from_state",
+        "to_state",
+        "occurred_at",
+        "recorded_at",
+        "actor",
+        "reason",
+        "source",
+        "hash",
+    }
+)
 
 
 @dataclass(slots=True)
@@ -47,8 +74,9 @@ class Replay:
         self.problems: list[Problem] = []
         self.entries = 0
 
-    def expect(self, ref: Any, key: str, workflow: str, state: str, version: int,
-               head: str) -> None:
+    def expect(
+        self, ref: Any, key: str, workflow: str, state: str, version: int, head: str
+    ) -> None:
         """Register an item as its row says it stands now."""
         self.chains[ref] = _Chain(key, workflow, state, version, head)
 
@@ -56,9 +84,21 @@ class Replay:
         chain.broken = True
         self.problems.append(Problem(chain.key, entry_id, message))
 
-    def entry(self, entry_id: int, ref: Any, version: int, trigger: str, from_state: str | None,
-              to_state: str, occurred: str, recorded: str, actor: str, reason: str | None,
-              source: str | None, digest: str) -> None:
+    def entry(
+        self,
+        entry_id: int,
+        ref: Any,
+        version: int,
+        trigger: str,
+        from_state: str | None,
+        to_state: str,
+        occurred: str,
+        recorded: str,
+        actor: str,
+        reason: str | None,
+        source: str | None,
+        digest: str,
+    ) -> None:
         """Check one entry: order, states, workflow, hash."""
         self.entries += 1
         chain = self.chains.get(ref)
@@ -73,26 +113,42 @@ class Replay:
             self.check_step(chain, entry_id, trigger, from_state, to_state)
         if occurred < chain.seen_time:
             self.problem(chain, entry_id, f"effective date {occurred} is before the previous one")
-        expected = entry_hash(chain.seen_hash, chain.key, version, trigger, from_state, to_state,
-                              occurred, recorded, actor, reason, source)
+        expected = entry_hash(
+            chain.seen_hash,
+            chain.key,
+            version,
+            trigger,
+            from_state,
+            to_state,
+            occurred,
+            recorded,
+            actor,
+            reason,
+            source,
+        )
         if expected != digest:
             self.problem(chain, entry_id, "hash does not match the entry and the one before it")
         chain.seen_version, chain.seen_state, chain.seen_time = version, to_state, occurred
         chain.seen_hash = digest
 
-    def check_create(self, chain: _Chain, entry_id: int, trigger: str,
-                     from_state: str | None, to_state: str) -> None:
+    def check_create(
+        self, chain: _Chain, entry_id: int, trigger: str, from_state: str | None, to_state: str
+    ) -> None:
         workflow = self.workflows.by_name.get(chain.workflow)
         if trigger != "create" or from_state is not None:
             self.problem(chain, entry_id, f"first entry is {trigger!r}, not a create")
         elif workflow and to_state != workflow.initial:
             self.problem(chain, entry_id, f"created in {to_state}, not {workflow.initial}")
 
-    def check_step(self, chain: _Chain, entry_id: int, trigger: str, from_state: str | None,
-                   to_state: str) -> None:
+    def check_step(
+        self, chain: _Chain, entry_id: int, trigger: str, from_state: str | None, to_state: str
+    ) -> None:
         if from_state != chain.seen_state:
-            self.problem(chain, entry_id,
-                         f"from_state {from_state} differs from the previous to_state {chain.seen_state}")
+            self.problem(
+                chain,
+                entry_id,
+                f"from_state {from_state} differs from the previous to_state {chain.seen_state}",
+            )
             return
         if trigger in NON_STATE_TRIGGERS:
             if to_state != from_state:
@@ -101,10 +157,11 @@ class Replay:
         workflow = self.workflows.by_name.get(chain.workflow)
         if workflow is None:
             return
-        target = workflow._targets.get((from_state, trigger))
+        target = workflow.leads_to(from_state, trigger)
         if target != to_state:
-            self.problem(chain, entry_id,
-                         f"{trigger} from {from_state} leads to {target}, not {to_state}")
+            self.problem(
+                chain, entry_id, f"{trigger} from {from_state} leads to {target}, not {to_state}"
+            )
 
     def report(self) -> VerifyReport:
         """Compare each item's row with where its history leads; the problems found."""
@@ -113,11 +170,15 @@ class Replay:
                 self.problem(chain, None, "item has no history")
                 continue
             if chain.state != chain.seen_state:
-                self.problem(chain, None,
-                             f"item is {chain.state} but its history leads to {chain.seen_state}")
+                self.problem(
+                    chain,
+                    None,
+                    f"item is {chain.state} but its history leads to {chain.seen_state}",
+                )
             if chain.version != chain.seen_version:
-                self.problem(chain, None,
-                             f"item version {chain.version} but {chain.seen_version} entries")
+                self.problem(
+                    chain, None, f"item version {chain.version} but {chain.seen_version} entries"
+                )
             if chain.head != chain.seen_hash:
                 self.problem(chain, None, "item's head hash is not its last entry's hash")
         return VerifyReport(len(self.chains), self.entries, tuple(self.problems))
@@ -134,38 +195,57 @@ class Dump:
     def entry_count(self) -> int:
         return len(self.entries)
 
-    def write(self, session: Session, *, keep_ids: bool, sqlite: bool,
-              progress: Callable[[int], None]) -> None:
+    def write(
+        self, session: Session, *, keep_ids: bool, sqlite: bool, progress: Callable[[int], None]
+    ) -> None:
         """Insert the items, then the entries (ids kept when the database was empty)."""
+
         def when(value: str) -> Any:
             return value if sqlite else dates.parse_when(value)
 
         item_rows = []
         for index, item in enumerate(self.items.values(), start=1):
             row = {
-                "key": item["key"], "key_lower": item["key"].lower(), "title": item["title"],
-                "kind": item["kind"], "workflow": item["workflow"],
-                "parties": " ".join(item["parties"]), "description": item["description"],
-                "state": item["state"], "version": item["version"],
-                "last_hash": item["_head"], "created_at": when(item["created_at"]),
-                "updated_at": when(item["updated_at"]), "changed_at": when(item["_changed"]),
+                "key": item["key"],
+                "key_lower": item["key"].lower(),
+                "title": item["title"],
+                "kind": item["kind"],
+                "workflow": item["workflow"],
+                "parties": " ".join(item["parties"]),
+                "description": item["description"],
+                "state": item["state"],
+                "version": item["version"],
+                "last_hash": item["_head"],
+                "created_at": when(item["created_at"]),
+                "updated_at": when(item["updated_at"]),
+                "changed_at": when(item["_changed"]),
             }
             if keep_ids:
                 row["id"] = index
             item_rows.append(row)
-        returned = session.execute(
-            insert(items).returning(items.c.id, sort_by_parameter_order=True), item_rows
-        ).scalars().all()
+        returned = (
+            session.execute(
+                insert(items).returning(items.c.id, sort_by_parameter_order=True), item_rows
+            )
+            .scalars()
+            .all()
+        )
         ids = dict(zip(self.items, returned, strict=True))
         for start in range(0, len(self.entries), 10000):
             rows = []
-            for entry in self.entries[start:start + 10000]:
+            for entry in self.entries[start : start + 10000]:
                 row = {
-                    "item_id": ids[entry["item"].lower()], "version": entry["_version"],
-                    "trigger": entry["trigger"], "from_state": entry["from_state"],
-                    "to_state": entry["to_state"], "occurred_at": when(entry["occurred_at"]),
-                    "recorded_at": when(entry["recorded_at"]), "actor": entry["actor"],
-                    "reason": entry["reason"], "source": entry["source"], "hash": entry["hash"],
+                    "item_id": ids[entry["item"].lower()],
+                    "version": entry["_version"],
+                    "trigger": entry["trigger"],
+                    "from_state": entry["from_state"],
+                    "to_state": entry["to_state"],
+                    "occurred_at": when(entry["occurred_at"]),
+                    "recorded_at": when(entry["recorded_at"]),
+                    "actor": entry["actor"],
+                    "reason": entry["reason"],
+                    "source": entry["source"],
+                    "hash": entry["hash"],
                 }
                 if keep_ids:
                     row["id"] = entry["id"]
@@ -174,10 +254,12 @@ class Dump:
             progress(start + len(rows))
         if keep_ids and not sqlite:
             for table in ("items", "history"):
-                session.execute(text(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
-                ))
+                session.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+                    )
+                )
 
 
 def read_export(lines: Iterable[str], workflows: Workflows) -> Dump:
@@ -205,8 +287,9 @@ def read_export(lines: Iterable[str], workflows: Workflows) -> Dump:
         kind = obj.get("type")
         if kind == "item":
             _check_item(obj, number, dump, workflows)
-            replay.expect(obj["key"].lower(), obj["key"], obj["workflow"], obj["state"],
-                          obj["version"], "")
+            replay.expect(
+                obj["key"].lower(), obj["key"], obj["workflow"], obj["state"], obj["version"], ""
+            )
             dump.items[obj["key"].lower()] = obj
         elif kind == "entry":
             _check_entry(obj, number, dump, last_id)
@@ -214,9 +297,20 @@ def read_export(lines: Iterable[str], workflows: Workflows) -> Dump:
             ref = obj["item"].lower()
             versions[ref] = versions.get(ref, 0) + 1
             obj["_version"] = versions[ref]
-            replay.entry(obj["id"], ref, obj["_version"], obj["trigger"], obj["from_state"],
-                         obj["to_state"], obj["occurred_at"], obj["recorded_at"], obj["actor"],
-                         obj["reason"], obj["source"], obj["hash"])
+            replay.entry(
+                obj["id"],
+                ref,
+                obj["_version"],
+                obj["trigger"],
+                obj["from_state"],
+                obj["to_state"],
+                obj["occurred_at"],
+                obj["recorded_at"],
+                obj["actor"],
+                obj["reason"],
+                obj["source"],
+                obj["hash"],
+            )
             item = dump.items[ref]
             item["_head"], item["_changed"] = obj["hash"], obj["occurred_at"]
             dump.entries.append(obj)
@@ -232,7 +326,11 @@ def read_export(lines: Iterable[str], workflows: Workflows) -> Dump:
         where = f" entry {first.entry_id}" if first.entry_id is not None else ""
         raise VerificationFailed(
             f"import refused: {first.item}{where}: {first.message}"
-            + (f" (and {len(report.problems) - 1} more problems)" if len(report.problems) > 1 else "")
+            + (
+                f" (and {len(report.problems) - 1} more problems)"
+                if len(report.problems) > 1
+                else ""
+            )
         )
     return dump
 
@@ -270,5 +368,6 @@ def _check_fields(obj: dict[str, Any], expected: frozenset[str], number: int) ->
 
 def _check_time(value: Any, number: int) -> None:
     if not isinstance(value, str) or dates.iso(dates.parse_when(value)) != value:
-        raise UsageError(f"line {number}: time {value!r} is not in canonical form "
-                         "(YYYY-MM-DDTHH:MM:SS.ffffffZ)")
+        raise UsageError(
+            f"line {number}: time {value!r} is not in canonical form (YYYY-MM-DDTHH:MM:SS.ffffffZ)"
+        )

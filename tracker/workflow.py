@@ -75,7 +75,7 @@ class Workflow:
         self._targets = {}
         for name, event in self._machine.events.items():
             for source, candidates in event.transitions.items():
-                self._targets[(source, name)] = candidates[0].dest
+                self._targets[(source, name)] = str(candidates[0].dest)
         self._allowed = {
             state: tuple(t.trigger for t in self.transitions if state in t.sources)
             for state in self.states
@@ -94,6 +94,10 @@ class Workflow:
     def requires(self, trigger: str) -> tuple[str, ...]:
         """The fields (`reason`, `source`) a fire of `trigger` must carry."""
         return self._requires.get(trigger, ())
+
+    def leads_to(self, state: str | None, trigger: str) -> str | None:
+        """Where `trigger` leads from `state`, or None where it is not allowed."""
+        return self._targets.get((state, trigger)) if state is not None else None
 
     def target(self, state: str, trigger: str) -> str:
         """Where `trigger` leads from `state`; NotAllowed names the triggers that are allowed."""
@@ -189,8 +193,14 @@ class _WorkflowReader:
         if not isinstance(name, str) or not _NAME.match(name):
             raise self.fail("`name` must be a lower-case word", self.line_of(r"^\s*name\s*="))
         states = data.get("states")
-        if not isinstance(states, list) or not states or not all(isinstance(s, str) for s in states):
-            raise self.fail("`states` must be a non-empty list of names", self.line_of(r"^\s*states"))
+        if (
+            not isinstance(states, list)
+            or not states
+            or not all(isinstance(s, str) for s in states)
+        ):
+            raise self.fail(
+                "`states` must be a non-empty list of names", self.line_of(r"^\s*states")
+            )
         for state in states:
             if not _NAME.match(state):
                 raise self.fail(f"bad state name {state!r}", self.line_of(r"^\s*states"))
@@ -198,9 +208,11 @@ class _WorkflowReader:
             raise self.fail("a state is listed twice", self.line_of(r"^\s*states"))
         initial = data.get("initial")
         if not isinstance(initial, str):
-            raise self.fail("no initial state (`initial = \"...\"`)")
+            raise self.fail('no initial state (`initial = "..."`)')
         if initial not in states:
-            raise self.fail(f"initial state {initial!r} is not in `states`", self.line_of(r"^\s*initial"))
+            raise self.fail(
+                f"initial state {initial!r} is not in `states`", self.line_of(r"^\s*initial")
+            )
         raw = data.get("transitions", [])
         if not isinstance(raw, list) or not raw:
             raise self.fail("no transitions (`[[transitions]]` tables)")
@@ -257,7 +269,9 @@ class _WorkflowReader:
         for index, t in enumerate(transitions):
             if requires.setdefault(t.trigger, t.requires) != t.requires:
                 line = self.line_of(r"^\s*\[\[\s*transitions\s*\]\]", index)
-                raise self.fail(f"trigger {t.trigger!r} requires different fields in two places", line)
+                raise self.fail(
+                    f"trigger {t.trigger!r} requires different fields in two places", line
+                )
 
 
 class Workflows:
@@ -278,7 +292,9 @@ class Workflows:
         shipped = resources.files("tracker") / "workflows"
         for entry in sorted(shipped.iterdir(), key=lambda e: e.name):
             if entry.name.endswith(".toml"):
-                found.append(parse_workflow(entry.read_text("utf-8"), f"tracker/workflows/{entry.name}"))
+                found.append(
+                    parse_workflow(entry.read_text("utf-8"), f"tracker/workflows/{entry.name}")
+                )
         for directory in extra_dirs:
             path = Path(directory)
             if not path.is_dir():
@@ -311,4 +327,6 @@ class Workflows:
         try:
             return self.by_name[name]
         except KeyError:
-            raise NotFound(f"no workflow {name!r} (known: {', '.join(sorted(self.by_name))})") from None
+            raise NotFound(
+                f"no workflow {name!r} (known: {', '.join(sorted(self.by_name))})"
+            ) from None

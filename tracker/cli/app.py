@@ -18,10 +18,25 @@ if TYPE_CHECKING:
     from ..service import Tracker
 
 ITEM_COLUMNS = ["key", "title", "kind", "parties", "state", "version", "updated_at"]
-ENTRY_COLUMNS = ["id", "item", "trigger", "from_state", "to_state", "occurred_at", "actor",
-                 "reason", "source"]
-FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json", "ndjson", "csv"]),
-                      default="table", show_default=True, help="Output format.")
+ENTRY_COLUMNS = [
+    "id",
+    "item",
+    "trigger",
+    "from_state",
+    "to_state",
+    "occurred_at",
+    "actor",
+    "reason",
+    "source",
+]
+FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "ndjson", "csv"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
 SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
@@ -49,16 +64,25 @@ pass_context = click.make_pass_decorator(Context)
 
 
 @click.group(invoke_without_command=True, context_settings=SETTINGS)
-@click.option("--db", envvar="TRACKER_DB", metavar="URL",
-              help="Database URL or SQLite file path [env TRACKER_DB; default: a file in the "
-                   "user data directory].")
-@click.option("--workflows", envvar="TRACKER_WORKFLOWS", metavar="DIR",
-              help="A directory of extra workflow TOML files [env TRACKER_WORKFLOWS].")
+@click.option(
+    "--db",
+    envvar="TRACKER_DB",
+    metavar="URL",
+    help="Database URL or SQLite file path [env TRACKER_DB; default: a file in the "
+    "user data directory].",
+)
+@click.option(
+    "--workflows",
+    envvar="TRACKER_WORKFLOWS",
+    metavar="DIR",
+    help="A directory of extra workflow TOML files [env TRACKER_WORKFLOWS].",
+)
 @click.option("--install-completion", is_flag=True, help="Install shell completion and exit.")
 @click.version_option(package_name="tracker", message="tracker %(version)s")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, workflows: str | None,
-        install_completion: bool) -> None:
+def cli(
+    ctx: click.Context, db: str | None, workflows: str | None, install_completion: bool
+) -> None:
     """Alliance cooperation items as state machines, with an audit-grade history.
 
     \b
@@ -81,10 +105,14 @@ def cli(ctx: click.Context, db: str | None, workflows: str | None,
 
 def _install_completion() -> None:
     shell = Path(os.environ.get("SHELL", "bash")).name
-    scripts = {"bash": ("~/.bashrc", 'eval "$(_TRACKER_COMPLETE=bash_source tracker)"'),
-               "zsh": ("~/.zshrc", 'eval "$(_TRACKER_COMPLETE=zsh_source tracker)"'),
-               "fish": ("~/.config/fish/completions/tracker.fish",
-                        "_TRACKER_COMPLETE=fish_source tracker | source")}
+    scripts = {
+        "bash": ("~/.bashrc", 'eval "$(_TRACKER_COMPLETE=bash_source tracker)"'),
+        "zsh": ("~/.zshrc", 'eval "$(_TRACKER_COMPLETE=zsh_source tracker)"'),
+        "fish": (
+            "~/.config/fish/completions/tracker.fish",
+            "_TRACKER_COMPLETE=fish_source tracker | source",
+        ),
+    }
     if shell not in scripts:
         raise UsageError(f"no completion for shell {shell!r} (bash, zsh, fish)")
     rc, line = scripts[shell]
@@ -122,8 +150,11 @@ def init(obj: Context, seed: bool) -> None:
     tracker = obj.tracker()
     added = tracker.seed() if seed else 0
     count = sum(tracker.count().values())
-    click.echo(f"database ready: {_shown_url(tracker.url)} ({count} items"
-               + (f", {added} seeded" if seed else "") + ")")
+    click.echo(
+        f"database ready: {_shown_url(tracker.url)} ({count} items"
+        + (f", {added} seeded" if seed else "")
+        + ")"
+    )
 
 
 def _shown_url(url: str) -> str:
@@ -144,9 +175,19 @@ def _shown_url(url: str) -> str:
 @click.option("--source", help="Citation: outlet, document or URL.")
 @FORMAT
 @pass_context
-def add(obj: Context, key: str, title: str, kind: str, parties: tuple[str, ...],
-        description: str, at: str | None, actor: str | None, reason: str | None,
-        source: str | None, fmt: str) -> None:
+def add(
+    obj: Context,
+    key: str,
+    title: str,
+    kind: str,
+    parties: tuple[str, ...],
+    description: str,
+    at: str | None,
+    actor: str | None,
+    reason: str | None,
+    source: str | None,
+    fmt: str,
+) -> None:
     """Add an item in its workflow's initial state.
 
     \b
@@ -156,8 +197,9 @@ def add(obj: Context, key: str, title: str, kind: str, parties: tuple[str, ...],
     """
     from . import output
 
-    item = obj.tracker().add(key, title, kind, parties, description, at=at, actor=actor,
-                             reason=reason, source=source)
+    item = obj.tracker().add(
+        key, title, kind, parties, description, at=at, actor=actor, reason=reason, source=source
+    )
     if fmt == "table":
         click.echo(f"added {output.safe(item.key)} ({item.state})")
     else:
@@ -169,14 +211,27 @@ def add(obj: Context, key: str, title: str, kind: str, parties: tuple[str, ...],
 @click.option("--kind", help="Only items of this kind.")
 @click.option("--party", help="Only items with this party.")
 @click.option("--text", help="Only items whose key or title contains this.")
-@click.option("--sort", default="key", show_default=True,
-              help="Sort by key, title, kind, state, changed_at, created_at or updated_at.")
+@click.option(
+    "--sort",
+    default="key",
+    show_default=True,
+    help="Sort by key, title, kind, state, changed_at, created_at or updated_at.",
+)
 @click.option("--desc", is_flag=True, help="Sort descending.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
 @FORMAT
 @pass_context
-def list_(obj: Context, state: str | None, kind: str | None, party: str | None,
-          text: str | None, sort: str, desc: bool, limit: int | None, fmt: str) -> None:
+def list_(
+    obj: Context,
+    state: str | None,
+    kind: str | None,
+    party: str | None,
+    text: str | None,
+    sort: str,
+    desc: bool,
+    limit: int | None,
+    fmt: str,
+) -> None:
     """List items, filtered.
 
     \b
@@ -185,8 +240,9 @@ def list_(obj: Context, state: str | None, kind: str | None, party: str | None,
     """
     from . import output
 
-    found = obj.tracker().list(state=state, kind=kind, party=party, text=text, order_by=sort,
-                               descending=desc, limit=limit)
+    found = obj.tracker().list(
+        state=state, kind=kind, party=party, text=text, order_by=sort, descending=desc, limit=limit
+    )
     output.emit(found, fmt, ITEM_COLUMNS)
 
 
@@ -231,9 +287,17 @@ def show(obj: Context, key: str, entries: int, fmt: str) -> None:
 @click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
 @FORMAT
 @pass_context
-def fire(obj: Context, args: tuple[str, ...], reason: str | None, source: str | None,
-         at: str | None, actor: str | None, expect_state: str | None, dry_run: bool,
-         fmt: str) -> None:
+def fire(
+    obj: Context,
+    args: tuple[str, ...],
+    reason: str | None,
+    source: str | None,
+    at: str | None,
+    actor: str | None,
+    expect_state: str | None,
+    dry_run: bool,
+    fmt: str,
+) -> None:
     """Fire a trigger on one item, or on several as one all-or-nothing batch.
 
     \b
@@ -246,14 +310,24 @@ def fire(obj: Context, args: tuple[str, ...], reason: str | None, source: str | 
     if len(args) < 2:
         raise click.UsageError("give at least one KEY and a TRIGGER")
     *keys, trigger = args
-    results = obj.tracker().fire_many(keys, trigger, reason=reason, source=source, at=at,
-                                      actor=actor, expect_state=expect_state, dry_run=dry_run)
+    results = obj.tracker().fire_many(
+        keys,
+        trigger,
+        reason=reason,
+        source=source,
+        at=at,
+        actor=actor,
+        expect_state=expect_state,
+        dry_run=dry_run,
+    )
     if fmt == "table":
         word = "would fire" if dry_run else "fired"
         for result in results:
             entry = result.entry
-            click.echo(f"{output.safe(result.item.key)}: {word} {entry.trigger}: "
-                       f"{entry.from_state} -> {entry.to_state}")
+            click.echo(
+                f"{output.safe(result.item.key)}: {word} {entry.trigger}: "
+                f"{entry.from_state} -> {entry.to_state}"
+            )
         return
     output.emit(results, fmt, ["item", "entry", "dry_run"])
 
@@ -265,8 +339,9 @@ def fire(obj: Context, args: tuple[str, ...], reason: str | None, source: str | 
 @click.option("--at", help="Effective date (ISO 8601; default now).")
 @click.option("--actor", help="Who (default: you).")
 @pass_context
-def comment(obj: Context, key: str, text: str, source: str | None, at: str | None,
-            actor: str | None) -> None:
+def comment(
+    obj: Context, key: str, text: str, source: str | None, at: str | None, actor: str | None
+) -> None:
     """Add a note to an item's history without changing its state.
 
     \b
@@ -285,16 +360,29 @@ def comment(obj: Context, key: str, text: str, source: str | None, at: str | Non
 @click.option("--reason", help="Why the change.")
 @click.option("--actor", help="Who (default: you).")
 @pass_context
-def edit(obj: Context, key: str, title: str | None, description: str | None,
-         parties: tuple[str, ...], reason: str | None, actor: str | None) -> None:
+def edit(
+    obj: Context,
+    key: str,
+    title: str | None,
+    description: str | None,
+    parties: tuple[str, ...],
+    reason: str | None,
+    actor: str | None,
+) -> None:
     """Change an item's title, description or parties (recorded in its history).
 
     \b
     Example:
       tracker edit ACSA --party ROK --party JPN --party USA --reason "US joins talks"
     """
-    result = obj.tracker().edit(key, title=title, description=description,
-                                parties=parties or None, reason=reason, actor=actor)
+    result = obj.tracker().edit(
+        key,
+        title=title,
+        description=description,
+        parties=parties or None,
+        reason=reason,
+        actor=actor,
+    )
     click.echo(f"edited {result.item.key}")
 
 
@@ -307,8 +395,16 @@ def edit(obj: Context, key: str, title: str | None, description: str | None,
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
 @FORMAT
 @pass_context
-def history(obj: Context, key: str | None, since: str | None, until: str | None,
-            actor: str | None, trigger: str | None, limit: int | None, fmt: str) -> None:
+def history(
+    obj: Context,
+    key: str | None,
+    since: str | None,
+    until: str | None,
+    actor: str | None,
+    trigger: str | None,
+    limit: int | None,
+    fmt: str,
+) -> None:
     """History entries, oldest first.
 
     \b
@@ -317,8 +413,9 @@ def history(obj: Context, key: str | None, since: str | None, until: str | None,
     """
     from . import output
 
-    found = obj.tracker().history(key, since=since, until=until, actor=actor, trigger=trigger,
-                                  limit=limit)
+    found = obj.tracker().history(
+        key, since=since, until=until, actor=actor, trigger=trigger, limit=limit
+    )
     output.emit(found, fmt, [*ENTRY_COLUMNS, "hash"] if fmt == "csv" else ENTRY_COLUMNS)
 
 
@@ -383,8 +480,10 @@ def apply(obj: Context, file: str, dry_run: bool, fmt: str) -> None:
         result = obj.tracker().apply(ops, dry_run=dry_run, progress=progress)
     if fmt == "table":
         verb = "would apply" if dry_run else "applied"
-        click.echo(f"{verb} {len(ops)} operations: {result.added} added, {result.fired} fired, "
-                   f"{result.commented} commented, {result.edited} edited")
+        click.echo(
+            f"{verb} {len(ops)} operations: {result.added} added, {result.fired} fired, "
+            f"{result.commented} commented, {result.edited} edited"
+        )
     else:
         output.emit_one(result, fmt)
 
@@ -410,7 +509,7 @@ def _open_output(target: str) -> Iterator[TextIO]:
         yield sys.stdout
         return
     try:
-        handle = Path(target).open("w", encoding="utf-8")
+        handle = Path(target).open("w", encoding="utf-8")  # noqa: SIM115 - closed below
     except OSError as exc:
         raise UsageError(f"cannot write {target}: {exc.strerror}") from None
     with handle:
@@ -453,8 +552,12 @@ def verify(obj: Context, fmt: str) -> None:
         if report.ok:
             click.echo(f"ok: {report.items} items, {report.entries} history entries verified")
         else:
-            output.emit(report.problems, "table", ["item", "entry", "message"],
-                        title="verification problems")
+            output.emit(
+                report.problems,
+                "table",
+                ["item", "entry", "message"],
+                title="verification problems",
+            )
     else:
         output.emit_one(report, fmt)
     if not report.ok:
@@ -469,8 +572,9 @@ def workflow() -> None:
 @workflow.command("show")
 @click.argument("name", required=False)
 @click.option("--key", help="Draw the workflow of this item, its state marked.")
-@click.option("--format", "fmt", type=click.Choice(["text", "mermaid"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "mermaid"]), default="text", show_default=True
+)
 @pass_context
 def workflow_show(obj: Context, name: str | None, key: str | None, fmt: str) -> None:
     """Draw a workflow (default: the default one) as text or Mermaid.
@@ -527,7 +631,7 @@ def run(argv: list[str] | None = None) -> int:
         return _fail("interrupted", 130)
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # noqa: BLE001 - the one place an unexpected failure is reported
+    except Exception as exc:
         if os.environ.get("TRACKER_DEBUG"):
             raise
         return _fail(f"unexpected {type(exc).__name__}: {exc}", 1)

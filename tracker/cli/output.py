@@ -49,12 +49,20 @@ def cell(value: object) -> str:
     return safe(value)
 
 
-def emit(records: Iterable[Record], fmt: str, columns: Sequence[str], *,
-         title: str | None = None, out: TextIO | None = None) -> None:
+def emit(
+    records: Iterable[Record],
+    fmt: str,
+    columns: Sequence[str],
+    *,
+    title: str | None = None,
+    out: TextIO | None = None,
+) -> None:
     """Print records in `fmt`; `columns` picks and orders the fields of the table and CSV."""
     stream = out or sys.stdout
     if fmt == "json":
-        stream.write(json.dumps([r.to_json() for r in records], ensure_ascii=False, indent=2) + "\n")
+        stream.write(
+            json.dumps([r.to_json() for r in records], ensure_ascii=False, indent=2) + "\n"
+        )
     elif fmt == "ndjson":
         for record in records:
             stream.write(_dumps(record.to_json()) + "\n")
@@ -65,8 +73,12 @@ def emit(records: Iterable[Record], fmt: str, columns: Sequence[str], *,
             data = record.to_json()
             writer.writerow([cell(data.get(c)) for c in columns])
     else:
-        table([[r.to_json().get(c) for c in columns] for r in records], columns, title=title,
-              out=stream)
+        table(
+            [[r.to_json().get(c) for c in columns] for r in records],
+            columns,
+            title=title,
+            out=stream,
+        )
 
 
 def emit_one(record: Record, fmt: str, *, out: TextIO | None = None) -> None:
@@ -74,8 +86,15 @@ def emit_one(record: Record, fmt: str, *, out: TextIO | None = None) -> None:
     stream = out or sys.stdout
     if fmt in ("json", "ndjson"):
         indent = 2 if fmt == "json" else None
-        stream.write(json.dumps(record.to_json(), ensure_ascii=False, indent=indent,
-                                separators=None if indent else (",", ":")) + "\n")
+        stream.write(
+            json.dumps(
+                record.to_json(),
+                ensure_ascii=False,
+                indent=indent,
+                separators=None if indent else (",", ":"),
+            )
+            + "\n"
+        )
     elif fmt == "csv":
         emit([record], "csv", list(record.to_json()), out=stream)
     else:
@@ -83,8 +102,13 @@ def emit_one(record: Record, fmt: str, *, out: TextIO | None = None) -> None:
             stream.write(f"{name:>16}: {cell(value)}\n")
 
 
-def table(rows: Sequence[Sequence[object]], columns: Sequence[str], *, title: str | None = None,
-          out: TextIO | None = None) -> None:
+def table(
+    rows: Sequence[Sequence[object]],
+    columns: Sequence[str],
+    *,
+    title: str | None = None,
+    out: TextIO | None = None,
+) -> None:
     """A Rich table of literal cells (no markup, no escapes)."""
     from rich.console import Console
     from rich.table import Table
@@ -99,8 +123,13 @@ def table(rows: Sequence[Sequence[object]], columns: Sequence[str], *, title: st
     room = max(12, (console.width - fixed - 3 * len(columns)) // max(1, len(prose)))
     for name, widest in zip(columns, widths, strict=True):
         limit = min(widest, room) if name in PROSE else widest
-        grid.add_column(name.replace("_", " "), no_wrap=True, overflow="ellipsis",
-                        min_width=limit, max_width=limit)
+        grid.add_column(
+            name.replace("_", " "),
+            no_wrap=True,
+            overflow="ellipsis",
+            min_width=limit,
+            max_width=limit,
+        )
     for row in cells:
         grid.add_row(*[Text(value) for value in row])
     console.print(grid)

@@ -33,7 +33,18 @@ def entry_hash(
 ) -> str:
     """SHA-256 of the entry's canonical form, chained to `prev_hash`."""
     canonical = _dumps(
-        [prev_hash, key, version, trigger, from_state, to_state,
-         occurred_at, recorded_at, actor, reason, source]
+        [
+            prev_hash,
+            key,
+            version,
+            trigger,
+            from_state,
+            to_state,
+            occurred_at,
+            recorded_at,
+            actor,
+            reason,
+            source,
+        ]
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -6,6 +6,7 @@ database must be created or upgraded.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from ..errors import DatabaseUnusable, UsageError
 
 # Every revision this program knows, oldest first; the last is its head.
 # tests/test_migrations.py checks this against migrations/versions.
-REVISIONS: tuple[str, ...] = ("0001",)
+REVISIONS: tuple[str, ...] = ("0001", "0002")
 HEAD = REVISIONS[-1]
 BUSY_TIMEOUT_MS = int(os.environ.get("TRACKER_BUSY_TIMEOUT_MS", "10000"))
 
@@ -81,10 +82,9 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
-        try:
+        # A read-only file cannot switch to WAL; reading it still works.
+        with contextlib.suppress(Exception):
             cursor.execute("PRAGMA journal_mode = WAL")
-        except Exception:  # noqa: BLE001 - a read-only file cannot switch; reads still work
-            pass
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 

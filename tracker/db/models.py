@@ -7,7 +7,7 @@ Times are `UTCTime`: timestamptz on PostgreSQL; on SQLite the canonical fixed-wi
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -56,7 +57,8 @@ class UTCTime(TypeDecorator[datetime]):
             return None
         if isinstance(value, str):
             return datetime.fromisoformat(value)
-        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        moment: datetime = value
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # SQLite only makes a rowid alias of INTEGER PRIMARY KEY, so BIGINT is INTEGER there.
@@ -68,7 +70,8 @@ class Base(DeclarativeBase):
 
 
 class ItemRow(Base):
-    """An item's current state. `version` counts its history entries; `last_hash` heads its chain."""
+    """An item as it stands now. `version` counts its history entries; `last_hash` heads
+    its chain."""
 
     __tablename__ = "items"
 
@@ -111,5 +114,21 @@ class HistoryRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
-items = ItemRow.__table__
-history = HistoryRow.__table__
+items = cast(Table, ItemRow.__table__)
+history = cast(Table, HistoryRow.__table__)
+
+
+class ViewRow(Base):
+    """A saved view: a named filter every user of the database sees."""
+
+    __tablename__ = "views"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    # A JSON object: state, kind, party, text, as_of.
+    filters: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCTime)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+views = cast(Table, ViewRow.__table__)
