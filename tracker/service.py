@@ -656,7 +656,7 @@ class Tracker:
                 .execution_options(yield_per=10000)
             )
             for done, row in enumerate(session.execute(query), start=1):
-                replay.entry(*row.tuple())  # type: ignore[call-arg]
+                replay.entry(*row)  # type: ignore[call-arg]
                 if done % 10000 == 0:
                     progress(done)
         return replay.report()
