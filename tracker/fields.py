@@ -11,7 +11,14 @@ from .errors import UsageError
 KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 KIND = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 PARTY = re.compile(r"^[A-Z][A-Z0-9_-]{0,15}$")
-LIMITS = {"title": 500, "description": 20_000, "reason": 5_000, "source": 2_000, "actor": 200}
+LIMITS = {
+    "title": 500,
+    "description": 20_000,
+    "reason": 5_000,
+    "source": 2_000,
+    "actor": 200,
+    "text": 500,
+}
 
 
 def key(value: str) -> str:

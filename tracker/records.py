@@ -165,3 +165,109 @@ class VerifyReport:
             "entries": self.entries,
             "problems": [p.to_json() for p in self.problems],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """A saved view: a named filter (state, kind, party, text, as-of date) kept in the
+    database, so every user of a shared database sees it."""
+
+    name: str
+    state: str | None = None
+    kind: str | None = None
+    party: str | None = None
+    text: str | None = None
+    as_of: datetime | None = None
+    created_at: datetime | None = None
+    created_by: str | None = None
+
+    def filters(self) -> dict[str, Any]:
+        """The view's filters as `Tracker.list` keywords (None where unset)."""
+        return {
+            "state": self.state,
+            "kind": self.kind,
+            "party": self.party,
+            "text": self.text,
+            "as_of": self.as_of,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "state": self.state,
+            "kind": self.kind,
+            "party": self.party,
+            "text": self.text,
+            "as_of": iso(self.as_of) if self.as_of else None,
+            "created_at": iso(self.created_at) if self.created_at else None,
+            "created_by": self.created_by,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """An item a bulk fire cannot include: its state does not allow the trigger."""
+
+    key: str
+    state: str
+    allowed_triggers: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "state": self.state,
+            "allowed_triggers": list(self.allowed_triggers),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FireCheck:
+    """Which of the given items one trigger may fire on (`allowed`, in the order given) and
+    which it may not (`refused`); `requires` names the fields the trigger needs (reason...)."""
+
+    trigger: str
+    allowed: tuple[str, ...]
+    refused: tuple[Refusal, ...]
+    requires: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "trigger": self.trigger,
+            "allowed": list(self.allowed),
+            "refused": [r.to_json() for r in self.refused],
+            "requires": list(self.requires),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A stretch of one item's history: from the entry that began it (`start`) until the
+    next entry (`end`, None while it lasts), the item in `state`. The entry that began it
+    is `trigger` (a transition, `create`, `comment` or `edit`) with its reason."""
+
+    key: str
+    title: str
+    state: str
+    start: datetime
+    end: datetime | None
+    trigger: str
+    from_state: str | None
+    reason: str | None
+    actor: str
+    source: str | None
+    entry_id: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "title": self.title,
+            "state": self.state,
+            "start": iso(self.start),
+            "end": iso(self.end) if self.end else None,
+            "trigger": self.trigger,
+            "from_state": self.from_state,
+            "reason": self.reason,
+            "actor": self.actor,
+            "source": self.source,
+            "entry": self.entry_id,
+        }

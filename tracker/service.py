@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import builtins
 import getpass
+import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,7 +17,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import Engine, and_, func, insert, literal, or_, select, type_coerce, update
+from sqlalchemy import (
+    Engine,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -25,7 +38,7 @@ from . import batch as batches
 from . import dates, fields
 from .db.chain import GENESIS, entry_hash
 from .db.engine import ensure_schema, first_line, make_engine, resolve_url, safe_url
-from .db.models import history, items
+from .db.models import history, items, views
 from .errors import (
     Conflict,
     DatabaseUnusable,
@@ -33,9 +46,21 @@ from .errors import (
     NotAllowed,
     NotFound,
     TrackerError,
+    TriggerNotFound,
     UsageError,
 )
-from .records import ApplyResult, FireResult, HistoryEntry, Item, ItemState, VerifyReport
+from .records import (
+    ApplyResult,
+    FireCheck,
+    FireResult,
+    HistoryEntry,
+    Item,
+    ItemState,
+    Refusal,
+    Span,
+    VerifyReport,
+    View,
+)
 from .workflow import Workflow, Workflows
 
 EXPORT_FORMAT = "tracker-export"
@@ -235,11 +260,32 @@ class Tracker:
         descending: bool = False,
         limit: int | None = None,
         offset: int = 0,
+        as_of: str | datetime | None = None,
+        view: str | None = None,
     ) -> builtins.list[Item]:
         """Items matching every filter given (state, kind, party, text in key or title),
-        sorted by `order_by` (one of SORTABLE), a page at a time with `limit`/`offset`."""
+        sorted by `order_by` (one of SORTABLE), a page at a time with `limit`/`offset`.
+        `view` names a saved view whose filters apply where no explicit one is given;
+        with `as_of` (given or the view's) the items are as they stood then (see `_as_of_items`)."""
+        if view is not None:
+            saved = self.view(view)
+            state, kind = state or saved.state, kind or saved.kind
+            party, text = party or saved.party, text or saved.text
+            as_of = as_of or saved.as_of
         if order_by not in SORTABLE:
             raise UsageError(f"cannot sort by {order_by!r} (one of: {', '.join(SORTABLE)})")
+        if as_of is not None:
+            return self._as_of_items(
+                dates.parse_when(as_of),
+                state,
+                kind,
+                party,
+                text,
+                order_by,
+                descending,
+                limit,
+                offset,
+            )
         column = items.c.key_lower if order_by == "key" else items.c[order_by]
         order = [column.desc() if descending else column.asc(), items.c.id]
         query = select(items).where(*self._filters(state, kind, party, text)).order_by(*order)
@@ -660,6 +706,332 @@ class Tracker:
                 if done % 10000 == 0:
                     progress(done)
         return replay.report()
+
+    # -- saved views, bulk fire, timeline spans ----------------------------------------------
+    # Views are settings, not history: they may be replaced and deleted.
+
+    def save_view(
+        self,
+        name: str,
+        *,
+        state: str | None = None,
+        kind: str | None = None,
+        party: str | None = None,
+        text: str | None = None,
+        as_of: str | datetime | None = None,
+        replace: bool = False,
+        actor: str | None = None,
+    ) -> View:
+        """Save a named filter for every user of the database. Conflict (5) when the name is
+        taken, unless `replace`. Names are short words, compared case-insensitively."""
+        saved = View(
+            name=_view_name(name),
+            state=self._known_state(state),
+            kind=fields.kind(kind) if kind else None,
+            party=fields.parties([party])[0] if party else None,
+            text=fields.text("text", text),
+            as_of=dates.parse_when(as_of) if as_of else None,
+            created_at=dates.now(),
+            created_by=fields.text("actor", actor) or self.default_actor,
+        )
+        data = saved.to_json()
+        row = {
+            "filters": json.dumps({k: data[k] for k in _VIEW_FILTERS}, ensure_ascii=False),
+            "created_at": saved.created_at,
+            "created_by": saved.created_by,
+        }
+        with self._session(write=True) as session:
+            found = session.execute(select(views.c.id).where(views.c.name == saved.name)).scalar()
+            if found is None:
+                session.execute(insert(views).values(name=saved.name, **row))
+            elif replace:
+                session.execute(update(views).where(views.c.id == found).values(**row))
+            else:
+                raise Conflict(f"view {saved.name!r} already exists (replace it with --replace)")
+        return saved
+
+    def views(self) -> builtins.list[View]:
+        """Every saved view, by name."""
+        with self._session() as session:
+            return [_view(row) for row in session.execute(select(views).order_by(views.c.name))]
+
+    def view(self, name: str) -> View:
+        """One saved view by name (case-insensitive). Raises NotFound (3)."""
+        with self._session() as session:
+            row = session.execute(select(views).where(views.c.name == name.lower())).first()
+        if row is None:
+            raise NotFound(f"no view {name!r}")
+        return _view(row)
+
+    def delete_view(self, name: str) -> None:
+        """Delete a saved view. Raises NotFound (3) when there is none of that name."""
+        with self._session(write=True) as session:
+            found = session.execute(select(views.c.id).where(views.c.name == name.lower())).scalar()
+            if found is None:
+                raise NotFound(f"no view {name!r}")
+            session.execute(delete(views).where(views.c.id == found))
+
+    def _known_state(self, state: str | None) -> str | None:
+        if not state:
+            return None
+        lowered = state.strip().lower()
+        known = {s for workflow in self.workflows.by_name.values() for s in workflow.states}
+        if lowered not in known:
+            raise UsageError(f"no state {state!r} in any workflow ({', '.join(sorted(known))})")
+        return lowered
+
+    def keys(
+        self,
+        *,
+        state: str | None = None,
+        kind: str | None = None,
+        party: str | None = None,
+        text: str | None = None,
+    ) -> builtins.list[str]:
+        """The keys of the items matching every filter given, by key: what "mark all that
+        match" selects, without loading whole items."""
+        return [row.key for row in self._targets(self._filters(state, kind, party, text))]
+
+    def _targets(self, where: Sequence[ColumnElement[bool]]) -> builtins.list[Any]:
+        query = (
+            select(items.c.key, items.c.state, items.c.workflow)
+            .where(*where)
+            .order_by(items.c.key_lower)
+        )
+        with self._session() as session:
+            return builtins.list(session.execute(query))
+
+    def check_fire(self, keys: Sequence[str], trigger: str) -> FireCheck:
+        """Which of `keys` `trigger` may fire on now and which it may not (with each refused
+        item's state and allowed triggers), for a bulk dialog to show before confirming.
+        Writes nothing. ItemNotFound (3) for an unknown key, TriggerNotFound (3) for a
+        trigger no workflow has."""
+        wanted = builtins.list(dict.fromkeys(k.lower() for k in keys))
+        found: dict[str, Any] = {}
+        for start in range(0, len(wanted), 5000):
+            chunk = wanted[start : start + 5000]
+            for row in self._targets([items.c.key_lower.in_(chunk)]):
+                found[row.key.lower()] = row
+        missing = next((k for k in keys if k.lower() not in found), None)
+        if missing is not None:
+            raise ItemNotFound(missing)
+        return self._check(trigger, [found[k] for k in wanted])
+
+    def _check(self, trigger: str, targets: Sequence[Any]) -> FireCheck:
+        trigger = trigger.strip().lower()
+        in_force = self.workflows.by_name
+        if not any(trigger in workflow.triggers for workflow in in_force.values()):
+            raise TriggerNotFound(f"no trigger {trigger!r} in any workflow")
+        allowed: builtins.list[str] = []
+        refused: builtins.list[Refusal] = []
+        requires: dict[str, None] = {}
+        for row in targets:
+            workflow = in_force.get(row.workflow)
+            if workflow is not None and workflow.leads_to(row.state, trigger):
+                allowed.append(row.key)
+                requires.update(dict.fromkeys(workflow.requires(trigger)))
+            else:
+                permitted = workflow.allowed(row.state) if workflow else ()
+                refused.append(Refusal(row.key, row.state, permitted))
+        return FireCheck(trigger, tuple(allowed), tuple(refused), tuple(requires))
+
+    def fire_where(
+        self,
+        trigger: str,
+        *,
+        state: str | None = None,
+        kind: str | None = None,
+        party: str | None = None,
+        text: str | None = None,
+        reason: str | None = None,
+        source: str | None = None,
+        at: str | datetime | None = None,
+        actor: str | None = None,
+        dry_run: bool = False,
+    ) -> ApplyResult:
+        """Fire `trigger` on every item matching the filters (as `list` selects them), as one
+        all-or-nothing batch. NotAllowed (4), naming them, when the trigger is not allowed for
+        some; Conflict (5) when an item changes state between selecting and writing. No
+        match fires nothing (an empty result, not an error)."""
+        targets = self._targets(self._filters(state, kind, party, text))
+        if not targets:
+            return ApplyResult(0, 0, 0, 0, dry_run)
+        check = self._check(trigger, targets)
+        if check.refused:
+            shown = ", ".join(f"{r.key} ({r.state})" for r in check.refused[:5])
+            more = f" and {len(check.refused) - 5} more" if len(check.refused) > 5 else ""
+            raise NotAllowed(
+                f"cannot {check.trigger} {len(check.refused)} of the {len(targets)} matching "
+                f"items: {shown}{more}; narrow the selection (e.g. by state)"
+            )
+        ops = [
+            {
+                "op": "fire",
+                "key": row.key,
+                "trigger": check.trigger,
+                "reason": reason,
+                "source": source,
+                "at": at,
+                "actor": actor,
+                # The state seen when selecting: a change in between is a conflict.
+                "expect_state": row.state,
+            }
+            for row in targets
+        ]
+        return self._write(batches.numbered(ops), dry_run=dry_run, quiet_lines=True)[0]
+
+    def spans(
+        self,
+        keys: Sequence[str] | None = None,
+        *,
+        since: str | datetime | None = None,
+        until: str | datetime | None = None,
+        state: str | None = None,
+        kind: str | None = None,
+        party: str | None = None,
+        text: str | None = None,
+    ) -> builtins.list[Span]:
+        """Each item's history as spans, one per entry: the state it was in from that entry
+        until the next (`end` None for the current one); by key, then time. Only spans that
+        overlap [since, until]; `keys` and the filters (current state, kind, party, text)
+        choose the items. ItemNotFound (3) for an unknown key."""
+        if keys:
+            for key in keys:
+                self._item_id(key)
+        start = dates.parse_when(since) if since is not None else None
+        stop = dates.parse_when(until) if until is not None else None
+        query = (
+            select(
+                items.c.key,
+                items.c.title,
+                history.c.id,
+                history.c.trigger,
+                history.c.from_state,
+                history.c.to_state,
+                history.c.occurred_at,
+                history.c.actor,
+                history.c.reason,
+                history.c.source,
+            )
+            .join(items, items.c.id == history.c.item_id)
+            .where(*self._filters(state, kind, party, text, keys or None))
+            .order_by(items.c.key_lower, history.c.version)
+        )
+        with self._session() as session:
+            rows = builtins.list(session.execute(query))
+        found: builtins.list[Span] = []
+        for row, after in zip(rows, [*rows[1:], None], strict=True):
+            end = after.occurred_at if after is not None and after.key == row.key else None
+            if (stop is not None and row.occurred_at > stop) or (
+                start is not None and end is not None and end < start
+            ):
+                continue
+            found.append(
+                Span(
+                    key=row.key,
+                    title=row.title,
+                    state=row.to_state,
+                    start=row.occurred_at,
+                    end=end,
+                    trigger=row.trigger,
+                    from_state=row.from_state,
+                    reason=row.reason,
+                    actor=row.actor,
+                    source=row.source,
+                    entry_id=row.id,
+                )
+            )
+        return found
+
+    def _as_of_items(
+        self,
+        moment: datetime,
+        state: str | None,
+        kind: str | None,
+        party: str | None,
+        text: str | None,
+        order_by: str,
+        descending: bool,
+        limit: int | None,
+        offset: int,
+    ) -> builtins.list[Item]:
+        """`list` as of a date: each item's state, version and change time from its last entry
+        on or before `moment` (items created later are left out). No trigger is allowed on the
+        past, so `allowed_triggers` is empty. Title, kind and parties are today's."""
+        last = (
+            select(history.c.item_id, func.max(history.c.version).label("version"))
+            .where(history.c.occurred_at <= moment)
+            .group_by(history.c.item_id)
+            .subquery()
+        )
+        then = history.alias("then")
+        where = self._filters(None, kind, party, text)
+        if state:
+            where.append(then.c.to_state == state.lower())
+        columns = {"key": items.c.key_lower, "state": then.c.to_state}
+        columns["changed_at"] = columns["updated_at"] = then.c.occurred_at
+        column = columns.get(order_by, items.c[order_by])
+        query = (
+            select(
+                items,
+                then.c.to_state.label("then_state"),
+                then.c.version.label("then_version"),
+                then.c.occurred_at.label("then_at"),
+            )
+            .join(last, last.c.item_id == items.c.id)
+            .join(then, and_(then.c.item_id == last.c.item_id, then.c.version == last.c.version))
+            .where(*where)
+            .order_by(column.desc() if descending else column.asc(), items.c.id)
+        )
+        query = query.limit(limit).offset(offset) if limit is not None else query.offset(offset)
+        with self._session() as session:
+            return [
+                Item(
+                    key=row.key,
+                    title=row.title,
+                    kind=row.kind,
+                    parties=tuple(row.parties.split()),
+                    state=row.then_state,
+                    version=row.then_version,
+                    description=row.description,
+                    created_at=row.created_at,
+                    updated_at=row.then_at,
+                    workflow=row.workflow,
+                    allowed_triggers=(),
+                    changed_at=row.then_at,
+                )
+                for row in session.execute(query)
+            ]
+
+
+_VIEW_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+_VIEW_FILTERS = ("state", "kind", "party", "text", "as_of")
+
+
+def _view_name(name: str) -> str:
+    """A view name: a short word (a letter, then letters, digits, `_` or `-`; at most 32),
+    lower-cased."""
+    lowered = name.strip().lower()
+    if not _VIEW_NAME.match(lowered):
+        raise UsageError(
+            f"bad view name {fields.printable(name)}: a short word of letters, digits, "
+            "'_' or '-' (max 32)"
+        )
+    return lowered
+
+
+def _view(row: Any) -> View:
+    data = json.loads(row.filters)
+    return View(
+        name=row.name,
+        state=data.get("state"),
+        kind=data.get("kind"),
+        party=data.get("party"),
+        text=data.get("text"),
+        as_of=dates.parse_when(data["as_of"]) if data.get("as_of") else None,
+        created_at=row.created_at,
+        created_by=row.created_by,
+    )
 
 
 def _seed_ops(spec: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
