@@ -61,6 +61,23 @@ def pg_url(pg_database: str) -> Iterator[str]:
 
 
 @pytest.fixture
+def another_db(db_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Callable[[], str]:
+    """Make more fresh, empty databases of the same kind as `db_url` (e.g. an import target)."""
+    made = iter(range(1_000_000))
+
+    def make() -> str:
+        if db_url.startswith("sqlite"):
+            return f"sqlite:///{tmp_path / f'other{next(made)}.db'}"
+        pg_database = request.getfixturevalue("pg_database")
+        schema = f"s_{uuid.uuid4().hex[:12]}"
+        with _pg_connect(pg_database) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        return f"{PG_SERVER}/{pg_database}?options=-csearch_path%3D{schema}"
+
+    return make
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'tracker.db'}"
 

@@ -1,0 +1,259 @@
+"""The workflow engine: states, triggers, requirements and diagrams, without a database."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from transitions import Machine
+
+from tracker import NotAllowed, Tracker, TriggerNotFound, WorkflowFileError
+from tracker.cli.app import run
+from tracker.workflow import Workflow, Workflows, parse_workflow
+
+
+@pytest.fixture(scope="module")
+def workflows() -> Workflows:
+    return Workflows.load()
+
+
+@pytest.fixture(scope="module")
+def default(workflows: Workflows) -> Workflow:
+    return workflows.get("default")
+
+
+ALLOWED = {
+    "proposed": ("stall", "suspend", "resume"),
+    "stalled": ("propose", "suspend", "resume"),
+    "suspended": ("propose", "resume"),
+    "resumed": ("stall", "suspend"),
+}
+TARGETS = {"propose": "proposed", "stall": "stalled", "suspend": "suspended", "resume": "resumed"}
+
+
+def test_default_workflow_is_the_spec_table(default: Workflow) -> None:
+    assert default.initial == "proposed"
+    assert set(default.states) == {"proposed", "stalled", "suspended", "resumed"}
+    for state, allowed in ALLOWED.items():
+        assert set(default.allowed(state)) == set(allowed), state
+        for trigger in allowed:
+            assert default.target(state, trigger) == TARGETS[trigger]
+            assert default.fire(state, trigger) == TARGETS[trigger]
+
+
+def test_stall_and_suspend_require_a_reason(default: Workflow) -> None:
+    assert default.requires("stall") == ("reason",)
+    assert default.requires("suspend") == ("reason",)
+    assert default.requires("resume") == ()
+    assert default.requires("propose") == ()
+    with pytest.raises(NotAllowed, match="requires reason"):
+        default.check("proposed", "stall", {"reason": "   "})
+    assert default.check("proposed", "stall", {"reason": "budget"}) == "stalled"
+
+
+def test_not_allowed_names_the_allowed_triggers(default: Workflow) -> None:
+    with pytest.raises(NotAllowed) as caught:
+        default.target("resumed", "resume")
+    message = str(caught.value)
+    assert "cannot resume from resumed" in message
+    assert "stall" in message and "suspend" in message
+    assert default.leads_to("resumed", "resume") is None
+
+
+def test_unknown_trigger_is_trigger_not_found(default: Workflow) -> None:
+    with pytest.raises(TriggerNotFound, match="no trigger 'sign'") as caught:
+        default.target("proposed", "sign")
+    assert caught.value.exit_code == 3
+    with pytest.raises(TriggerNotFound):
+        default.fire("proposed", "explode")
+
+
+def test_diagram_text_marks_current_and_initial(default: Workflow) -> None:
+    text = default.diagram("stalled")
+    lines = text.splitlines()
+    assert lines[0].startswith("workflow default")
+    stalled = next(line for line in lines if line[2:].strip().startswith("stalled"))
+    assert stalled.startswith("*")
+    assert "resume -> resumed" in stalled
+    proposed = next(line for line in lines if line[2:].strip().startswith("proposed"))
+    assert proposed[1] == ">" and proposed[0] != "*"
+    assert "current" in lines[-1]
+    assert "*" not in "".join(line[0] for line in default.diagram().splitlines()[1:-1])
+
+
+def test_diagram_mermaid_marks_current(default: Workflow) -> None:
+    text = default.diagram("suspended", "mermaid")
+    assert text.startswith("stateDiagram-v2")
+    assert "[*] --> proposed" in text
+    assert "    suspended --> resumed: resume" in text
+    assert "stalled: stall (reason required)" in text
+    assert "class suspended current" in text
+    assert "class " not in default.diagram(None, "mermaid")
+
+
+def test_firing_through_the_machine_keeps_the_state(default: Workflow) -> None:
+    # A token loaded in `suspended` must not be reset to the initial state by the machine.
+    assert default.fire("suspended", "resume") == "resumed"
+    assert default.fire("stalled", "propose") == "proposed"
+    with pytest.raises(NotAllowed):
+        default.fire("suspended", "stall")
+
+
+def test_one_machine_per_workflow_not_per_item(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    built: list[object] = []
+    original = Machine.__init__
+
+    def counting(self: Machine, *args: object, **kwargs: object) -> None:
+        built.append(self)
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Machine, "__init__", counting)
+    with Tracker.open(f"sqlite:///{tmp_path / 'm.db'}") as tracker:
+        after_open = len(built)
+        assert after_open == len(tracker.workflows.by_name)
+        tracker.apply(
+            [{"op": "add", "key": f"K{n}", "title": "t", "kind": "drill"} for n in range(50)]
+        )
+        tracker.fire_many([f"K{n}" for n in range(50)], "resume")
+        tracker.fire("K1", "stall", reason="r")
+        assert len(built) == after_open
+
+
+def test_kind_maps_to_workflow_and_unknown_kinds_use_default(workflows: Workflows) -> None:
+    assert workflows.for_kind("agreement").name == "agreement"
+    assert workflows.for_kind("Treaty").name == "agreement"
+    assert workflows.for_kind("drill").name == "default"
+    assert "signed" in workflows.get("agreement").states
+
+
+GOOD = """\
+name = "custom"
+initial = "draft"
+states = ["draft", "live"]
+kinds = ["memo"]
+
+[[transitions]]
+trigger = "publish"
+from = ["draft"]
+to = "live"
+"""
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+MALFORMED = {
+    "unknown state in a transition": (
+        GOOD + '\n[[transitions]]\ntrigger = "retract"\nfrom = ["live"]\nto = "gone"\n',
+        11,
+        "unknown state 'gone'",
+    ),
+    "no initial state": (GOOD.replace('initial = "draft"\n', ""), None, "no initial state"),
+    "duplicate trigger from one source": (
+        GOOD + '\n[[transitions]]\ntrigger = "publish"\nfrom = "draft"\nto = "draft"\n',
+        11,
+        "defined twice from 'draft'",
+    ),
+    "bad TOML": (GOOD.replace('to = "live"', 'to = "live'), 9, "line 9"),
+    "unknown key": (GOOD.replace("kinds =", "kindz ="), 4, "unknown key 'kindz'"),
+    "reserved trigger": (GOOD.replace('"publish"', '"comment"'), 6, "reserved"),
+    "initial not a state": (GOOD.replace('initial = "draft"', 'initial = "x"'), 2, "initial"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_malformed_workflow_refused_with_file_and_line(case: str, tmp_path: Path) -> None:
+    text, line, words = MALFORMED[case]
+    path = write(tmp_path / "wf", "broken.toml", text)
+    with pytest.raises(WorkflowFileError) as caught:
+        Workflows.load([tmp_path / "wf"])
+    message = str(caught.value)
+    assert str(path) in message
+    assert words in message
+    if line is not None:
+        assert f"{path}:{line}:" in message or f"line {line}" in message
+    assert caught.value.exit_code == 2
+
+
+def test_malformed_workflow_is_an_error_line_from_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text, _line, _words = MALFORMED["unknown state in a transition"]
+    path = write(tmp_path / "wf", "broken.toml", text)
+    code = run(["--db", str(tmp_path / "t.db"), "--workflows", str(path.parent), "list"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert f"{path}:11:" in err
+
+
+def test_parse_workflow_names_the_path_it_was_given() -> None:
+    with pytest.raises(WorkflowFileError, match=r"^somewhere\.toml:"):
+        parse_workflow("name = 3\n", "somewhere.toml")
+
+
+def test_extra_workflows_dir_option_and_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    extra = tmp_path / "wf"
+    write(extra, "custom.toml", GOOD)
+    assert "custom" not in Workflows.from_environment().by_name
+    assert Workflows.from_environment(extra).for_kind("memo").name == "custom"
+    monkeypatch.setenv("TRACKER_WORKFLOWS", str(extra))
+    assert Workflows.from_environment().for_kind("memo").name == "custom"
+
+
+def test_extra_workflows_dir_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(WorkflowFileError, match="not a directory"):
+        Workflows.load([tmp_path / "missing"])
+
+
+SIGNABLE = """\
+name = "pact"
+initial = "proposed"
+states = ["proposed", "stalled", "resumed", "ratified"]
+kinds = ["pact"]
+
+[[transitions]]
+trigger = "resume"
+from = ["proposed", "stalled"]
+to = "resumed"
+
+[[transitions]]
+trigger = "stall"
+from = ["proposed", "resumed"]
+to = "stalled"
+requires = ["reason"]
+
+[[transitions]]
+trigger = "ratify"
+from = "resumed"
+to = "ratified"
+requires = ["source"]
+"""
+
+
+def test_user_workflow_with_an_extra_state_used_by_a_kind(tmp_path: Path) -> None:
+    extra = tmp_path / "wf"
+    write(extra, "pact.toml", SIGNABLE)
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    with Tracker.open(url, workflows_dir=extra) as tracker:
+        item = tracker.add("PACT", "A pact", "pact")
+        assert item.workflow == "pact"
+        assert set(item.allowed_triggers) == {"resume", "stall"}
+        tracker.fire("PACT", "resume")
+        with pytest.raises(NotAllowed, match="requires source"):
+            tracker.fire("PACT", "ratify")
+        done = tracker.fire("PACT", "ratify", source="Gazette")
+        assert done.item.state == "ratified"
+        assert done.item.allowed_triggers == ()
+        assert tracker.verify().ok
+        mermaid = tracker.workflow(key="PACT").diagram("ratified", "mermaid")
+        assert "class ratified current" in mermaid
