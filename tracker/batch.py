@@ -6,6 +6,7 @@ the service checks the operations and writes them.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -98,8 +99,26 @@ def _json_error(exc: json.JSONDecodeError) -> UsageError:
     return UsageError(f"line {exc.lineno}: bad JSON: {exc.msg}")
 
 
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict; a name given twice is an error, not "the last wins"."""
+    obj: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in obj:
+            raise UsageError(f"field {name!r} appears twice in one object")
+        obj[name] = value
+    return obj
+
+
+def loads(raw: str) -> Any:
+    """One JSON value; duplicate names and nesting too deep to read are UsageErrors."""
+    try:
+        return json.loads(raw, object_pairs_hook=unique_keys)
+    except RecursionError:
+        raise UsageError("bad JSON: nested too deeply") from None
+
+
 def _json_array(text: str) -> Iterator[tuple[int, Any]]:
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(object_pairs_hook=unique_keys)
     pos = text.index("[") + 1
     expect_value = True
     while True:
@@ -121,6 +140,10 @@ def _json_array(text: str) -> Iterator[tuple[int, Any]]:
             obj, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             raise _json_error(exc) from None
+        except RecursionError:
+            raise UsageError(f"line {_line_at(text, pos)}: bad JSON: nested too deeply") from None
+        except UsageError as exc:
+            raise UsageError(f"line {_line_at(text, pos)}: {exc}") from None
         yield _line_at(text, pos), obj
         pos = end
         expect_value = False
@@ -131,15 +154,21 @@ def _ndjson(text: str) -> Iterator[tuple[int, Any]]:
         if not raw.strip():
             continue
         try:
-            yield line, json.loads(raw)
+            obj = loads(raw)
         except json.JSONDecodeError as exc:
             raise UsageError(f"line {line}: bad JSON: {exc.msg}") from None
+        except UsageError as exc:
+            raise UsageError(f"line {line}: {exc}") from None
+        yield line, obj
 
 
 def _yaml_list(text: str) -> Iterator[tuple[int, Any]]:
     import yaml
 
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = _unique_key_loader()(text)
+    except yaml.YAMLError as exc:  # the reader refuses NUL and other special characters
+        raise UsageError(f"bad YAML: {exc}") from None
     try:
         root = loader.get_single_node()
         if root is None:
@@ -156,5 +185,30 @@ def _yaml_list(text: str) -> Iterator[tuple[int, Any]]:
         raise UsageError(f"line {line}: bad YAML: {exc.problem}") from None
     except yaml.YAMLError as exc:
         raise UsageError(f"bad YAML: {exc}") from None
+    except RecursionError:
+        raise UsageError("bad YAML: nested too deeply") from None
     finally:
         loader.dispose()
+
+
+@functools.cache
+def _unique_key_loader() -> Any:
+    """SafeLoader that refuses a mapping naming a field twice (PyYAML keeps the last).
+    Built on first use: yaml is imported only when a YAML batch is read."""
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+            seen = set()
+            for key_node, _value in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                if key_node.value in seen:
+                    raise UsageError(
+                        f"line {key_node.start_mark.line + 1}: "
+                        f"field {key_node.value!r} appears twice in one object"
+                    )
+                seen.add(key_node.value)
+            return super().construct_mapping(node, deep=deep)
+
+    return UniqueKeyLoader

@@ -19,23 +19,32 @@ def parse_when(text: str | datetime | date) -> datetime:
     """Parse an ISO 8601 date or date-time. A bare date is midnight UTC; a time without an
     offset is taken as UTC; `now` is now. Raises UsageError on anything else."""
     if isinstance(text, datetime):
-        return _utc(text)
+        return _checked(_utc(text), text)
     if isinstance(text, date):
-        return datetime(text.year, text.month, text.day, tzinfo=UTC)
+        return _checked(datetime(text.year, text.month, text.day, tzinfo=UTC), text)
     raw = text.strip()
     if raw.lower() == "now":
         return now()
     try:
-        if _BARE_DATE.match(raw):
-            return datetime.fromisoformat(raw).replace(tzinfo=UTC)
         parsed = datetime.fromisoformat(raw)
+        if _BARE_DATE.match(raw):
+            parsed = parsed.replace(tzinfo=UTC)
     except ValueError:
         raise UsageError(
             f"bad date {text!r}: use ISO 8601, e.g. 2026-01-30 or 2026-01-30T09:00:00+09:00"
         ) from None
-    if parsed.year < 1900:
+    try:
+        moment = _utc(parsed)
+    except OverflowError:  # e.g. 9999-12-31T23:59-23:59 is past the last representable time
+        raise UsageError(f"bad date {text!r}: out of range") from None
+    return _checked(moment, text)
+
+
+def _checked(moment: datetime, text: object) -> datetime:
+    # Before 1900 (in UTC) is surely a typo, and the canonical text needs a 4-digit year.
+    if moment.year < 1900:
         raise UsageError(f"bad date {text!r}: years before 1900 are not accepted")
-    return _utc(parsed)
+    return moment
 
 
 def _utc(value: datetime) -> datetime:

@@ -11,6 +11,9 @@ from .errors import UsageError
 KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 KIND = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 PARTY = re.compile(r"^[A-Z][A-Z0-9_-]{0,15}$")
+# Bidi embeddings, overrides and isolates reorder how text is displayed ("Trojan Source"):
+# an audit record must read as it was written, so they are refused like control characters.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 LIMITS = {
     "title": 500,
     "description": 20_000,
@@ -61,8 +64,12 @@ def text(
     if len(value) > LIMITS[name]:
         raise UsageError(f"{name} is too long ({len(value)} characters, at most {LIMITS[name]})")
     allowed = "\n\t" if multiline else ""
+    # Line and paragraph separators (Zl, Zp) break a one-line field like a newline does.
+    refused = ("Cc", "Cs") if multiline else ("Cc", "Cs", "Zl", "Zp")
     for char in value:
-        if char not in allowed and unicodedata.category(char) in ("Cc", "Cs"):
+        if char in allowed:
+            continue
+        if unicodedata.category(char) in refused or char in BIDI_CONTROLS:
             raise UsageError(f"{name} contains a control character {char!r}")
     return value.strip() if not multiline else value
 

@@ -163,6 +163,9 @@ class Tracker:
         lowered = message.lower()
         if isinstance(exc, IntegrityError):
             return Conflict(f"a concurrent writer won: {message}")
+        if getattr(getattr(exc, "orig", None), "sqlstate", None) == "42501":
+            # PostgreSQL refused this role (a read-only role writing, an actor not its own).
+            return NotAllowed(f"permission denied: {message}")
         if "locked" in lowered or "deadlock" in lowered or "could not serialize" in lowered:
             return Conflict(f"database is busy (another writer holds it): {message}")
         if isinstance(exc, OperationalError | DBAPIError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,13 +11,15 @@ from typing import Any
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
-from . import dates
+from . import dates, fields
+from .batch import loads
 from .db.chain import GENESIS, entry_hash
 from .db.models import history, items
 from .errors import UsageError, VerificationFailed
 from .records import Problem, VerifyReport
 from .workflow import Workflows
 
+HASH = re.compile(r"^[0-9a-f]{64}$")
 NON_STATE_TRIGGERS = frozenset({"comment", "edit"})
 ITEM_FIELDS = frozenset(
     {
@@ -203,6 +206,8 @@ class Dump:
         def when(value: str) -> Any:
             return value if sqlite else dates.parse_when(value)
 
+        if not self.items:
+            return
         item_rows = []
         for index, item in enumerate(self.items.values(), start=1):
             row = {
@@ -268,20 +273,24 @@ def read_export(lines: Iterable[str], workflows: Workflows) -> Dump:
     dump = Dump()
     replay = Replay(workflows)
     header_seen = False
+    header: dict[str, Any] = {}
     versions: dict[str, int] = {}
     last_id = 0
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         try:
-            obj = json.loads(raw)
+            obj = loads(raw)
         except json.JSONDecodeError as exc:
             raise UsageError(f"line {number}: bad JSON: {exc.msg}") from None
+        except UsageError as exc:
+            raise UsageError(f"line {number}: {exc}") from None
         if not isinstance(obj, dict):
             raise UsageError(f"line {number}: expected an object")
         if not header_seen:
             if obj.get("format") != "tracker-export" or obj.get("version") != 1:
                 raise UsageError(f"line {number}: not a tracker export (no header line)")
+            header = obj
             header_seen = True
             continue
         kind = obj.get("type")
@@ -318,6 +327,13 @@ def read_export(lines: Iterable[str], workflows: Workflows) -> Dump:
             raise UsageError(f"line {number}: unknown line type {kind!r} (item, entry)")
     if not header_seen:
         raise UsageError("empty file: not a tracker export")
+    # The header's counts catch a file cut short (an export or a copy that did not finish).
+    if header.get("items") != len(dump.items) or header.get("entries") != len(dump.entries):
+        raise UsageError(
+            f"the header promises {header.get('items')!r} items and {header.get('entries')!r} "
+            f"entries, the file has {len(dump.items)} and {len(dump.entries)}: "
+            "truncated or edited"
+        )
     for ref, chain in replay.chains.items():
         chain.head = dump.items[ref].get("_head", "")
     report = replay.report()
@@ -336,28 +352,68 @@ def read_export(lines: Iterable[str], workflows: Workflows) -> Dump:
 
 
 def _check_item(obj: dict[str, Any], number: int, dump: Dump, workflows: Workflows) -> None:
-    from . import fields
-
+    """Every field of an item line, by the rules `add` applies (a title read from an export
+    is as untrusted as one typed in)."""
     _check_fields(obj, ITEM_FIELDS, number)
-    fields.key(str(obj["key"]))
+    try:
+        for name in ("key", "title", "kind", "state", "workflow", "description"):
+            _expect(obj[name], str, name)
+        fields.key(obj["key"])
+        fields.text("title", obj["title"], required=True)
+        if fields.kind(obj["kind"]) != obj["kind"]:
+            raise UsageError(f"kind {obj['kind']!r} is not lower-case")
+        fields.text("description", obj["description"], multiline=True)
+        parties = obj["parties"]
+        if not isinstance(parties, list) or not all(isinstance(p, str) for p in parties):
+            raise UsageError("parties must be a list of strings")
+        if list(fields.parties(parties)) != parties:
+            raise UsageError(f"parties {parties!r} are not upper-case codes given once")
+        _expect(obj["version"], int, "version")
+    except UsageError as exc:
+        raise UsageError(f"line {number}: {exc}") from None
     if obj["key"].lower() in dump.items:
         raise UsageError(f"line {number}: item {obj['key']!r} appears twice")
-    if obj["workflow"] not in workflows.by_name:
+    workflow = workflows.by_name.get(obj["workflow"])
+    if workflow is None:
         raise UsageError(f"line {number}: workflow {obj['workflow']!r} is not loaded")
-    if not isinstance(obj["parties"], list) or not isinstance(obj["version"], int):
-        raise UsageError(f"line {number}: bad parties or version")
+    if obj["state"] not in workflow.states:
+        raise UsageError(f"line {number}: {obj['state']!r} is not a state of {workflow.name}")
     for name in ("created_at", "updated_at"):
         _check_time(obj[name], number)
 
 
 def _check_entry(obj: dict[str, Any], number: int, dump: Dump, last_id: int) -> None:
+    """Every field of an entry line: types, text rules, times (the chain is checked by replay)."""
     _check_fields(obj, ENTRY_FIELDS, number)
-    if not isinstance(obj["id"], int) or obj["id"] <= last_id:
+    if not _is(obj["id"], int) or obj["id"] <= last_id:
         raise UsageError(f"line {number}: entry ids must be whole numbers in increasing order")
     if not isinstance(obj["item"], str) or obj["item"].lower() not in dump.items:
         raise UsageError(f"line {number}: entry of an item not listed before it")
+    try:
+        for name in ("trigger", "to_state", "actor", "hash"):
+            _expect(obj[name], str, name)
+        for name in ("from_state", "reason", "source"):
+            if obj[name] is not None:
+                _expect(obj[name], str, name)
+        fields.text("actor", obj["actor"], required=True)
+        fields.text("reason", obj["reason"], multiline=True)
+        fields.text("source", obj["source"])
+        if not HASH.match(obj["hash"]):
+            raise UsageError("hash is not 64 lower-case hex digits")
+    except UsageError as exc:
+        raise UsageError(f"line {number}: {exc}") from None
     for name in ("occurred_at", "recorded_at"):
         _check_time(obj[name], number)
+
+
+def _is(value: Any, kind: type) -> bool:
+    # bool is an int to isinstance; a `true` version or id is still not a number.
+    return isinstance(value, kind) and not isinstance(value, bool)
+
+
+def _expect(value: Any, kind: type, name: str) -> None:
+    if not _is(value, kind):
+        raise UsageError(f"{name} must be a {'string' if kind is str else 'whole number'}")
 
 
 def _check_fields(obj: dict[str, Any], expected: frozenset[str], number: int) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
-from ..errors import DatabaseUnusable, UsageError
+from ..errors import Conflict, DatabaseUnusable, UsageError
 
 # Every revision this program knows, oldest first; the last is its head.
 # tests/test_migrations.py checks this against migrations/versions.
@@ -99,11 +99,15 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
 
 @contextmanager
 def unusable_on_failure(url: str) -> Iterator[None]:
-    """Turn a connection failure into DatabaseUnusable naming the URL (password hidden)."""
+    """Turn a connection failure into DatabaseUnusable naming the URL (password hidden);
+    a SQLite file locked past the busy timeout is a Conflict (exit 5), as it is for writes."""
     try:
         yield
     except (DBAPIError, SQLAlchemyError) as exc:
-        raise DatabaseUnusable(f"database {safe_url(url)} is unusable: {first_line(exc)}") from None
+        message = first_line(exc)
+        if "database is locked" in message:
+            raise Conflict(f"database is busy (another writer holds it): {message}") from None
+        raise DatabaseUnusable(f"database {safe_url(url)} is unusable: {message}") from None
 
 
 def safe_url(url: str) -> str:
