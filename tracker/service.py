@@ -73,6 +73,33 @@ def _no_progress(_done: int) -> None:
     pass
 
 
+# A history entry a batch made, in the order of HISTORY_COLUMNS (less item_id, recorded_at).
+_Entry = tuple[int, str, str | None, str, str, str, str | None, str | None, str]
+HISTORY_COLUMNS = (
+    "item_id",
+    "version",
+    "trigger",
+    "from_state",
+    "to_state",
+    "occurred_at",
+    "actor",
+    "reason",
+    "source",
+    "hash",
+    "recorded_at",
+)
+ITEM_UPDATE_COLUMNS = (
+    "state",
+    "version",
+    "last_hash",
+    "changed_at",
+    "updated_at",
+    "title",
+    "description",
+    "parties",
+)
+
+
 @dataclass(slots=True)
 class _Live:
     """An item as a batch sees it: loaded (id set) or added by the batch (id None)."""
@@ -87,11 +114,13 @@ class _Live:
     state: str
     version: int
     last_hash: str
-    created_at: datetime
-    updated_at: datetime
-    changed_at: datetime
+    # Times as their canonical text (dates.iso): compared, hashed and stored as they are.
+    created: str
+    updated: str
+    changed: str
     read_version: int = 0
-    entries: list[dict[str, Any]] = field(default_factory=list)
+    # (version, trigger, from_state, to_state, occurred_at, actor, reason, source, hash)
+    entries: list[_Entry] = field(default_factory=list)
 
     def record(self, workflow: Workflow | None) -> Item:
         return Item(
@@ -102,11 +131,11 @@ class _Live:
             state=self.state,
             version=self.version,
             description=self.description,
-            created_at=self.created_at,
-            updated_at=self.updated_at,
+            created_at=datetime.fromisoformat(self.created),
+            updated_at=datetime.fromisoformat(self.updated),
             workflow=self.workflow,
             allowed_triggers=workflow.allowed(self.state) if workflow else (),
-            changed_at=self.changed_at,
+            changed_at=datetime.fromisoformat(self.changed),
         )
 
 
@@ -1061,7 +1090,8 @@ class _Batch:
     def __init__(self, tracker: Tracker, session: Session, actor: str, name_lines: bool) -> None:
         self.tracker = tracker
         self.name_lines = name_lines
-        self.done: list[tuple[Item, dict[str, Any]]] = []
+        self.done: list[tuple[Item, _Entry]] = []
+        self.entry_ids: dict[int, int] = {}
         self.session = session
         self.actor = actor
         self.live: dict[str, _Live] = {}
@@ -1093,49 +1123,81 @@ class _Batch:
     def results(self, dry_run: bool) -> builtins.list[FireResult]:
         out = []
         for item, entry in self.done:
+            version, trigger, from_state, to_state, occurred, actor, reason, source, digest = entry
             record = HistoryEntry(
-                id=entry.get("id", 0),
+                id=self.entry_ids.get(id(entry), 0),
                 item=item.key,
-                trigger=entry["trigger"],
-                from_state=entry["from_state"],
-                to_state=entry["to_state"],
-                occurred_at=entry["occurred_at"][0],
+                trigger=trigger,
+                from_state=from_state,
+                to_state=to_state,
+                occurred_at=datetime.fromisoformat(occurred),
                 recorded_at=self.recorded_at,
-                actor=entry["actor"],
-                reason=entry["reason"],
-                source=entry["source"],
-                hash=entry["hash"],
-                version=entry["version"],
+                actor=actor,
+                reason=reason,
+                source=source,
+                hash=digest,
+                version=version,
             )
             out.append(FireResult(item, record, dry_run))
         return out
 
     def load(self, keys: set[str]) -> None:
         listed = sorted(keys)
+        text_of = self.tracker._time_text
+        columns = (
+            items.c.id,
+            items.c.key,
+            items.c.title,
+            items.c.kind,
+            items.c.workflow,
+            items.c.parties,
+            items.c.description,
+            items.c.state,
+            items.c.version,
+            items.c.last_hash,
+            text_of(items.c.created_at),
+            text_of(items.c.updated_at),
+            text_of(items.c.changed_at),
+        )
         for start in range(0, len(listed), 5000):
             query = (
-                select(items)
+                select(*columns)
                 .where(items.c.key_lower.in_(listed[start : start + 5000]))
                 .order_by(items.c.id)
             )
             if not self.tracker._sqlite:
                 query = query.with_for_update()  # lock in id order: no deadlocks between batches
             for row in self.session.execute(query):
-                self.live[row.key_lower] = _Live(
-                    id=row.id,
-                    key=row.key,
-                    title=row.title,
-                    kind=row.kind,
-                    workflow=row.workflow,
-                    parties=tuple(row.parties.split()),
-                    description=row.description,
-                    state=row.state,
-                    version=row.version,
-                    last_hash=row.last_hash,
-                    created_at=row.created_at,
-                    updated_at=row.updated_at,
-                    changed_at=row.changed_at,
-                    read_version=row.version,
+                (
+                    id_,
+                    key,
+                    title,
+                    kind,
+                    workflow,
+                    parties,
+                    description,
+                    state,
+                    version,
+                    last_hash,
+                    created,
+                    updated,
+                    changed,
+                ) = row
+                self.live[key.lower()] = _Live(
+                    id_,
+                    key,
+                    title,
+                    kind,
+                    workflow,
+                    tuple(parties.split()),
+                    description,
+                    state,
+                    version,
+                    last_hash,
+                    created,
+                    updated,
+                    changed,
+                    version,
                 )
 
     def find(self, key: str) -> _Live:
@@ -1152,10 +1214,11 @@ class _Batch:
             text = dates.iso(moment)
         if moment > self.recorded_at:
             raise UsageError(f"effective date {text} is in the future")
-        if live is not None and moment < live.changed_at:
+        # Canonical texts are fixed-width UTC, so they compare as the times do.
+        if live is not None and text < live.changed:
             raise NotAllowed(
                 f"effective date {text} is before {live.key}'s latest entry "
-                f"({dates.iso(live.changed_at)}); history stays in order"
+                f"({live.changed}); history stays in order"
             )
         return moment, text
 
@@ -1186,20 +1249,10 @@ class _Batch:
             source,
         )
         live.entries.append(
-            {
-                "version": version,
-                "trigger": trigger,
-                "from_state": from_state,
-                "to_state": to_state,
-                "occurred_at": when,
-                "actor": actor,
-                "reason": reason,
-                "source": source,
-                "hash": digest,
-            }
+            (version, trigger, from_state, to_state, when[1], actor, reason, source, digest)
         )
         live.state, live.version, live.last_hash = to_state, version, digest
-        live.changed_at, live.updated_at = when[0], self.recorded_at
+        live.changed, live.updated = when[1], self.recorded_text
 
     def workflow_of(self, live: _Live) -> Workflow:
         workflow = self.tracker.workflows.by_name.get(live.workflow)
@@ -1225,9 +1278,9 @@ class _Batch:
             state=workflow.initial,
             version=0,
             last_hash=GENESIS,
-            created_at=when[0],
-            updated_at=self.recorded_at,
-            changed_at=when[0],
+            created=when[1],
+            updated=self.recorded_text,
+            changed=when[1],
         )
         self.live[key.lower()] = live
         self.append(live, "create", workflow.initial, when, op)
@@ -1295,33 +1348,51 @@ class _Batch:
         changed = [live for live in touched if live.read_version]
         if changed:
             self.update_items(changed)
-        # SQLite stores the canonical text already made; PostgreSQL takes the datetime.
-        pick = 1 if self.tracker._sqlite else 0
-        recorded = (self.recorded_at, self.recorded_text)[pick]
-        entries = [(live, entry) for live in touched for entry in live.entries]
-        rows = [
-            {
-                **entry,
-                "item_id": live.id,
-                "occurred_at": entry["occurred_at"][pick],
-                "recorded_at": recorded,
-            }
-            for live, entry in entries
-        ]
+        self.insert_entries(touched)
+
+    def stored(self, when: str) -> Any:
+        """A time as the database takes it: SQLite the canonical text, PostgreSQL a datetime."""
+        return when if self.tracker._sqlite else datetime.fromisoformat(when)
+
+    def driver_sql(self, statement: str, rows: builtins.list[tuple[Any, ...]]) -> Any:
+        """executemany straight on the driver: no per-row SQLAlchemy processing (the rows
+        already hold what the database stores). `?` marks a parameter."""
+        connection = self.session.connection()
+        if connection.dialect.paramstyle != "qmark":
+            statement = statement.replace("?", "%s")
+        return connection.exec_driver_sql(statement, rows)
+
+    def insert_entries(self, touched: builtins.list[_Live]) -> None:
+        recorded = self.stored(self.recorded_text)
+        rows: builtins.list[tuple[Any, ...]]
+        if self.tracker._sqlite:
+            rows = [(live.id, *entry, recorded) for live in touched for entry in live.entries]
+        else:
+            rows = [
+                (live.id, *entry[:4], datetime.fromisoformat(entry[4]), *entry[5:], recorded)
+                for live in touched
+                for entry in live.entries
+            ]
         if not self.done:
-            self.session.execute(insert(history), rows)
+            marks = ", ".join("?" for _ in HISTORY_COLUMNS)
+            self.driver_sql(
+                f"INSERT INTO history ({', '.join(HISTORY_COLUMNS)}) VALUES ({marks})", rows
+            )
             return
+        # Small batches report each entry with its id.
         ids = (
             self.session.execute(
-                insert(history).returning(history.c.id, sort_by_parameter_order=True), rows
+                insert(history).returning(history.c.id, sort_by_parameter_order=True),
+                [dict(zip(HISTORY_COLUMNS, row, strict=True)) for row in rows],
             )
             .scalars()
             .all()
         )
-        for (_live, entry), new_id in zip(entries, ids, strict=True):
-            entry["id"] = new_id
+        made = [entry for live in touched for entry in live.entries]
+        for entry, new_id in zip(made, ids, strict=True):
+            self.entry_ids[id(entry)] = new_id
 
-    def insert_items(self, fresh: list[_Live]) -> None:
+    def insert_items(self, fresh: builtins.list[_Live]) -> None:
         rows = [
             {
                 "key": live.key,
@@ -1334,9 +1405,9 @@ class _Batch:
                 "state": live.state,
                 "version": live.version,
                 "last_hash": live.last_hash,
-                "created_at": live.created_at,
-                "updated_at": live.updated_at,
-                "changed_at": live.changed_at,
+                "created_at": self.stored(live.created),
+                "updated_at": self.stored(live.updated),
+                "changed_at": self.stored(live.changed),
             }
             for live in fresh
         ]
@@ -1350,38 +1421,26 @@ class _Batch:
         for live, new_id in zip(fresh, returned, strict=True):
             live.id = new_id
 
-    def update_items(self, changed: list[_Live]) -> None:
-        from sqlalchemy import bindparam
-
-        statement = (
-            update(items)
-            .where(items.c.id == bindparam("b_id"), items.c.version == bindparam("b_read"))
-            .values(
-                state=bindparam("b_state"),
-                version=bindparam("b_version"),
-                last_hash=bindparam("b_hash"),
-                changed_at=bindparam("b_changed"),
-                updated_at=bindparam("b_updated"),
-                title=bindparam("b_title"),
-                description=bindparam("b_description"),
-                parties=bindparam("b_parties"),
-            )
-        )
+    def update_items(self, changed: builtins.list[_Live]) -> None:
+        stored = self.stored
         rows = [
-            {
-                "b_id": live.id,
-                "b_read": live.read_version,
-                "b_state": live.state,
-                "b_version": live.version,
-                "b_hash": live.last_hash,
-                "b_changed": live.changed_at,
-                "b_updated": live.updated_at,
-                "b_title": live.title,
-                "b_description": live.description,
-                "b_parties": " ".join(live.parties),
-            }
+            (
+                live.state,
+                live.version,
+                live.last_hash,
+                stored(live.changed),
+                stored(live.updated),
+                live.title,
+                live.description,
+                " ".join(live.parties),
+                live.id,
+                live.read_version,
+            )
             for live in changed
         ]
-        result = self.session.connection().execute(statement, rows)
+        assignments = ", ".join(f"{name} = ?" for name in ITEM_UPDATE_COLUMNS)
+        result = self.driver_sql(
+            f"UPDATE items SET {assignments} WHERE id = ? AND version = ?", rows
+        )
         if result.rowcount not in (-1, len(rows)):
             raise Conflict("a concurrent writer changed an item in this batch; nothing was written")
