@@ -1,0 +1,38 @@
+-- PostgreSQL roles for a team sharing one tracker database.
+--
+-- Run as the owner of the tracker's tables (the role that ran `tracker init`, which also
+-- created the schema), in the tracker's database, after `tracker init`:
+--     psql -h HOST -d tracker -f docs/roles.sql
+-- The tables are in schema `public` here; change it if the tracker lives elsewhere.
+-- People log in as their own role and are members of one of the groups below, e.g.
+--     CREATE ROLE alice LOGIN PASSWORD '...' IN ROLE tracker_writer;
+--
+-- Who did it: every history entry's actor defaults to the database role (current_user),
+-- and a trigger (migration 0003) refuses an entry whose actor is another name unless the
+-- writing role is a member of tracker_impersonate (or a superuser). Exit code 4.
+
+-- Record changes in someone else's name: imports of an export, `tracker init --seed` (the
+-- seed history names ministries), data entry on behalf of others. Grant it sparingly.
+DO $$
+BEGIN
+  CREATE ROLE tracker_impersonate NOLOGIN;
+EXCEPTION WHEN duplicate_object THEN
+  NULL;  -- migration 0003 creates it when the migrating role may create roles
+END $$;
+
+-- Read only: list, show, history, as-of, export, verify, the TUI. Every write is refused by
+-- the database ("permission denied for table items"): exit 4, nothing written.
+CREATE ROLE tracker_reader NOLOGIN;
+GRANT USAGE ON SCHEMA public TO tracker_reader;
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO tracker_reader;
+
+-- Write as oneself: add, fire, comment, edit, apply, saved views. No DELETE or TRUNCATE of
+-- history (the append-only triggers refuse them even for the owner), no schema changes.
+-- UPDATE on items is needed for the row locks (SELECT ... FOR UPDATE) a write takes.
+CREATE ROLE tracker_writer NOLOGIN;
+GRANT USAGE ON SCHEMA public TO tracker_writer;
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO tracker_writer;
+GRANT INSERT, UPDATE ON items TO tracker_writer;
+GRANT INSERT ON history TO tracker_writer;
+GRANT INSERT, UPDATE, DELETE ON views TO tracker_writer;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO tracker_writer;

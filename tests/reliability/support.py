@@ -1,0 +1,42 @@
+"""Plain helpers of the reliability tests (fixtures are in conftest.py)."""
+
+from __future__ import annotations
+
+import io
+import os
+from urllib.parse import unquote
+
+import psycopg
+
+from tracker import Tracker
+
+PG_SERVER = os.environ.get("TRACKER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+
+
+def pg_connect(dbname: str, user: str | None = None) -> psycopg.Connection:
+    """An autocommit connection to `dbname` (as the server URL's user, or `user`)."""
+    who, hostport = PG_SERVER.split("://", 1)[1].split("@", 1)
+    host, port = hostport.split(":")
+    return psycopg.connect(
+        host=host, port=int(port), user=user or who, dbname=dbname, autocommit=True
+    )
+
+
+def pg_url_as(url: str, role: str) -> str:
+    """`url` (a pg_url fixture value) logging in as `role` instead."""
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://{role}@{rest.split('@', 1)[1]}"
+
+
+def snapshot(url: str) -> str:
+    """Everything in the database as an export (items, history, hashes):
+    comparing two snapshots tells whether anything at all was written."""
+    out = io.StringIO()
+    with Tracker.open(url) as opened:
+        opened.export(out)
+    return out.getvalue()
+
+
+def schema_of(url: str) -> str:
+    """The per-test schema a `pg_url` points at."""
+    return unquote(url).split("search_path=", 1)[1].split("&", 1)[0]
