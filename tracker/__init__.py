@@ -23,7 +23,18 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from .records import ApplyResult, FireResult, HistoryEntry, Item, ItemState, VerifyReport
+    from .records import (
+        ApplyResult,
+        FireCheck,
+        FireResult,
+        HistoryEntry,
+        Item,
+        ItemState,
+        Refusal,
+        Span,
+        VerifyReport,
+        View,
+    )
     from .service import Tracker
     from .workflow import Workflow
 
@@ -31,6 +42,7 @@ __all__ = [
     "ApplyResult",
     "Conflict",
     "DatabaseUnusable",
+    "FireCheck",
     "FireResult",
     "HistoryEntry",
     "Item",
@@ -38,12 +50,15 @@ __all__ = [
     "ItemState",
     "NotAllowed",
     "NotFound",
+    "Refusal",
+    "Span",
     "Tracker",
     "TrackerError",
     "TriggerNotFound",
     "UsageError",
     "VerificationFailed",
     "VerifyReport",
+    "View",
     "Workflow",
     "WorkflowFileError",
 ]
@@ -57,6 +72,10 @@ _LAZY = {
     "Item": "records",
     "ItemState": "records",
     "VerifyReport": "records",
+    "View": "records",
+    "FireCheck": "records",
+    "Refusal": "records",
+    "Span": "records",
 }
 
 

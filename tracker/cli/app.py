@@ -211,6 +211,8 @@ def add(
 @click.option("--kind", help="Only items of this kind.")
 @click.option("--party", help="Only items with this party.")
 @click.option("--text", help="Only items whose key or title contains this.")
+@click.option("--as-of", "as_of", metavar="DATE", help="The items as they stood on DATE.")
+@click.option("--view", metavar="NAME", help="A saved view's filters (explicit options win).")
 @click.option(
     "--sort",
     default="key",
@@ -227,6 +229,8 @@ def list_(
     kind: str | None,
     party: str | None,
     text: str | None,
+    as_of: str | None,
+    view: str | None,
     sort: str,
     desc: bool,
     limit: int | None,
@@ -235,13 +239,22 @@ def list_(
     """List items, filtered.
 
     \b
-    Example:
+    Examples:
       tracker list --party JPN --state suspended --format csv
+      tracker list --view stuck --kind exercise
     """
     from . import output
 
     found = obj.tracker().list(
-        state=state, kind=kind, party=party, text=text, order_by=sort, descending=desc, limit=limit
+        state=state,
+        kind=kind,
+        party=party,
+        text=text,
+        as_of=as_of,
+        view=view,
+        order_by=sort,
+        descending=desc,
+        limit=limit,
     )
     output.emit(found, fmt, ITEM_COLUMNS)
 
@@ -279,6 +292,14 @@ def show(obj: Context, key: str, entries: int, fmt: str) -> None:
 
 @cli.command(context_settings={"ignore_unknown_options": False})
 @click.argument("args", nargs=-1, required=True, metavar="KEY [KEY...] TRIGGER")
+@click.option(
+    "--where",
+    "where",
+    multiple=True,
+    metavar="FIELD=VALUE,...",
+    help="Fire on every item matching state=, kind=, party=, text= (as list selects them) "
+    "instead of named keys.",
+)
 @click.option("--reason", help="Why (required by stall and suspend).")
 @click.option("--source", help="Citation: outlet, document or URL.")
 @click.option("--at", help="Effective date (ISO 8601; default now; not before the latest entry).")
@@ -290,6 +311,7 @@ def show(obj: Context, key: str, entries: int, fmt: str) -> None:
 def fire(
     obj: Context,
     args: tuple[str, ...],
+    where: tuple[str, ...],
     reason: str | None,
     source: str | None,
     at: str | None,
@@ -300,13 +322,20 @@ def fire(
 ) -> None:
     """Fire a trigger on one item, or on several as one all-or-nothing batch.
 
+    With --where, TRIGGER is the only argument and the items are those matching the filters;
+    if the trigger is not allowed for some of them, nothing is fired and they are named.
+
     \b
     Examples:
       tracker fire DRILLS resume --source "Yonhap" --at 2026-02-10
       tracker fire SAREX REFUEL stall --reason "budget freeze" --expect-state resumed
+      tracker fire suspend --where state=proposed,kind=exercise --reason "typhoon season"
     """
     from . import output
 
+    if where:
+        _fire_where(obj, args, where, reason, source, at, actor, expect_state, dry_run, fmt)
+        return
     if len(args) < 2:
         raise click.UsageError("give at least one KEY and a TRIGGER")
     *keys, trigger = args
@@ -330,6 +359,70 @@ def fire(
             )
         return
     output.emit(results, fmt, ["item", "entry", "dry_run"])
+
+
+WHERE_FIELDS = ("state", "kind", "party", "text")
+
+
+def _where(values: tuple[str, ...]) -> dict[str, str]:
+    """`--where state=proposed,kind=exercise` as filters. A comma not followed by a field name
+    belongs to the value (text=a,b)."""
+    import re
+
+    found: dict[str, str] = {}
+    for value in values:
+        starts = [m.start() for m in re.finditer(r"(?:^|,)\s*(\w+)=", value)]
+        if not starts or starts[0] != 0:
+            raise UsageError(f"bad --where {value!r}: use FIELD=VALUE[,FIELD=VALUE...]")
+        pieces = [value[a:b] for a, b in zip(starts, [*starts[1:], len(value)], strict=True)]
+        for piece in pieces:
+            name, _, text = piece.lstrip(",").partition("=")
+            name = name.strip().lower()
+            if name not in WHERE_FIELDS:
+                raise UsageError(f"bad --where field {name!r} (one of: {', '.join(WHERE_FIELDS)})")
+            if name in found:
+                raise UsageError(f"--where gives {name} twice")
+            found[name] = text.strip()
+    return found
+
+
+def _fire_where(
+    obj: Context,
+    args: tuple[str, ...],
+    where: tuple[str, ...],
+    reason: str | None,
+    source: str | None,
+    at: str | None,
+    actor: str | None,
+    expect_state: str | None,
+    dry_run: bool,
+    fmt: str,
+) -> None:
+    from . import output
+
+    if len(args) != 1:
+        raise click.UsageError("with --where give only the TRIGGER, no keys")
+    if expect_state:
+        raise click.UsageError("--expect-state does not go with --where (use state=)")
+    result = obj.tracker().fire_where(
+        args[0],
+        **_where(where),
+        reason=reason,
+        source=source,
+        at=at,
+        actor=actor,
+        dry_run=dry_run,
+    )
+    if fmt != "table":
+        output.emit_one(result, fmt)
+        return
+    if not result.fired:
+        click.echo("no items match; nothing fired")
+        return
+    shown = ", ".join(output.safe(key) for key in result.keys[:20])
+    more = f" and {len(result.keys) - 20} more" if len(result.keys) > 20 else ""
+    word = "would fire" if dry_run else "fired"
+    click.echo(f"{word} {args[0].lower()} on {result.fired} items: {shown}{more}")
 
 
 @cli.command()
@@ -562,6 +655,136 @@ def verify(obj: Context, fmt: str) -> None:
         output.emit_one(report, fmt)
     if not report.ok:
         raise VerificationFailed(f"{len(report.problems)} problems found")
+
+
+@cli.group()
+def view() -> None:
+    """Saved views: named filters kept in the database, seen by every user of it."""
+
+
+@view.command("save")
+@click.argument("name")
+@click.option("--state", help="Items in this state.")
+@click.option("--kind", help="Items of this kind.")
+@click.option("--party", help="Items with this party.")
+@click.option("--text", help="Items whose key or title contains this.")
+@click.option("--as-of", "as_of", metavar="DATE", help="The items as they stood on DATE.")
+@click.option("--replace", is_flag=True, help="Overwrite a view of the same name.")
+@pass_context
+def view_save(
+    obj: Context,
+    name: str,
+    state: str | None,
+    kind: str | None,
+    party: str | None,
+    text: str | None,
+    as_of: str | None,
+    replace: bool,
+) -> None:
+    """Save the filters as view NAME (a short word); use it with `tracker list --view NAME`.
+
+    \b
+    Examples:
+      tracker view save stuck --state stalled
+      tracker view save japan-drills --party JPN --kind drill --replace
+    """
+    saved = obj.tracker().save_view(
+        name, state=state, kind=kind, party=party, text=text, as_of=as_of, replace=replace
+    )
+    click.echo(f"saved view {saved.name}")
+
+
+@view.command("list")
+@FORMAT
+@pass_context
+def view_list(obj: Context, fmt: str) -> None:
+    """The saved views and their filters.
+
+    \b
+    Example:
+      tracker view list --format json
+    """
+    from . import output
+
+    columns = ["name", "state", "kind", "party", "text", "as_of", "created_by"]
+    output.emit(obj.tracker().views(), fmt, columns)
+
+
+@view.command("delete")
+@click.argument("name")
+@pass_context
+def view_delete(obj: Context, name: str) -> None:
+    """Delete view NAME (views are settings, not history).
+
+    \b
+    Example:
+      tracker view delete stuck
+    """
+    obj.tracker().delete_view(name)
+    click.echo(f"deleted view {name.lower()}")
+
+
+@cli.command()
+@click.argument("keys", nargs=-1, metavar="[KEY...]")
+@click.option("--state", help="Only items now in this state.")
+@click.option("--kind", help="Only items of this kind.")
+@click.option("--party", help="Only items with this party.")
+@click.option("--text", help="Only items whose key or title contains this.")
+@click.option("--since", help="Start of the time axis (default: the first entry).")
+@click.option("--until", help="End of the time axis (default: now).")
+@click.option("--title", help="The picture's title.")
+@click.option(
+    "--output", "-o", "target", required=True, metavar="FILE", help="FILE.svg, .html or .png"
+)
+@pass_context
+def timeline(
+    obj: Context,
+    keys: tuple[str, ...],
+    state: str | None,
+    kind: str | None,
+    party: str | None,
+    text: str | None,
+    since: str | None,
+    until: str | None,
+    title: str | None,
+    target: str,
+) -> None:
+    """Draw history as a picture: a band per item over time, coloured by state, each entry
+    marked; in .svg and .html, hover for the trigger, reason, actor and source.
+
+    Needs matplotlib: pip install 'tracker[timeline]'.
+
+    \b
+    Examples:
+      tracker timeline --output timeline.html
+      tracker timeline REFUEL DRILLS --since 2025-10-01 --output docs/refuel.png
+    """
+    from .. import dates
+    from ..errors import NotFound
+
+    try:
+        from .. import timeline as drawing
+    except ModuleNotFoundError as exc:
+        raise UsageError(
+            f"tracker timeline needs {exc.name}: pip install 'tracker[timeline]'"
+        ) from None
+    drawing.output_format(target)
+    start = dates.parse_when(since) if since else None
+    stop = dates.parse_when(until) if until else None
+    spans = obj.tracker().spans(
+        list(keys) or None,
+        since=start,
+        until=stop,
+        state=state,
+        kind=kind,
+        party=party,
+        text=text,
+    )
+    if not spans:
+        raise NotFound("no history to draw: no item matches in that date range")
+    drawing.render(spans, target, since=start, until=stop, title=title)
+    count = len({span.key for span in spans})
+    click.echo(f"wrote {target} ({count} items, {len(spans)} history entries)")
 
 
 @cli.group()
