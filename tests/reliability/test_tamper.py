@@ -1,0 +1,81 @@
+"""Tamper evidence: the database refuses to change or remove history; and when someone with
+the keys drops the triggers and edits a row anyway, `tracker verify` names the item and the
+entry (exit 7)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
+
+from tests.conftest import CLI
+from tracker import Tracker
+
+DROP_TRIGGERS = {
+    "sqlite": [
+        "DROP TRIGGER history_append_only_update",
+        "DROP TRIGGER history_append_only_delete",
+    ],
+    "postgresql": ["DROP TRIGGER history_append_only ON history"],
+}
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE history SET reason = 'rewritten' WHERE id = 3",
+        "UPDATE history SET actor = 'someone else'",
+        "DELETE FROM history WHERE id = 10",
+        "DELETE FROM history",
+    ],
+)
+def test_database_refuses_update_and_delete_of_history(
+    seeded: Tracker, db_url: str, statement: str
+) -> None:
+    before = seeded.history()
+    engine = create_engine(db_url)
+    try:
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
+    finally:
+        engine.dispose()
+    assert seeded.history() == before
+    assert seeded.verify().ok
+
+
+def test_postgresql_refuses_truncate_of_history(pg_url: str) -> None:
+    with Tracker.open(pg_url) as tracker:
+        tracker.seed()
+    engine = create_engine(pg_url)
+    try:
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text("TRUNCATE history CASCADE"))
+    finally:
+        engine.dispose()
+
+
+def test_verify_names_the_item_and_entry_edited_behind_its_back(
+    seeded: Tracker, db_url: str, cli: CLI
+) -> None:
+    assert cli("verify").code == 0
+    target = seeded.history("DRILLS")[-1]
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            for statement in DROP_TRIGGERS[engine.dialect.name]:
+                conn.execute(text(statement))
+            conn.execute(
+                text("UPDATE history SET reason = 'nothing happened' WHERE id = :id"),
+                {"id": target.id},
+            )
+    finally:
+        engine.dispose()
+    result = cli("verify")
+    assert result.code == 7
+    assert result.err == "error: 1 problems found\n"
+    problem = [line for line in result.out.splitlines() if "DRILLS" in line]
+    assert len(problem) == 1
+    assert f" {target.id} " in f" {problem[0]} "
+    assert "hash does not match" in problem[0]
+    report = seeded.verify()
+    assert [(p.item, p.entry_id) for p in report.problems] == [("DRILLS", target.id)]
