@@ -18,6 +18,32 @@ if TYPE_CHECKING:
     from ..service import Tracker
 
 ITEM_COLUMNS = ["key", "title", "kind", "parties", "state", "version", "updated_at"]
+# CSV is for scripts: every field of SPEC's JSON shapes, in that order (tables show fewer).
+ITEM_FIELDS = [
+    "key",
+    "title",
+    "kind",
+    "parties",
+    "state",
+    "version",
+    "description",
+    "created_at",
+    "updated_at",
+    "allowed_triggers",
+]
+ENTRY_FIELDS = [
+    "id",
+    "item",
+    "trigger",
+    "from_state",
+    "to_state",
+    "occurred_at",
+    "recorded_at",
+    "actor",
+    "reason",
+    "source",
+    "hash",
+]
 ENTRY_COLUMNS = [
     "id",
     "item",
@@ -256,7 +282,7 @@ def list_(
         descending=desc,
         limit=limit,
     )
-    output.emit(found, fmt, ITEM_COLUMNS)
+    output.emit(found, fmt, ITEM_FIELDS if fmt == "csv" else ITEM_COLUMNS)
 
 
 @cli.command()
@@ -509,7 +535,7 @@ def history(
     found = obj.tracker().history(
         key, since=since, until=until, actor=actor, trigger=trigger, limit=limit
     )
-    output.emit(found, fmt, [*ENTRY_COLUMNS, "hash"] if fmt == "csv" else ENTRY_COLUMNS)
+    output.emit(found, fmt, ENTRY_FIELDS if fmt == "csv" else ENTRY_COLUMNS)
 
 
 @cli.command("as-of")
@@ -659,7 +685,12 @@ def verify(obj: Context, fmt: str) -> None:
 
 @cli.group()
 def view() -> None:
-    """Saved views: named filters kept in the database, seen by every user of it."""
+    """Saved views: named filters kept in the database, seen by every user of it.
+
+    \b
+    Example:
+      tracker view save stuck --state stalled && tracker list --view stuck
+    """
 
 
 @view.command("save")
@@ -789,7 +820,13 @@ def timeline(
 
 @cli.group()
 def workflow() -> None:
-    """Workflows: list them, draw one."""
+    """Workflows: list them, draw one.
+
+    \b
+    Examples:
+      tracker workflow list
+      tracker workflow show agreement --format mermaid
+    """
 
 
 @workflow.command("show")
@@ -817,7 +854,12 @@ def workflow_show(obj: Context, name: str | None, key: str | None, fmt: str) -> 
 @workflow.command("list")
 @pass_context
 def workflow_list(obj: Context) -> None:
-    """The workflows in force and the kinds that use them."""
+    """The workflows in force and the kinds that use them.
+
+    \b
+    Example:
+      tracker --workflows ./my-workflows workflow list
+    """
     from ..workflow import Workflows
 
     workflows = Workflows.from_environment(obj.workflows)
