@@ -54,14 +54,14 @@ def operations(raw: Iterable[tuple[int, Any]]) -> list[Operation]:
         op = obj.get("op")
         if op not in FIELDS:
             raise UsageError(f"line {line}: unknown op {op!r} (ops: {', '.join(FIELDS)})")
-        unknown = sorted(set(obj) - FIELDS[op])
-        if unknown:
+        if not FIELDS[op].issuperset(obj):
+            unknown = sorted(set(obj) - FIELDS[op])
             raise UsageError(f"line {line}: unknown field {unknown[0]!r} for op {op!r}")
         for name in REQUIRED[op]:
             if obj.get(name) in (None, ""):
                 raise UsageError(f"line {line}: op {op!r} needs {name!r}")
         for name, value in obj.items():
-            if value is None:
+            if value is None or (type(value) is str and name != "parties"):
                 continue
             if name == "parties":
                 if not isinstance(value, list) or not all(isinstance(p, str) for p in value):

@@ -55,4 +55,6 @@ def _utc(value: datetime) -> datetime:
 
 def iso(value: datetime) -> str:
     """The canonical text of a time: UTC, microseconds, `Z` (fixed width, sorts as text)."""
-    return _utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is several times faster than strftime and always gives a 4-digit year;
+    # in UTC its offset is "+00:00", which becomes "Z".
+    return _utc(value).isoformat(timespec="microseconds")[:-6] + "Z"

@@ -63,6 +63,9 @@ def text(
         return None
     if len(value) > LIMITS[name]:
         raise UsageError(f"{name} is too long ({len(value)} characters, at most {LIMITS[name]})")
+    if value.isascii() and value.isprintable():
+        # The common case, decided in C: printable ASCII holds nothing refused below.
+        return value.strip() if not multiline else value
     allowed = "\n\t" if multiline else ""
     # Line and paragraph separators (Zl, Zp) break a one-line field like a newline does.
     refused = ("Cc", "Cs") if multiline else ("Cc", "Cs", "Zl", "Zp")

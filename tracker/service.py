@@ -7,6 +7,7 @@ here are frozen dataclasses (tracker.records); errors come from tracker.errors.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import getpass
 import json
 import re
@@ -378,24 +379,53 @@ class Tracker:
     ) -> builtins.list[HistoryEntry]:
         """History entries, oldest first by effective date (or newest first), filtered by item,
         effective-date range (inclusive), actor and trigger."""
-        query = select(history, items.c.key).join(items, items.c.id == history.c.item_id)
-        if key is not None:
-            item_id = self._item_id(key)
-            query = query.where(history.c.item_id == item_id)
-        if since is not None:
-            query = query.where(history.c.occurred_at >= dates.parse_when(since))
-        if until is not None:
-            query = query.where(history.c.occurred_at <= dates.parse_when(until))
-        if actor:
-            query = query.where(history.c.actor == actor)
-        if trigger:
-            query = query.where(history.c.trigger == trigger.lower())
+        query = (
+            select(history, items.c.key)
+            .join(items, items.c.id == history.c.item_id)
+            .where(*self._history_where(key, since, until, actor, trigger))
+        )
         by_item = [history.c.version]
         ordering = by_item if key is not None else [history.c.occurred_at, history.c.id]
         query = query.order_by(*[c.desc() for c in ordering] if newest_first else ordering)
         query = query.limit(limit).offset(offset) if limit is not None else query.offset(offset)
         with self._session() as session:
             return [self._entry(row) for row in session.execute(query)]
+
+    def history_count(
+        self,
+        key: str | None = None,
+        *,
+        since: str | datetime | None = None,
+        until: str | datetime | None = None,
+        actor: str | None = None,
+        trigger: str | None = None,
+    ) -> int:
+        """How many entries `history()` returns with the same filters (for paging)."""
+        query = select(func.count()).select_from(history)
+        query = query.where(*self._history_where(key, since, until, actor, trigger))
+        with self._session() as session:
+            return int(session.execute(query).scalar_one())
+
+    def _history_where(
+        self,
+        key: str | None,
+        since: str | datetime | None,
+        until: str | datetime | None,
+        actor: str | None,
+        trigger: str | None,
+    ) -> builtins.list[ColumnElement[bool]]:
+        where: builtins.list[ColumnElement[bool]] = []
+        if key is not None:
+            where.append(history.c.item_id == self._item_id(key))
+        if since is not None:
+            where.append(history.c.occurred_at >= dates.parse_when(since))
+        if until is not None:
+            where.append(history.c.occurred_at <= dates.parse_when(until))
+        if actor:
+            where.append(history.c.actor == actor)
+        if trigger:
+            where.append(history.c.trigger == trigger.lower())
+        return where
 
     def _item_id(self, key: str) -> int:
         with self._session() as session:
@@ -884,7 +914,7 @@ class Tracker:
         """Fire `trigger` on every item matching the filters (as `list` selects them), as one
         all-or-nothing batch. NotAllowed (4), naming them, when the trigger is not allowed for
         some; Conflict (5) when an item changes state between selecting and writing. No
-        match fires nothing (an empty result, not an error)."""
+        match fires nothing (an empty result, not an error). `keys` come in key order."""
         targets = self._targets(self._filters(state, kind, party, text))
         if not targets:
             return ApplyResult(0, 0, 0, 0, dry_run)
@@ -910,7 +940,8 @@ class Tracker:
             }
             for row in targets
         ]
-        return self._write(batches.numbered(ops), dry_run=dry_run, quiet_lines=True)[0]
+        summary = self._write(batches.numbered(ops), dry_run=dry_run, quiet_lines=True)[0]
+        return dataclasses.replace(summary, keys=tuple(row.key for row in targets))
 
     def spans(
         self,
@@ -1092,6 +1123,7 @@ class _Batch:
         self.name_lines = name_lines
         self.done: list[tuple[Item, _Entry]] = []
         self.entry_ids: dict[int, int] = {}
+        self.times: dict[str, tuple[datetime, str]] = {}
         self.session = session
         self.actor = actor
         self.live: dict[str, _Live] = {}
@@ -1167,7 +1199,7 @@ class _Batch:
             )
             if not self.tracker._sqlite:
                 query = query.with_for_update()  # lock in id order: no deadlocks between batches
-            for row in self.session.execute(query):
+            for row in self.session.execute(query).all():
                 (
                     id_,
                     key,
@@ -1209,11 +1241,15 @@ class _Batch:
     def when(self, at: Any, live: _Live | None) -> tuple[datetime, str]:
         if at in (None, ""):
             moment, text = self.recorded_at, self.recorded_text
+        elif type(at) is str and at in self.times:
+            moment, text = self.times[at]  # a batch often repeats one effective date
         else:
             moment = dates.parse_when(at)
             text = dates.iso(moment)
-        if moment > self.recorded_at:
-            raise UsageError(f"effective date {text} is in the future")
+            if moment > self.recorded_at:
+                raise UsageError(f"effective date {text} is in the future")
+            if type(at) is str:
+                self.times[at] = moment, text
         # Canonical texts are fixed-width UTC, so they compare as the times do.
         if live is not None and text < live.changed:
             raise NotAllowed(
@@ -1292,12 +1328,13 @@ class _Batch:
         expected = op.get("expect_state")
         if expected and expected.lower() != live.state:
             raise Conflict(f"{live.key} is {live.state}, not {expected.lower()} (--expect-state)")
+        trigger = str(op["trigger"]).lower()
         try:
-            target = workflow.check(live.state, str(op["trigger"]).lower(), op)
+            target = workflow.check(live.state, trigger, op)
         except TrackerError as exc:
             exc.args = (f"{live.key}: {exc}",)
             raise
-        self.append(live, str(op["trigger"]).lower(), target, self.when(op.get("at"), live), op)
+        self.append(live, trigger, target, self.when(op.get("at"), live), op)
         return live
 
     def comment(self, op: Mapping[str, Any]) -> _Live:
