@@ -1,0 +1,122 @@
+"""Migrations: the models and the Alembic scripts agree, upgrade and downgrade work, and a
+database that is newer or not a tracker's is refused (exit 6) and left as it was."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, inspect, text
+
+from tracker import Tracker
+from tracker.cli.app import run
+from tracker.db.engine import HEAD, REVISIONS, alembic_config, make_engine
+from tracker.db.models import Base
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    made = make_engine(db_url)
+    yield made
+    made.dispose()
+
+
+def snapshot(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
+    """Every table's rows, to show a database was left untouched."""
+    with engine.connect() as conn:
+        tables = sorted(inspect(conn).get_table_names())
+        return {
+            table: sorted(
+                tuple(row) for row in conn.execute(text(f'SELECT * FROM "{table}"')).all()
+            )
+            for table in tables
+        }
+
+
+def test_models_match_migrations(db_url: str) -> None:
+    Tracker.open(db_url).close()
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            differences = compare_metadata(context, Base.metadata)
+    finally:
+        engine.dispose()
+    assert differences == []
+
+
+def test_revisions_constant_matches_the_scripts(engine: Engine) -> None:
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    walked = [rev.revision for rev in script.walk_revisions(base="base", head="heads")]
+    assert tuple(reversed(walked)) == REVISIONS
+    assert script.get_current_head() == HEAD
+
+
+def test_upgrade_from_empty_and_downgrade_to_base(db_url: str, engine: Engine) -> None:
+    config = alembic_config(engine)
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        tables = set(inspect(conn).get_table_names())
+        version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    assert {"items", "history", "alembic_version"} <= tables
+    assert version == HEAD
+    for revision in reversed(REVISIONS[:-1]):
+        command.downgrade(config, revision)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == (
+                revision
+            )
+    command.downgrade(config, "base")
+    with engine.connect() as conn:
+        assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
+    # and up again, through the tracker itself, to a working database
+    with Tracker.open(db_url) as tracker:
+        tracker.seed()
+        assert tracker.verify().ok
+
+
+def test_an_older_schema_is_upgraded_on_open(db_url: str, engine: Engine) -> None:
+    command.upgrade(alembic_config(engine), REVISIONS[0])
+    with Tracker.open(db_url) as tracker:
+        tracker.add("OLD", "From an old schema", "drill")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
+
+
+def test_a_newer_schema_is_refused_and_untouched(
+    db_url: str, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Tracker.open(db_url) as tracker:
+        tracker.seed()
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    before = snapshot(engine)
+    for args in (["list"], ["init"], ["fire", "ACSA", "resume"]):
+        capsys.readouterr()
+        assert run(["--db", db_url, *args]) == 6
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1
+        assert "newer than this program" in err
+    assert snapshot(engine) == before
+
+
+def test_a_foreign_database_is_refused_and_untouched(
+    db_url: str, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)"))
+        conn.execute(text("INSERT INTO customers VALUES (1, 'Acme')"))
+    before = snapshot(engine)
+    for args in (["list"], ["init", "--seed"]):
+        capsys.readouterr()
+        assert run(["--db", db_url, *args]) == 6
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1
+        assert "not a tracker database" in err
+    assert snapshot(engine) == before
+    with engine.connect() as conn:
+        assert set(inspect(conn).get_table_names()) == {"customers"}
