@@ -56,6 +56,7 @@ def render(
     extension picks the format. The time axis runs from `since` (default: the first entry)
     to `until` (default: now)."""
     fmt = output_format(path)
+    _require_matplotlib()
     figure, tooltips = _draw(spans, since, until, title)
     target = Path(path)
     try:
@@ -69,6 +70,16 @@ def render(
             target.write_text(_html_page(svg, spans, title), encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _require_matplotlib() -> None:
+    try:
+        import matplotlib  # noqa: F401
+    except ModuleNotFoundError:
+        # A missing optional part is the user's to install, like a bad option: exit 2.
+        raise UsageError(
+            "drawing a timeline needs matplotlib: pip install 'tracker[timeline]'"
+        ) from None
 
 
 def _colours(spans: Sequence[Span]) -> dict[str, str]:

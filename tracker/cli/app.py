@@ -791,14 +791,9 @@ def timeline(
       tracker timeline REFUEL DRILLS --since 2025-10-01 --output docs/refuel.png
     """
     from .. import dates
+    from .. import timeline as drawing
     from ..errors import NotFound
 
-    try:
-        from .. import timeline as drawing
-    except ModuleNotFoundError as exc:
-        raise UsageError(
-            f"tracker timeline needs {exc.name}: pip install 'tracker[timeline]'"
-        ) from None
     drawing.output_format(target)
     start = dates.parse_when(since) if since else None
     stop = dates.parse_when(until) if until else None

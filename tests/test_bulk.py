@@ -1,0 +1,145 @@
+"""Bulk transitions: which items a trigger may fire on, and `fire --where` selecting items
+through the same filters as `list`, fired as one all-or-nothing batch."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import CLI
+from tracker import ItemNotFound, NotAllowed, Refusal, Tracker, TriggerNotFound
+
+
+def test_check_fire_splits_keys_into_allowed_and_refused(seeded: Tracker) -> None:
+    check = seeded.check_fire(["acsa", "SAREX", "DRILLS", "REFUEL"], "resume")
+    assert check.allowed == ("ACSA", "DRILLS")
+    assert check.refused == (
+        Refusal("SAREX", "resumed", ("stall", "suspend")),
+        Refusal("REFUEL", "resumed", ("stall", "suspend")),
+    )
+    assert seeded.check_fire(["SAREX"], "suspend").requires == ("reason",)
+    assert len(seeded.history()) == 10  # nothing written
+
+
+def test_check_fire_names_unknown_items_and_triggers(seeded: Tracker) -> None:
+    with pytest.raises(ItemNotFound):
+        seeded.check_fire(["ACSA", "NOPE"], "resume")
+    with pytest.raises(TriggerNotFound):
+        seeded.check_fire(["ACSA"], "explode")
+
+
+def test_keys_selects_like_list(seeded: Tracker) -> None:
+    assert seeded.keys(state="resumed") == ["REFUEL", "SAREX"]
+    assert seeded.keys(party="JPN", text="drill") == ["DRILLS"]
+    assert seeded.keys(kind="nothing") == []
+
+
+def test_fire_where_fires_every_match_in_one_batch(seeded: Tracker) -> None:
+    result = seeded.fire_where("stall", state="resumed", reason="budget freeze", source="MND")
+    assert (result.fired, sorted(result.keys)) == (2, ["REFUEL", "SAREX"])
+    assert seeded.keys(state="stalled") == ["ACSA", "REFUEL", "SAREX"]
+    stalls = seeded.history(trigger="stall", since="2026-02-01")
+    assert {(e.item, e.reason, e.source) for e in stalls} == {
+        ("REFUEL", "budget freeze", "MND"),
+        ("SAREX", "budget freeze", "MND"),
+    }
+    assert seeded.verify().ok
+
+
+def test_fire_where_refuses_all_when_some_cannot_fire(seeded: Tracker) -> None:
+    with pytest.raises(NotAllowed) as refused:
+        seeded.fire_where("resume", party="ROK")
+    assert "REFUEL (resumed)" in str(refused.value)
+    assert "SAREX (resumed)" in str(refused.value)
+    assert seeded.keys(state="resumed") == ["REFUEL", "SAREX"]  # nothing fired
+    assert len(seeded.history()) == 10
+
+
+def test_fire_where_missing_reason_writes_nothing(seeded: Tracker) -> None:
+    with pytest.raises(NotAllowed):
+        seeded.fire_where("suspend", state="resumed")
+    assert len(seeded.history()) == 10
+
+
+def test_fire_where_with_no_match_fires_nothing(seeded: Tracker) -> None:
+    result = seeded.fire_where("resume", kind="nothing")
+    assert (result.fired, result.keys) == (0, ())
+
+
+def test_fire_where_dry_run_writes_nothing(seeded: Tracker) -> None:
+    result = seeded.fire_where("resume", state="suspended", dry_run=True)
+    assert (result.fired, result.keys, result.dry_run) == (1, ("DRILLS",), True)
+    assert seeded.get("DRILLS").state == "suspended"
+
+
+def test_bulk_on_many_items_is_one_batch(tracker: Tracker) -> None:
+    tracker.apply(
+        [
+            {"op": "add", "key": f"EX{n:04d}", "title": f"Drill {n}", "kind": "drill"}
+            for n in range(1500)
+        ]
+        + [{"op": "add", "key": "OTHER", "title": "Other", "kind": "support"}]
+    )
+    keys = tracker.keys(kind="drill", state="proposed")
+    assert len(keys) == 1500
+    check = tracker.check_fire(keys, "resume")
+    assert (len(check.allowed), check.refused) == (1500, ())
+    result = tracker.fire_where("resume", kind="drill")
+    assert result.fired == 1500
+    assert tracker.count(kind="drill") == {"resumed": 1500}
+    assert tracker.get("OTHER").state == "proposed"
+    assert tracker.verify().ok
+
+
+def test_cli_fire_where(seeded: Tracker, cli: CLI) -> None:
+    done = cli("fire", "stall", "--where", "state=resumed,party=jpn", "--reason", "budget")
+    assert done.code == 0
+    assert done.out.strip() == "fired stall on 2 items: REFUEL, SAREX"
+    assert seeded.keys(state="stalled") == ["ACSA", "REFUEL", "SAREX"]
+
+
+def test_cli_fire_where_json_and_dry_run(seeded: Tracker, cli: CLI) -> None:
+    done = cli("fire", "resume", "--where", "kind=drill", "--dry-run", "--format", "json")
+    assert done.code == 0
+    assert json.loads(done.out) | {"keys": ["DRILLS"]} == {
+        "added": 0,
+        "fired": 1,
+        "commented": 0,
+        "edited": 0,
+        "dry_run": True,
+        "keys": ["DRILLS"],
+    }
+    assert seeded.get("DRILLS").state == "suspended"
+
+
+def test_cli_fire_where_text_may_hold_commas(seeded: Tracker, cli: CLI) -> None:
+    seeded.add("PKO", "Peacekeeping, logistics", "support")
+    done = cli("fire", "resume", "--where", "text=keeping, log,state=proposed")
+    assert (done.code, done.out.strip()) == (0, "fired resume on 1 items: PKO")
+
+
+@pytest.mark.parametrize(
+    "args, code",
+    [
+        (["fire", "resume", "--where", "colour=red"], 2),
+        (["fire", "resume", "--where", "nonsense"], 2),
+        (["fire", "resume", "--where", "state=stalled,state=resumed"], 2),
+        (["fire", "ACSA", "resume", "--where", "state=stalled"], 2),
+        (["fire", "resume", "--where", "state=stalled", "--expect-state", "stalled"], 2),
+        (["fire", "resume", "--where", "party=ROK"], 4),
+        (["fire", "explode", "--where", "party=ROK"], 3),
+    ],
+)
+def test_cli_fire_where_errors_change_nothing(
+    seeded: Tracker, cli: CLI, args: list[str], code: int
+) -> None:
+    failed = cli(*args)
+    assert failed.code == code
+    assert failed.err.startswith("error: ") and failed.err.count("\n") == 1
+    assert len(seeded.history()) == 10
+
+
+def test_cli_fire_where_no_match(seeded: Tracker, cli: CLI) -> None:
+    done = cli("fire", "resume", "--where", "kind=nothing")
+    assert (done.code, done.out.strip()) == (0, "no items match; nothing fired")

@@ -1,0 +1,134 @@
+"""The timeline: spans of history from the service, and `tracker timeline` drawing them to
+SVG, HTML or PNG with matplotlib, loaded only by that command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+from tests.conftest import CLI
+from tracker import ItemNotFound, Tracker
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def test_spans_cover_each_items_history_in_order(seeded: Tracker) -> None:
+    spans = seeded.spans(["REFUEL"])
+    assert [(s.state, s.trigger, s.from_state) for s in spans] == [
+        ("proposed", "create", None),
+        ("suspended", "suspend", "proposed"),
+        ("resumed", "resume", "suspended"),
+    ]
+    assert [s.end for s in spans[:-1]] == [s.start for s in spans[1:]]
+    assert spans[-1].end is None
+    assert spans[1].reason == "Japan refused refuelling during a training exercise near Dokdo."
+
+
+def test_spans_keep_only_what_overlaps_the_range(seeded: Tracker) -> None:
+    spans = seeded.spans(since="2025-12-01", until="2026-01-29")
+    assert {(s.key, s.state) for s in spans} == {
+        ("DRILLS", "suspended"),
+        ("REFUEL", "suspended"),
+        ("REFUEL", "resumed"),
+        ("SAREX", "stalled"),
+    }
+
+
+def test_spans_take_the_list_filters_and_comments(seeded: Tracker) -> None:
+    seeded.comment("SAREX", "Planning conference held")
+    spans = seeded.spans(kind="exercise")
+    assert {s.key for s in spans} == {"SAREX"}
+    assert (spans[-1].trigger, spans[-1].state, spans[-1].end) == ("comment", "resumed", None)
+    assert spans[-2].end == spans[-1].start
+    with pytest.raises(ItemNotFound):
+        seeded.spans(["NOPE"])
+
+
+@pytest.mark.parametrize("suffix", [".svg", ".html", ".png"])
+def test_cli_writes_each_format(seeded: Tracker, cli: CLI, tmp_path: Path, suffix: str) -> None:
+    target = tmp_path / f"timeline{suffix}"
+    done = cli("timeline", "--output", str(target))
+    assert done.code == 0, done.err
+    assert done.out.strip() == f"wrote {target} (4 items, 10 history entries)"
+    data = target.read_bytes()
+    if suffix == ".png":
+        assert data.startswith(b"\x89PNG\r\n\x1a\n")
+        return
+    text = data.decode("utf-8")
+    if suffix == ".html":
+        assert text.startswith("<!DOCTYPE html>")
+        text = text[text.index("<svg") : text.index("</svg>") + len("</svg>")]
+    root = ElementTree.fromstring(text)
+    assert root.tag == f"{SVG}svg"
+    drawn = "".join(root.itertext())
+    tooltips = [t.text or "" for t in root.iter(f"{SVG}title")]
+    for key in ("ACSA", "DRILLS", "REFUEL", "SAREX"):
+        assert key in drawn
+        assert any(t.startswith(f"{key}: ") for t in tooltips)
+    assert any("Japan refused refuelling" in t for t in tooltips)
+
+
+def test_cli_draws_chosen_keys_and_range(seeded: Tracker, cli: CLI, tmp_path: Path) -> None:
+    target = tmp_path / "two.svg"
+    done = cli(
+        "timeline", "REFUEL", "drills", "--since", "2025-10-01", "--until", "2026-03-01",
+        "-o", str(target),
+    )  # fmt: skip
+    assert done.code == 0, done.err
+    drawn = "".join(ElementTree.parse(target).getroot().itertext())
+    assert "REFUEL" in drawn and "DRILLS" in drawn
+    assert "ACSA" not in drawn and "SAREX" not in drawn
+
+
+def test_cli_reasons_are_escaped_in_html(seeded: Tracker, cli: CLI, tmp_path: Path) -> None:
+    seeded.comment("ACSA", "<script>alert(1)</script> & more")
+    target = tmp_path / "page.html"
+    assert cli("timeline", "ACSA", "-o", str(target)).code == 0
+    page = target.read_text("utf-8")
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in page
+
+
+def test_cli_errors(seeded: Tracker, cli: CLI, tmp_path: Path) -> None:
+    wrong = cli("timeline", "--output", str(tmp_path / "timeline.jpg"))
+    assert wrong.code == 2 and wrong.err.startswith("error: ")
+    assert not (tmp_path / "timeline.jpg").exists()
+    assert cli("timeline").code == 2  # --output is required
+    assert cli("timeline", "NOPE", "-o", str(tmp_path / "t.svg")).code == 3
+    empty = cli("timeline", "--until", "1990-01-01", "-o", str(tmp_path / "t.svg"))
+    assert empty.code == 3 and not (tmp_path / "t.svg").exists()
+    assert cli("timeline", "-o", str(tmp_path / "no" / "such" / "dir.svg")).code == 2
+
+
+def test_without_matplotlib_the_error_says_what_to_install(
+    seeded: Tracker, cli: CLI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    missing = cli("timeline", "-o", str(tmp_path / "t.png"))
+    assert missing.code == 2
+    assert "pip install 'tracker[timeline]'" in missing.err
+    assert not (tmp_path / "t.png").exists()
+
+
+def test_matplotlib_is_loaded_only_by_the_timeline(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'lazy.db'}"
+    script = (
+        "import sys\n"
+        "from tracker.cli.app import run\n"
+        f"assert run(['--db', {db!r}, 'init', '--seed']) == 0\n"
+        f"assert run(['--db', {db!r}, 'fire', 'DRILLS', 'resume']) == 0\n"
+        f"assert run(['--db', {db!r}, 'fire', 'stall', '--where', 'kind=drill', "
+        "'--reason', 'r']) == 0\n"
+        f"assert run(['--db', {db!r}, 'list', '--format', 'json']) == 0\n"
+        "assert 'matplotlib' not in sys.modules, 'matplotlib loaded'\n"
+        f"assert run(['--db', {db!r}, 'timeline', '-o', {str(tmp_path / 't.png')!r}]) == 0\n"
+        "assert 'matplotlib' in sys.modules\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
