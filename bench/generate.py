@@ -16,6 +16,7 @@ half-built file is never taken for a finished one. Other scripts call `ensure_da
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import random
 import sys
@@ -205,15 +206,22 @@ def ensure_database(
     *,
     force: bool = False,
 ) -> Path:
-    """The SQLite file at `out` holding the generated data, built unless a matching one exists."""
+    """The SQLite file at `out` holding the generated data, built unless a matching one exists.
+    Several processes may ask at once: a lock file makes the others wait for the one building."""
     out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with (out.parent / (out.name + ".lock")).open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _ensure_locked(out, items, entries, seed, force)
+
+
+def _ensure_locked(out: Path, items: int, entries: int, seed: int, force: bool) -> Path:
     stamp_file = out.with_name(out.name + ".json")
     stamp = _stamp(items, entries, seed)
     cached = not force and out.exists() and stamp_file.exists()
     if cached and json.loads(stamp_file.read_text()) == stamp:
         print(f"reusing {out} ({items:,} items, {entries:,} entries)", file=sys.stderr)
         return out
-    out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
     for path in (partial, out, stamp_file):
         path.unlink(missing_ok=True)

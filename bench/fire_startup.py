@@ -1,0 +1,73 @@
+"""Start-up cost of one `tracker fire` process against the bare imports it cannot avoid.
+
+    python bench/fire_startup.py [--runs 30]
+
+Times, alternately and each `--runs` times, the wall clock of
+  - the floor:  python -c "import sqlalchemy.orm, transitions"
+  - the fire:   tracker --db FILE fire ACSA resume|stall   (a real transition, written)
+with the same interpreter (the project's venv), on a seeded SQLite file in a temporary directory.
+Prints the medians and their ratio; the target is fire <= 1.3 x floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGET = 1.3
+PYTHON = sys.executable
+TRACKER = str(Path(PYTHON).with_name("tracker"))
+FLOOR = [PYTHON, "-c", "import sqlalchemy.orm, transitions"]
+# ACSA starts stalled (seeds): resume, then stall it again, and so on.
+STEPS = [["resume"], ["stall", "--reason", "bench"]]
+
+
+def timed(command: list[str], env: dict[str, str]) -> float:
+    began = time.perf_counter()
+    subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - began
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args(argv)
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
+    with tempfile.TemporaryDirectory(prefix="tracker-bench-") as tmp:
+        db = str(Path(tmp) / "fire.db")
+        subprocess.run(
+            [TRACKER, "--db", db, "init", "--seed"], check=True, env=env, stdout=subprocess.DEVNULL
+        )
+        # One warm-up of each: bytecode caches and the OS file cache.
+        timed(FLOOR, env)
+        timed([TRACKER, "--db", db, "fire", "ACSA", *STEPS[0]], env)
+        floor, fire = [], []
+        for run in range(args.runs):
+            floor.append(timed(FLOOR, env))
+            step = STEPS[(run + 1) % 2]
+            fire.append(timed([TRACKER, "--db", db, "fire", "ACSA", *step], env))
+    floor_ms = statistics.median(floor) * 1000
+    fire_ms = statistics.median(fire) * 1000
+    ratio = fire_ms / floor_ms
+    print(f"runs: {args.runs} each, alternating (medians; min in brackets)")
+    print(
+        f"floor  python -c 'import sqlalchemy.orm, transitions': {floor_ms:7.1f} ms "
+        f"[{min(floor) * 1000:.1f}]"
+    )
+    print(
+        f"tracker fire ACSA ...:                               {fire_ms:7.1f} ms "
+        f"[{min(fire) * 1000:.1f}]"
+    )
+    met = ratio <= TARGET
+    print(f"ratio fire / floor: {ratio:.2f} (target <= {TARGET})  {'MET' if met else 'NOT MET'}")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
