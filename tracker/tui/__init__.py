@@ -1,0 +1,1 @@
+"""The Textual TUI. Textual is imported only inside this package."""

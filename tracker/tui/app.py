@@ -1,0 +1,131 @@
+"""The TUI's App: it wires screens together, polls for changes and reports errors. Screens
+own their behaviour; this class stays small.
+
+Architecture rules (see CONTRIBUTING.md): database work runs only in thread workers that post
+messages back; widgets change only in message handlers; every binding has an `id` so a user
+key map (`make_app(keymap=...)`) can rebind it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding, BindingType, Keymap
+from textual.message import Message
+from textual.worker import Worker, WorkerState
+
+from ..errors import TrackerError
+from ..service import Tracker
+from .commands import TrackerCommands
+from .messages import DataChanged, WorkerFailed
+from .screens.help import HelpScreen
+from .screens.items import ItemsScreen
+
+
+class TrackerApp(App[None]):
+    """Items, item detail, history and time travel over one Tracker."""
+
+    CSS_PATH = "tracker.tcss"
+    TITLE = "tracker"
+    COMMANDS: ClassVar = App.COMMANDS | {TrackerCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Keys", id="app.help"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", show=False, priority=True),
+    ]
+
+    class LastChange(Message):
+        def __init__(self, value: int) -> None:
+            super().__init__()
+            self.value = value
+
+    def __init__(
+        self,
+        tracker: Tracker,
+        *,
+        poll_interval: float | None = 1.0,
+        cursor_blink: bool = True,
+        as_of: datetime | None = None,
+    ) -> None:
+        super().__init__()
+        self.tracker = tracker
+        self.poll_interval = poll_interval
+        self.cursor_blink = cursor_blink
+        self.start_as_of = as_of
+        self._seen: int | None = None
+        self._last_poll_error: str | None = None
+
+    def on_mount(self) -> None:
+        self.sub_title = self.tracker.url.rsplit("/", 1)[-1]
+        self.push_screen(ItemsScreen(self.tracker, as_of=self.start_as_of))
+        if self.poll_interval:
+            self.poll()
+            self.set_interval(self.poll_interval, self.poll)
+
+    # -- live refresh -----------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
+    def poll(self) -> None:
+        self.post_message(self.LastChange(self.tracker.last_change()))
+
+    @on(LastChange)
+    def _changed(self, message: LastChange) -> None:
+        self._last_poll_error = None
+        if self._seen is not None and message.value != self._seen:
+            self.data_changed()
+        self._seen = message.value
+
+    def data_changed(self) -> None:
+        """Tell every screen in the stack to reload (after this app's own writes, too)."""
+        for screen in self.screen_stack:
+            screen.post_message(DataChanged())
+
+    # -- errors: the one place they become notifications ------------------------------------
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.post_message(WorkerFailed(event.worker.error, event.worker.group))
+
+    @on(WorkerFailed)
+    def _worker_failed(self, event: WorkerFailed) -> None:
+        message = describe(event.error)
+        if event.group == "poll":
+            if message == self._last_poll_error:
+                return  # the database is still gone: say it once
+            self._last_poll_error = message
+        self.notify(message, title="error", severity="error", markup=False, timeout=8)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+
+def describe(error: BaseException) -> str:
+    """An error as one line for a person (no traceback)."""
+    if isinstance(error, TrackerError):
+        return str(error)
+    return f"unexpected {type(error).__name__}: {error}"
+
+
+def make_app(
+    tracker: Tracker,
+    *,
+    poll_interval: float | None = 1.0,
+    cursor_blink: bool = True,
+    keymap: Keymap | None = None,
+    as_of: datetime | None = None,
+) -> TrackerApp:
+    """Build the app with fixed settings (tests turn polling and cursor blink off)."""
+    app = TrackerApp(tracker, poll_interval=poll_interval, cursor_blink=cursor_blink, as_of=as_of)
+    if keymap:
+        app.set_keymap(keymap)
+    return app
+
+
+def run(tracker: Tracker) -> None:
+    """Open the TUI on `tracker` (what `tracker` and `tracker tui` do)."""
+    make_app(tracker).run()

@@ -1,0 +1,1 @@
+"""One module per screen; modals sit beside the screens they serve."""

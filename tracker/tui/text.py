@@ -1,0 +1,47 @@
+"""Literal text for the TUI: database values become `rich.text.Text`, never markup.
+
+Every cell, field and line that shows a value from the database goes through here, so a title
+like `[bold red]x[/]` or one with terminal escape codes is shown exactly as typed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+
+from ..cli.output import safe, safe_lines
+from ..dates import iso
+
+STATE_STYLES = {
+    "proposed": "bold cyan",
+    "stalled": "bold yellow",
+    "suspended": "bold red",
+    "resumed": "bold green",
+    "signed": "bold magenta",
+}
+
+
+def literal(value: object, style: str = "") -> Text:
+    """One line of inert text (control characters shown escaped)."""
+    return Text(safe(value), style=style, no_wrap=True, overflow="ellipsis")
+
+
+def literal_lines(value: str | None, style: str = "") -> Text:
+    """Multi-line inert text (newlines kept, other control characters escaped)."""
+    return Text(safe_lines(value or ""), style=style)
+
+
+def state(value: str | None) -> Text:
+    """A state name in its colour."""
+    if value is None:
+        return Text("-", style="dim")
+    return literal(value, STATE_STYLES.get(value, "bold"))
+
+
+def when(value: datetime | None) -> str:
+    """A time as `2026-01-30 09:00` (UTC), the form tables use."""
+    if value is None:
+        return ""
+    text = iso(value)
+    return f"{text[:10]} {text[11:16]}"

@@ -1,0 +1,331 @@
+"""A table that holds only the rows near the viewport and asks for the rest as it scrolls.
+
+The stock DataTable builds every row up front (13 s for 100,000 items). This one knows the
+row count and keeps a window of rows; when it needs rows it does not have, it posts
+`RowsWanted` and the screen fetches that page in a worker and hands it back with `set_rows`.
+A `generation` number ties every page to the query that made it, so a page that arrives after
+the filter changed is dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column: `width` 0 takes the room the fixed columns leave."""
+
+    id: str
+    label: str
+    width: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One row: the key it stands for and its cells (literal Text)."""
+
+    key: str
+    cells: tuple[Text, ...]
+
+
+class VirtualTable(ScrollView, can_focus=True):
+    """Rows `0..total-1`, a page at a time; a fixed header line; a row cursor."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor_up", "Up", show=False, id="table.cursor_up"),
+        Binding("down", "cursor_down", "Down", show=False, id="table.cursor_down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="table.page_up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="table.page_down"),
+        Binding("home", "first", "First", show=False, id="table.first"),
+        Binding("end", "last", "Last", show=False, id="table.last"),
+        Binding("enter", "select", "Open", id="table.select"),
+    ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "virtual-table--header",
+        "virtual-table--cursor",
+        "virtual-table--placeholder",
+    }
+    DEFAULT_CSS = """
+    VirtualTable {
+        overflow-x: hidden;
+        background: $surface;
+    }
+    VirtualTable > .virtual-table--header { text-style: bold; background: $panel; }
+    VirtualTable > .virtual-table--cursor { background: $block-cursor-blurred-background; }
+    VirtualTable:focus > .virtual-table--cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+    }
+    VirtualTable > .virtual-table--placeholder { color: $text-muted; }
+    """
+    MARGIN = 100  # rows fetched beyond each edge of the viewport
+    KEEP = 4000  # rows kept before the ones far from the viewport are dropped
+
+    cursor: reactive[int] = reactive(0, always_update=True)
+
+    class RowsWanted(Message):
+        """The table needs rows `offset .. offset+limit-1` of query `generation`."""
+
+        def __init__(self, table: VirtualTable, generation: int, offset: int, limit: int) -> None:
+            super().__init__()
+            self.table = table
+            self.generation = generation
+            self.offset = offset
+            self.limit = limit
+
+    class RowHighlighted(Message):
+        def __init__(self, table: VirtualTable, index: int, key: str | None) -> None:
+            super().__init__()
+            self.table = table
+            self.index = index
+            self.key = key
+
+    class RowSelected(Message):
+        def __init__(self, table: VirtualTable, index: int, key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.index = index
+            self.key = key
+
+    class HeaderClicked(Message):
+        def __init__(self, table: VirtualTable, column: str) -> None:
+            super().__init__()
+            self.table = table
+            self.column = column
+
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.columns: tuple[Column, ...] = tuple(columns)
+        self.generation = 0
+        self.total = 0
+        self.sorted_by: tuple[str, bool] | None = None
+        self.waiting = True
+        self._rows: dict[int, Row] = {}
+        self._asked: tuple[int, int, int] | None = None
+        self._fetch_scheduled = False
+
+    # -- data in --------------------------------------------------------------------------
+
+    def reset(
+        self,
+        total: int,
+        offset: int = 0,
+        rows: Sequence[Row] = (),
+        *,
+        keep_cursor: bool = False,
+    ) -> int:
+        """Start a new query with `total` rows (and its first page); returns its generation."""
+        self.generation += 1
+        self.total = total
+        self.waiting = False
+        self._rows = {offset + i: row for i, row in enumerate(rows)}
+        self._asked = None
+        self.virtual_size = Size(self.scrollable_content_region.width, total + 1)
+        if keep_cursor:
+            self.cursor = min(self.cursor, max(0, total - 1))
+        else:
+            self.scroll_to(y=0, animate=False)
+            self.cursor = 0
+        self.refresh()
+        return self.generation
+
+    def set_columns(self, columns: Sequence[Column]) -> None:
+        self.columns = tuple(columns)
+        self.refresh()
+
+    def set_rows(self, generation: int, offset: int, rows: Sequence[Row]) -> None:
+        """Rows of a page asked for with RowsWanted; dropped if the query changed since."""
+        if generation != self.generation:
+            return
+        for i, row in enumerate(rows):
+            self._rows[offset + i] = row
+        self._asked = None
+        self._forget_far_rows()
+        self.refresh()
+        self.cursor = self.cursor  # announce the highlighted row once it is loaded
+
+    def _forget_far_rows(self) -> None:
+        if len(self._rows) <= self.KEEP:
+            return
+        top = int(self.scroll_y)
+        keep = range(max(0, top - self.KEEP // 4), top + self.KEEP // 4)
+        self._rows = {i: row for i, row in self._rows.items() if i in keep}
+
+    # -- data out ---------------------------------------------------------------------------
+
+    def row(self, index: int) -> Row | None:
+        return self._rows.get(index)
+
+    @property
+    def current_key(self) -> str | None:
+        """The key of the row under the cursor (None when none, or not loaded yet)."""
+        found = self._rows.get(self.cursor)
+        return found.key if found and self.total else None
+
+    def visible_keys(self) -> list[str]:
+        top = int(self.scroll_y)
+        height = max(0, self.scrollable_content_region.height - 1)
+        return [r.key for i in range(top, top + height) if (r := self._rows.get(i)) is not None]
+
+    # -- drawing ----------------------------------------------------------------------------
+
+    def _widths(self, width: int) -> list[int]:
+        fixed = sum(c.width + 1 for c in self.columns if c.width)
+        flexible = [c for c in self.columns if not c.width]
+        room = max(8, (width - fixed) // max(1, len(flexible)) - 1) if flexible else 0
+        return [c.width or room for c in self.columns]
+
+    def _line(self, cells: Sequence[Text], width: int, style: Style) -> Strip:
+        line = Text(no_wrap=True, overflow="ellipsis")
+        for cell, cell_width in zip(cells, self._widths(width), strict=False):
+            piece = cell.copy()
+            piece.no_wrap = True
+            piece.truncate(cell_width, overflow="ellipsis", pad=True)
+            line.append_text(piece)
+            line.append(" ")
+        segments = list(line.render(self.app.console))
+        strip = Strip(segments).crop_extend(0, width, None)
+        return strip.apply_style(style)
+
+    def _message(self, text: str, width: int, style: Style) -> Strip:
+        return Strip([Segment(text[:width].ljust(width), style)], width)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if y == 0:
+            header = self.get_component_rich_style("virtual-table--header")
+            return self._line(self._header_cells(), width, base + header)
+        index = int(self.scroll_y) + y - 1
+        if index >= self.total:
+            if index == 0 and not self.waiting:
+                muted = self.get_component_rich_style("virtual-table--placeholder")
+                return self._message(" (nothing matches)", width, base + muted)
+            return Strip([Segment(" " * width, base)], width)
+        row = self._rows.get(index)
+        style = base
+        if index == self.cursor:
+            style = base + self.get_component_rich_style("virtual-table--cursor")
+        if row is None:
+            self._schedule_fetch()
+            muted = self.get_component_rich_style("virtual-table--placeholder")
+            return self._message(" …", width, style + muted)
+        return self._line(row.cells, width, style)
+
+    def _header_cells(self) -> list[Text]:
+        cells = []
+        for column in self.columns:
+            label = column.label
+            if self.sorted_by and self.sorted_by[0] == column.id:
+                label += " ▼" if self.sorted_by[1] else " ▲"
+            cells.append(Text(label))
+        return cells
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, self.total + 1)
+
+    # -- asking for rows --------------------------------------------------------------------
+
+    def _schedule_fetch(self) -> None:
+        if not self._fetch_scheduled:
+            self._fetch_scheduled = True
+            self.call_later(self._fetch_missing)
+
+    def _fetch_missing(self) -> None:
+        self._fetch_scheduled = False
+        top = int(self.scroll_y)
+        height = self.scrollable_content_region.height
+        start = max(0, top - self.MARGIN)
+        end = min(self.total, top + height + self.MARGIN)
+        missing = [i for i in range(top, min(self.total, top + height)) if i not in self._rows]
+        if not missing:
+            return
+        # Fetch the whole window around the viewport that is not loaded yet.
+        first = next(i for i in range(start, end) if i not in self._rows)
+        last = next(i for i in range(end - 1, start - 1, -1) if i not in self._rows)
+        ask = (self.generation, first, last + 1 - first)
+        if ask == self._asked:
+            return
+        self._asked = ask
+        self.post_message(self.RowsWanted(self, *ask))
+
+    # -- the cursor -------------------------------------------------------------------------
+
+    def watch_cursor(self, index: int) -> None:
+        self._scroll_to_cursor()
+        self.refresh()
+        row = self._rows.get(index)
+        self.post_message(self.RowHighlighted(self, index, row.key if row else None))
+
+    def _scroll_to_cursor(self) -> None:
+        visible = max(1, self.scrollable_content_region.height - 1)
+        top = int(self.scroll_y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif self.cursor >= top + visible:
+            self.scroll_to(y=self.cursor - visible + 1, animate=False)
+
+    def _move(self, index: int) -> None:
+        self.cursor = max(0, min(index, self.total - 1))
+
+    def action_cursor_up(self) -> None:
+        self._move(self.cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self._move(self.cursor + 1)
+
+    def action_page_up(self) -> None:
+        self._move(self.cursor - max(1, self.scrollable_content_region.height - 2))
+
+    def action_page_down(self) -> None:
+        self._move(self.cursor + max(1, self.scrollable_content_region.height - 2))
+
+    def action_first(self) -> None:
+        self._move(0)
+
+    def action_last(self) -> None:
+        self._move(self.total - 1)
+
+    def action_select(self) -> None:
+        key = self.current_key
+        if key is not None:
+            self.post_message(self.RowSelected(self, self.cursor, key))
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        if offset.y == 0:
+            x = 0
+            for column, width in zip(self.columns, self._widths(self.size.width), strict=False):
+                if x <= offset.x < x + width + 1:
+                    self.post_message(self.HeaderClicked(self, column.id))
+                    return
+                x += width + 1
+            return
+        index = int(self.scroll_y) + offset.y - 1
+        if index < self.total:
+            self._move(index)
+            if event.chain >= 2:
+                self.action_select()
