@@ -25,12 +25,12 @@ from .base import TrackerScreen
 
 HISTORY_COLUMNS = (
     Column("occurred_at", "effective", 16),
-    Column("item", "item", 14),
-    Column("trigger", "trigger", 9),
-    Column("change", "from → to", 22),
-    Column("actor", "actor", 20),
+    Column("item", "item", 10),
+    Column("trigger", "trigger", 8),
+    Column("change", "from → to", 21),
+    Column("actor", "actor", 16),
     Column("reason", "reason"),
-    Column("source", "source", 22),
+    Column("source", "source", 16),
 )
 FILTERS = ("item", "actor", "trigger", "since", "until")
 FIRST_PAGE = 120
