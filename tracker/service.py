@@ -1136,6 +1136,10 @@ class _Batch:
 
     def run(self, ops: Sequence[batches.Operation], progress: Progress) -> None:
         self.load({str(op.fields["key"]).lower() for op in ops})
+        # "Now" is read once the write lock is held: taken before, a writer that waited for
+        # the lock would date its entry before the winner's and be refused (history order).
+        self.recorded_at = dates.now()
+        self.recorded_text = dates.iso(self.recorded_at)
         handlers = {"add": self.add, "fire": self.fire, "comment": self.comment, "edit": self.edit}
         report = len(ops) <= self.REPORT_LIMIT
         for done, op in enumerate(ops, start=1):
