@@ -161,7 +161,6 @@ class ItemScreen(TrackerScreen):
                 lit.literal(entry.source),
                 key=str(entry.id),
             )
-        self.refresh_bindings()
 
     def _show_triggers(self) -> None:
         box = self.query_one("#triggers", Vertical)

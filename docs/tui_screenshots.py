@@ -1,0 +1,42 @@
+"""Regenerate the TUI screenshots the README shows (SVG, exported by Textual).
+
+    .venv/bin/python docs/tui_screenshots.py
+
+Runs the app headless on a fresh seeded SQLite file at 120x36 and saves docs/tui-items.svg and
+docs/tui-item.svg.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from tracker import Tracker  # noqa: E402
+from tracker.tui.app import make_app  # noqa: E402
+
+
+async def shoot() -> None:
+    with tempfile.TemporaryDirectory() as folder, Tracker.open(f"sqlite:///{folder}/t.db") as t:
+        t.seed()
+        app = make_app(t, poll_interval=None, cursor_blink=False)
+        async with app.run_test(size=(120, 36)) as pilot:
+
+            async def settle() -> None:
+                for _ in range(6):
+                    await pilot.pause()
+                    await app.workers.wait_for_complete()
+
+            await settle()
+            app.save_screenshot("tui-items.svg", str(HERE))
+            await pilot.press("down", "down", "down", "enter")
+            await settle()
+            app.save_screenshot("tui-item.svg", str(HERE))
+
+
+if __name__ == "__main__":
+    asyncio.run(shoot())
