@@ -727,6 +727,23 @@ class Tracker:
             dump.write(session, keep_ids=not existing, sqlite=self._sqlite, progress=progress)
         return len(dump.items), dump.entry_count
 
+    def _stream(
+        self, session: Session, query: Any, size: int = 20_000
+    ) -> Iterator[Sequence[Any]]:
+        """A large read as lists of plain tuples straight from the driver (no per-row
+        SQLAlchemy work); a server-side cursor on PostgreSQL, so memory stays flat."""
+        sql = str(
+            query.compile(dialect=self.engine.dialect, compile_kwargs={"literal_binds": True})
+        )
+        connection = session.connection().connection
+        cursor = connection.cursor() if self._sqlite else connection.cursor(name="tracker_read")
+        try:
+            cursor.execute(sql)
+            while rows := cursor.fetchmany(size):
+                yield rows
+        finally:
+            cursor.close()
+
     def verify(self, *, progress: Progress = _no_progress) -> VerifyReport:
         """Replay every item's history: the hash chain, each from_state against the previous
         to_state, each trigger against the workflow, and the item's state, version and head."""
@@ -745,28 +762,25 @@ class Tracker:
                 )
             ):
                 replay.expect(row.id, row.key, row.workflow, row.state, row.version, row.last_hash)
-            query = (
-                select(
-                    history.c.id,
-                    history.c.item_id,
-                    history.c.version,
-                    history.c.trigger,
-                    history.c.from_state,
-                    history.c.to_state,
-                    self._time_text(history.c.occurred_at),
-                    self._time_text(history.c.recorded_at),
-                    history.c.actor,
-                    history.c.reason,
-                    history.c.source,
-                    history.c.hash,
-                )
-                .order_by(history.c.id)
-                .execution_options(yield_per=10000)
-            )
-            for done, row in enumerate(session.execute(query), start=1):
-                replay.entry(*row)  # type: ignore[call-arg]
-                if done % 10000 == 0:
-                    progress(done)
+            query = select(
+                history.c.id,
+                history.c.item_id,
+                history.c.version,
+                history.c.trigger,
+                history.c.from_state,
+                history.c.to_state,
+                self._time_text(history.c.occurred_at),
+                self._time_text(history.c.recorded_at),
+                history.c.actor,
+                history.c.reason,
+                history.c.source,
+                history.c.hash,
+            ).order_by(history.c.id)
+            done = 0
+            for rows in self._stream(session, query):
+                replay.check_rows(rows)
+                done += len(rows)
+                progress(done)
         return replay.report()
 
     # -- saved views, bulk fire, timeline spans ----------------------------------------------

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from . import dates, fields
 from .batch import loads
-from .db.chain import GENESIS, entry_hash
+from .db.chain import GENESIS, canonical, entry_hash
 from .db.models import history, items
 from .errors import UsageError, VerificationFailed
 from .records import Problem, VerifyReport
@@ -66,6 +67,9 @@ class _Chain:
     seen_hash: str = GENESIS
     seen_time: str = ""
     broken: bool = False
+    # The workflow's initial state and its `leads_to`; None when it is not loaded.
+    initial: str | None = None
+    leads_to: Callable[[str | None, str], str | None] | None = None
 
 
 class Replay:
@@ -81,7 +85,63 @@ class Replay:
         self, ref: Any, key: str, workflow: str, state: str, version: int, head: str
     ) -> None:
         """Register an item as its row says it stands now."""
-        self.chains[ref] = _Chain(key, workflow, state, version, head)
+        chain = _Chain(key, workflow, state, version, head)
+        found = self.workflows.by_name.get(workflow)
+        if found is not None:
+            chain.initial, chain.leads_to = found.initial, found.leads_to
+        self.chains[ref] = chain
+
+    def check_rows(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Check many entries (each the arguments of `entry`), fast: an entry that passes every
+        check is taken here in one step; any other goes through `entry`, which names what is
+        wrong. Nothing is changed before that decision, so the outcome is `entry`'s exactly."""
+        chains = self.chains
+        sha256 = hashlib.sha256
+        non_state = NON_STATE_TRIGGERS
+        taken = 0
+        for row in rows:
+            (_, ref, version, trigger, from_state, to_state, occurred, recorded, actor,
+             reason, source, digest) = row  # fmt: skip
+            chain = chains.get(ref)
+            if chain is None or version != chain.seen_version + 1 or occurred < chain.seen_time:
+                self.entry(*row)
+                continue
+            if version == 1:
+                good = (
+                    trigger == "create"
+                    and from_state is None
+                    and (chain.initial is None or to_state == chain.initial)
+                )
+            elif from_state != chain.seen_state:
+                good = False
+            elif trigger in non_state:
+                good = to_state == from_state
+            else:
+                leads_to = chain.leads_to
+                good = leads_to is None or leads_to(from_state, trigger) == to_state
+            if not good or type(version) is not int:
+                self.entry(*row)
+                continue
+            text = canonical(
+                chain.seen_hash,
+                chain.key,
+                version,
+                trigger,
+                from_state,
+                to_state,
+                occurred,
+                recorded,
+                actor,
+                reason,
+                source,
+            )
+            if sha256(text.encode("utf-8")).hexdigest() != digest:
+                self.entry(*row)
+                continue
+            chain.seen_version, chain.seen_state, chain.seen_time = version, to_state, occurred
+            chain.seen_hash = digest
+            taken += 1
+        self.entries += taken
 
     def problem(self, chain: _Chain, entry_id: int | None, message: str) -> None:
         chain.broken = True
