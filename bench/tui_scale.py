@@ -18,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,14 @@ async def measure(url: str, keystrokes: str) -> dict[str, Any]:
         out["entries"] = app.screen.table.total  # type: ignore[attr-defined]
         await pilot.press("escape")
         out["rss"] = rss_mib()
+
+        items_screen = app.screen
+        assert isinstance(items_screen, ItemsScreen)
+        start = time.perf_counter()
+        items_screen.travel_to(datetime(2022, 1, 1, tzinfo=UTC))
+        await until(lambda: table.total > 0 and table.row(0) is not None, limit=120)
+        out["time travel (all items as of a date)"] = [time.perf_counter() - start]
+        out["rss after time travel"] = rss_mib()
     tracker.close()
     return out
 

@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Footer, Header, Input, Static
+from textual.worker import get_current_worker
 
 from ...records import Item, ItemState
 from ...service import Tracker
@@ -163,7 +164,7 @@ class ItemsScreen(TrackerScreen):
             self,
             query: Query,
             counts: dict[str, int],
-            total: int,
+            total: int | None,
             offset: int,
             rows: builtins.list[Row],
             keep_cursor: bool,
@@ -175,6 +176,13 @@ class ItemsScreen(TrackerScreen):
             self.offset = offset
             self.rows = rows
             self.keep_cursor = keep_cursor
+
+    class Counted(Message):
+        def __init__(self, query: Query, counts: dict[str, int], total: int) -> None:
+            super().__init__()
+            self.query = query
+            self.counts = counts
+            self.total = total
 
     class AsOfLoaded(Message):
         def __init__(self, when: datetime, states: builtins.list[ItemState]) -> None:
@@ -240,8 +248,8 @@ class ItemsScreen(TrackerScreen):
 
     @work(thread=True, exclusive=True, group="items", exit_on_error=False)
     def load(self, query: Query, offset: int, limit: int, keep_cursor: bool) -> None:
-        counts = self.tracker.count(**query.filters)
-        total = counts.get(query.state.lower(), 0) if query.state else sum(counts.values())
+        # The page first (fast: it stops at `limit` matches), then the counts (a full scan
+        # when filtering by text): the rows answer the keystroke, the counts follow.
         found = self.tracker.list(
             state=query.state,
             **query.filters,
@@ -251,7 +259,13 @@ class ItemsScreen(TrackerScreen):
             offset=offset,
         )
         rows = [item_row(item) for item in found]
-        self.post_message(self.Loaded(query, counts, total, offset, rows, keep_cursor))
+        known = offset + len(rows) if len(rows) < limit else None
+        self.post_message(self.Loaded(query, {}, known, offset, rows, keep_cursor))
+        if get_current_worker().is_cancelled:
+            return
+        counts = self.tracker.count(**query.filters)
+        total = counts.get(query.state.lower(), 0) if query.state else sum(counts.values())
+        self.post_message(self.Counted(query, counts, total))
 
     @work(thread=True, exclusive=True, group="rows", exit_on_error=False)
     def load_page(self, query: Query, generation: int, offset: int, limit: int) -> None:
@@ -277,9 +291,28 @@ class ItemsScreen(TrackerScreen):
         table = self.table
         table.set_columns(ITEM_COLUMNS)
         table.sorted_by = (message.query.order_by, message.query.descending)
-        table.reset(message.total, message.offset, message.rows, keep_cursor=message.keep_cursor)
+        # Until the count arrives, the table holds what it has (and one page more if full).
+        total = message.total
+        if total is None:
+            total = max(message.offset + len(message.rows) + FIRST_PAGE, table.total)
+            if not message.keep_cursor:
+                total = message.offset + len(message.rows)
+        table.reset(total, message.offset, message.rows, keep_cursor=message.keep_cursor)
+        if message.total is not None:
+            self._show_counts(message.query, None, message.total)
+
+    @on(Counted)
+    def _counted(self, message: Counted) -> None:
+        if self.as_of is not None or message.query != self.shown:
+            return
+        self.table.set_total(message.total)
+        self._show_counts(message.query, message.counts, message.total)
+
+    def _show_counts(self, query: Query, counts: dict[str, int] | None, total: int) -> None:
+        if counts is None:
+            return
         states = self.tracker.workflow().states
-        self.query_one(StateCounts).show(message.counts, states, message.total)
+        self.query_one(StateCounts).show(counts, states, total)
 
     @on(AsOfLoaded)
     def _as_of_loaded(self, message: AsOfLoaded) -> None:

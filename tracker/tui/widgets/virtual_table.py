@@ -150,6 +150,15 @@ class VirtualTable(ScrollView, can_focus=True):
         self.refresh()
         return self.generation
 
+    def set_total(self, total: int) -> None:
+        """The row count of the current query, once it is known (rows kept)."""
+        self.total = total
+        self._rows = {i: row for i, row in self._rows.items() if i < total}
+        self.virtual_size = Size(self.scrollable_content_region.width, total + 1)
+        if self.cursor >= total:
+            self.cursor = max(0, total - 1)
+        self.refresh()
+
     def set_columns(self, columns: Sequence[Column]) -> None:
         self.columns = tuple(columns)
         self.refresh()
