@@ -20,7 +20,6 @@ from typing import Any, TextIO
 
 from sqlalchemy import (
     Engine,
-    and_,
     delete,
     func,
     insert,
@@ -439,12 +438,6 @@ class Tracker:
     def as_of(self, when: str | datetime) -> builtins.list[ItemState]:
         """Every item's state on `when`, by effective date; items created later are left out."""
         moment = dates.parse_when(when)
-        last = (
-            select(history.c.item_id, func.max(history.c.version).label("version"))
-            .where(history.c.occurred_at <= moment)
-            .group_by(history.c.item_id)
-            .subquery()
-        )
         query = (
             select(
                 items.c.key,
@@ -454,15 +447,25 @@ class Tracker:
                 history.c.version,
                 history.c.occurred_at,
             )
-            .join(last, last.c.item_id == items.c.id)
-            .join(
-                history,
-                and_(history.c.item_id == last.c.item_id, history.c.version == last.c.version),
-            )
+            .select_from(items)
+            .join(history, history.c.id == self._last_entry(moment))
             .order_by(items.c.key_lower)
         )
         with self._session() as session:
             return [ItemState(*row) for row in session.execute(query)]
+
+    def _last_entry(self, moment: datetime) -> Any:
+        """The id of each item's last entry on or before `moment`, as a subquery correlated to
+        `items`: one seek per item in the index history(item_id, occurred_at, version)."""
+        entry = history.alias("last_entry")
+        return (
+            select(entry.c.id)
+            .where(entry.c.item_id == items.c.id, entry.c.occurred_at <= moment)
+            .order_by(entry.c.occurred_at.desc(), entry.c.version.desc())
+            .limit(1)
+            .correlate(items)
+            .scalar_subquery()
+        )
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -727,9 +730,7 @@ class Tracker:
             dump.write(session, keep_ids=not existing, sqlite=self._sqlite, progress=progress)
         return len(dump.items), dump.entry_count
 
-    def _stream(
-        self, session: Session, query: Any, size: int = 20_000
-    ) -> Iterator[Sequence[Any]]:
+    def _stream(self, session: Session, query: Any, size: int = 20_000) -> Iterator[Sequence[Any]]:
         """A large read as lists of plain tuples straight from the driver (no per-row
         SQLAlchemy work); a server-side cursor on PostgreSQL, so memory stays flat."""
         sql = str(
@@ -1035,12 +1036,6 @@ class Tracker:
         """`list` as of a date: each item's state, version and change time from its last entry
         on or before `moment` (items created later are left out). No trigger is allowed on the
         past, so `allowed_triggers` is empty. Title, kind and parties are today's."""
-        last = (
-            select(history.c.item_id, func.max(history.c.version).label("version"))
-            .where(history.c.occurred_at <= moment)
-            .group_by(history.c.item_id)
-            .subquery()
-        )
         then = history.alias("then")
         where = self._filters(None, kind, party, text)
         if state:
@@ -1055,8 +1050,8 @@ class Tracker:
                 then.c.version.label("then_version"),
                 then.c.occurred_at.label("then_at"),
             )
-            .join(last, last.c.item_id == items.c.id)
-            .join(then, and_(then.c.item_id == last.c.item_id, then.c.version == last.c.version))
+            .select_from(items)
+            .join(then, then.c.id == self._last_entry(moment))
             .where(*where)
             .order_by(column.desc() if descending else column.asc(), items.c.id)
         )

@@ -21,7 +21,7 @@ from ..errors import Conflict, DatabaseUnusable, UsageError
 
 # Every revision this program knows, oldest first; the last is its head.
 # tests/test_migrations.py checks this against migrations/versions.
-REVISIONS: tuple[str, ...] = ("0001", "0002", "0003")
+REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004")
 HEAD = REVISIONS[-1]
 BUSY_TIMEOUT_MS = int(os.environ.get("TRACKER_BUSY_TIMEOUT_MS", "10000"))
 

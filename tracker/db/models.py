@@ -98,6 +98,8 @@ class HistoryRow(Base):
     __table_args__ = (
         UniqueConstraint("item_id", "version"),
         Index("ix_history_occurred_at", "occurred_at"),
+        # as_of: each item's last entry on or before a date is one seek in this index.
+        Index("ix_history_item_id_occurred_at_version", "item_id", "occurred_at", "version"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
