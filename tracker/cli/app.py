@@ -287,7 +287,13 @@ def list_(
 
 @cli.command()
 @click.argument("key")
-@click.option("--entries", default=10, show_default=True, help="How many recent entries.")
+@click.option(
+    "--entries",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="How many recent entries.",
+)
 @FORMAT
 @pass_context
 def show(obj: Context, key: str, entries: int, fmt: str) -> None:
@@ -360,7 +366,10 @@ def fire(
     from . import output
 
     if where:
-        _fire_where(obj, args, where, reason, source, at, actor, expect_state, dry_run, fmt)
+        if expect_state:
+            raise click.UsageError("--expect-state does not go with --where (use state=)")
+        written = {"reason": reason, "source": source, "at": at, "actor": actor}
+        _fire_where(obj, args, _where(where), written, dry_run, fmt)
         return
     if len(args) < 2:
         raise click.UsageError("give at least one KEY and a TRIGGER")
@@ -415,12 +424,8 @@ def _where(values: tuple[str, ...]) -> dict[str, str]:
 def _fire_where(
     obj: Context,
     args: tuple[str, ...],
-    where: tuple[str, ...],
-    reason: str | None,
-    source: str | None,
-    at: str | None,
-    actor: str | None,
-    expect_state: str | None,
+    where: dict[str, str],
+    written: dict[str, str | None],
     dry_run: bool,
     fmt: str,
 ) -> None:
@@ -428,17 +433,7 @@ def _fire_where(
 
     if len(args) != 1:
         raise click.UsageError("with --where give only the TRIGGER, no keys")
-    if expect_state:
-        raise click.UsageError("--expect-state does not go with --where (use state=)")
-    result = obj.tracker().fire_where(
-        args[0],
-        **_where(where),
-        reason=reason,
-        source=source,
-        at=at,
-        actor=actor,
-        dry_run=dry_run,
-    )
+    result = obj.tracker().fire_where(args[0], **where, **written, dry_run=dry_run)
     if fmt != "table":
         output.emit_one(result, fmt)
         return
