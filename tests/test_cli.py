@@ -296,6 +296,7 @@ def test_table_output_prints_database_text_literally(cli: CLI) -> None:
         (["apply", "/nonexistent/batch.json"], 2, ["cannot read"]),
         (["apply", "-"], 2, ["line 1"]),
         (["import", "/nonexistent/dump.ndjson"], 2, ["cannot read"]),
+        (["show", "ACSA", "--entries", "-1"], 2, ["--entries"]),
         (["show", "NOPE"], 3, ["no item 'NOPE'"]),
         (["history", "NOPE"], 3, ["no item 'NOPE'"]),
         (["fire", "NOPE", "resume"], 3, ["no item 'NOPE'"]),

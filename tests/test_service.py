@@ -124,6 +124,17 @@ def test_list_sorting_and_paging(tracker: Tracker) -> None:
         tracker.list(order_by="bogus")
 
 
+def test_negative_limit_or_offset_is_a_usage_error_on_every_database(tracker: Tracker) -> None:
+    add_three(tracker)
+    for page in ({"limit": -1}, {"offset": -1}):
+        with pytest.raises(UsageError, match="must not be negative"):
+            tracker.list(**page)  # type: ignore[arg-type]
+        with pytest.raises(UsageError, match="must not be negative"):
+            tracker.history(**page)  # type: ignore[arg-type]
+        with pytest.raises(UsageError, match="must not be negative"):
+            tracker.list(as_of="now", **page)  # type: ignore[arg-type]
+
+
 # -- fire -----------------------------------------------------------------------------------
 
 

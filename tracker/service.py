@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 from sqlalchemy import (
     Engine,
+    Select,
     delete,
     func,
     insert,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     or_,
     select,
     type_coerce,
+    union_all,
     update,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
@@ -71,6 +73,14 @@ Progress = Callable[[int], None]
 
 def _no_progress(_done: int) -> None:
     pass
+
+
+def _page(query: Select[Any], limit: int | None, offset: int) -> Select[Any]:
+    """One page of `query`. Negative numbers are refused here: SQLite would read them as
+    "no limit" and PostgreSQL as an error, and a caller should see the same on both."""
+    if (limit is not None and limit < 0) or offset < 0:
+        raise UsageError(f"limit and offset must not be negative (got {limit}, {offset})")
+    return query.limit(limit).offset(offset) if limit is not None else query.offset(offset)
 
 
 # A history entry a batch made, in the order of HISTORY_COLUMNS (less item_id, recorded_at).
@@ -321,7 +331,7 @@ class Tracker:
         column = items.c.key_lower if order_by == "key" else items.c[order_by]
         order = [column.desc() if descending else column.asc(), items.c.id]
         query = select(items).where(*self._filters(state, kind, party, text)).order_by(*order)
-        query = query.limit(limit).offset(offset) if limit is not None else query.offset(offset)
+        query = _page(query, limit, offset)
         with self._session() as session:
             return [self._item(row) for row in session.execute(query)]
 
@@ -386,7 +396,7 @@ class Tracker:
         by_item = [history.c.version]
         ordering = by_item if key is not None else [history.c.occurred_at, history.c.id]
         query = query.order_by(*[c.desc() for c in ordering] if newest_first else ordering)
-        query = query.limit(limit).offset(offset) if limit is not None else query.offset(offset)
+        query = _page(query, limit, offset)
         with self._session() as session:
             return [self._entry(row) for row in session.execute(query)]
 
@@ -438,7 +448,18 @@ class Tracker:
     def as_of(self, when: str | datetime) -> builtins.list[ItemState]:
         """Every item's state on `when`, by effective date; items created later are left out."""
         moment = dates.parse_when(when)
-        query = (
+        # An item not changed since `moment` stood then as it stands now (its row holds its last
+        # entry's state, version and time): only the others need a look into history.
+        unchanged = select(
+            items.c.key,
+            items.c.title,
+            items.c.kind,
+            items.c.state,
+            items.c.version,
+            items.c.changed_at,
+            items.c.key_lower.label("sort_key"),
+        ).where(items.c.changed_at <= moment)
+        changed = (
             select(
                 items.c.key,
                 items.c.title,
@@ -446,13 +467,15 @@ class Tracker:
                 history.c.to_state,
                 history.c.version,
                 history.c.occurred_at,
+                items.c.key_lower.label("sort_key"),
             )
             .select_from(items)
             .join(history, history.c.id == self._last_entry(moment))
-            .order_by(items.c.key_lower)
+            .where(items.c.changed_at > moment)
         )
+        query = union_all(unchanged, changed).order_by("sort_key")
         with self._session() as session:
-            return [ItemState(*row) for row in session.execute(query)]
+            return [ItemState(*row[:6]) for row in session.execute(query).all()]
 
     def _last_entry(self, moment: datetime) -> Any:
         """The id of each item's last entry on or before `moment`, as a subquery correlated to
@@ -1055,7 +1078,7 @@ class Tracker:
             .where(*where)
             .order_by(column.desc() if descending else column.asc(), items.c.id)
         )
-        query = query.limit(limit).offset(offset) if limit is not None else query.offset(offset)
+        query = _page(query, limit, offset)
         with self._session() as session:
             return [
                 Item(
