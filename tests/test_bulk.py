@@ -4,11 +4,12 @@ through the same filters as `list`, fired as one all-or-nothing batch."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 from tests.conftest import CLI
-from tracker import ItemNotFound, NotAllowed, Refusal, Tracker, TriggerNotFound
+from tracker import Conflict, ItemNotFound, NotAllowed, Refusal, Tracker, TriggerNotFound
 
 
 def test_check_fire_splits_keys_into_allowed_and_refused(seeded: Tracker) -> None:
@@ -143,3 +144,20 @@ def test_cli_fire_where_errors_change_nothing(
 def test_cli_fire_where_no_match(seeded: Tracker, cli: CLI) -> None:
     done = cli("fire", "resume", "--where", "kind=nothing")
     assert (done.code, done.out.strip()) == (0, "no items match; nothing fired")
+
+
+def test_fire_where_is_a_conflict_when_an_item_moves_meanwhile(
+    seeded: Tracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    check = Tracker._check
+
+    def another_writer_in_between(self: Tracker, trigger: str, targets: Any) -> Any:
+        checked = check(self, trigger, targets)
+        self.fire("SAREX", "suspend", reason="another writer, meanwhile")
+        return checked
+
+    monkeypatch.setattr(Tracker, "_check", another_writer_in_between)
+    with pytest.raises(Conflict):
+        seeded.fire_where("stall", state="resumed", reason="budget freeze")
+    assert seeded.get("REFUEL").state == "resumed"  # nothing of the batch was written
+    assert seeded.get("SAREX").state == "suspended"

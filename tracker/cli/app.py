@@ -323,7 +323,7 @@ def show(obj: Context, key: str, entries: int, fmt: str) -> None:
 
 
 @cli.command(context_settings={"ignore_unknown_options": False})
-@click.argument("args", nargs=-1, required=True, metavar="KEY [KEY...] TRIGGER")
+@click.argument("args", nargs=-1, required=True, metavar="[KEY...] TRIGGER")
 @click.option(
     "--where",
     "where",
