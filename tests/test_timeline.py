@@ -104,6 +104,18 @@ def test_cli_errors(seeded: Tracker, cli: CLI, tmp_path: Path) -> None:
     assert cli("timeline", "-o", str(tmp_path / "no" / "such" / "dir.svg")).code == 2
 
 
+def test_too_many_items_for_one_picture_is_a_usage_error(
+    tracker: Tracker, cli: CLI, tmp_path: Path
+) -> None:
+    tracker.apply(
+        [{"op": "add", "key": f"EX{n}", "title": "Drill", "kind": "drill"} for n in range(201)]
+    )
+    refused = cli("timeline", "-o", str(tmp_path / "t.png"))
+    assert refused.code == 2 and "too many" in refused.err
+    assert not (tmp_path / "t.png").exists()
+    assert cli("timeline", "EX1", "EX2", "-o", str(tmp_path / "t.png")).code == 0
+
+
 def test_without_matplotlib_the_error_says_what_to_install(
     seeded: Tracker, cli: CLI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

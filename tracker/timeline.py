@@ -21,6 +21,8 @@ from .errors import UsageError
 from .records import Span
 
 FORMATS = (".svg", ".html", ".png")
+# More bands than this make an unreadable picture (and a huge file): choose keys or filters.
+MAX_ITEMS = 200
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 STATE_COLOURS = {
     "proposed": "#0072B2",
@@ -56,6 +58,7 @@ def render(
     extension picks the format. The time axis runs from `since` (default: the first entry)
     to `until` (default: now)."""
     fmt = output_format(path)
+    check_size(len({span.key for span in spans}))
     _require_matplotlib()
     figure, tooltips = _draw(spans, since, until, title)
     target = Path(path)
@@ -70,6 +73,15 @@ def render(
             target.write_text(_html_page(svg, spans, title), encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def check_size(items: int) -> None:
+    """UsageError (2) when `items` bands are more than a picture can show."""
+    if items > MAX_ITEMS:
+        raise UsageError(
+            f"{items} items are too many for one timeline (at most {MAX_ITEMS}): "
+            "name keys or filter by state, kind, party or text"
+        )
 
 
 def _require_matplotlib() -> None:

@@ -792,7 +792,12 @@ def timeline(
     drawing.output_format(target)
     start = dates.parse_when(since) if since else None
     stop = dates.parse_when(until) if until else None
-    spans = obj.tracker().spans(
+    tracker = obj.tracker()
+    if not keys:
+        drawing.check_size(
+            sum(tracker.count(state=state, kind=kind, party=party, text=text).values())
+        )
+    spans = tracker.spans(
         list(keys) or None,
         since=start,
         until=stop,
