@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -268,6 +269,18 @@ def test_history_filters(seeded_cli: CLI) -> None:
     assert [json.loads(line)["item"] for line in out.out.splitlines()] == ["REFUEL", "DRILLS"]
     out = ok(cli("history", "sarex", "--until", "2017-12-31", "--format", "ndjson"))
     assert [json.loads(line)["trigger"] for line in out.out.splitlines()] == ["create", "stall"]
+
+
+def test_tables_never_cut_keys_states_or_times(
+    seeded_cli: CLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    minute = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}")
+    rows = ok(seeded_cli("list")).out.splitlines()[2:]
+    assert [row.split()[0] for row in rows] == ["ACSA", "DRILLS", "REFUEL", "SAREX"]
+    assert all(minute.search(row) for row in rows), rows
+    shown = ok(seeded_cli("show", "ACSA")).out
+    assert "2026-01-30 06:00" in shown and "Japan MOD" in shown and "proposed" in shown
 
 
 def test_table_output_prints_database_text_literally(cli: CLI) -> None:

@@ -121,6 +121,9 @@ def table(
     fixed = sum(w for w, name in zip(widths, columns, strict=True) if name not in PROSE)
     prose = [name for name in columns if name in PROSE]
     room = max(12, (console.width - fixed - 3 * len(columns)) // max(1, len(prose)))
+    # Only prose is squeezed: a narrow terminal or a pipe (80 columns) gets a wider line rather
+    # than a key, state or time cut short.
+    console.width = max(console.width, fixed + 3 * len(columns) + room * len(prose))
     for name, widest in zip(columns, widths, strict=True):
         limit = min(widest, room) if name in PROSE else widest
         grid.add_column(
