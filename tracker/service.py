@@ -775,17 +775,17 @@ class Tracker:
 
         replay = Replay(self.workflows)
         with self._session() as session:
-            for row in session.execute(
-                select(
-                    items.c.id,
-                    items.c.key,
-                    items.c.workflow,
-                    items.c.state,
-                    items.c.version,
-                    items.c.last_hash,
-                )
-            ):
-                replay.expect(row.id, row.key, row.workflow, row.state, row.version, row.last_hash)
+            heads = select(
+                items.c.id,
+                items.c.key,
+                items.c.workflow,
+                items.c.state,
+                items.c.version,
+                items.c.last_hash,
+            )
+            for item_rows in self._stream(session, heads):
+                for row in item_rows:
+                    replay.expect(*row)
             query = select(
                 history.c.id,
                 history.c.item_id,
