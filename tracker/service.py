@@ -21,6 +21,8 @@ from typing import Any, TextIO
 from sqlalchemy import (
     Engine,
     Select,
+    any_,
+    bindparam,
     delete,
     func,
     insert,
@@ -908,14 +910,24 @@ class Tracker:
         trigger no workflow has."""
         wanted = builtins.list(dict.fromkeys(k.lower() for k in keys))
         found: dict[str, Any] = {}
-        for start in range(0, len(wanted), 5000):
-            chunk = wanted[start : start + 5000]
-            for row in self._targets([items.c.key_lower.in_(chunk)]):
+        for chosen in self._key_sets(wanted):
+            for row in self._targets([chosen]):
                 found[row.key.lower()] = row
         missing = next((k for k in keys if k.lower() not in found), None)
         if missing is not None:
             raise ItemNotFound(missing)
         return self._check(trigger, [found[k] for k in wanted])
+
+    def _key_sets(self, lowered: builtins.list[str]) -> Iterator[ColumnElement[bool]]:
+        """Conditions selecting these keys: one array parameter on PostgreSQL (much cheaper
+        than 10,000 bound values); chunks of IN lists within SQLite's parameter limit."""
+        if not self._sqlite:
+            from sqlalchemy.dialects.postgresql import ARRAY
+
+            yield items.c.key_lower == any_(bindparam("keys", lowered, type_=ARRAY(String)))
+            return
+        for start in range(0, len(lowered), 5000):
+            yield items.c.key_lower.in_(lowered[start : start + 5000])
 
     def _check(self, trigger: str, targets: Sequence[Any]) -> FireCheck:
         trigger = trigger.strip().lower()
