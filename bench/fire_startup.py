@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args(argv)
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
+    # Bytecode caches as a user has them (any value of PYTHONDONTWRITEBYTECODE disables them).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     with tempfile.TemporaryDirectory(prefix="tracker-bench-") as tmp:
         db = str(Path(tmp) / "fire.db")
         subprocess.run(
