@@ -7,7 +7,6 @@ import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from json.encoder import encode_basestring
 from typing import Any
 
 from sqlalchemy import insert, text
@@ -22,6 +21,7 @@ from .records import Problem, VerifyReport
 from .workflow import Workflows
 
 HASH = re.compile(r"^[0-9a-f]{64}$")
+Q = '"'
 NON_STATE_TRIGGERS = frozenset({"comment", "edit"})
 ITEM_FIELDS = frozenset(
     {
@@ -98,7 +98,6 @@ class Replay:
         wrong. Nothing is changed before that decision, so the outcome is `entry`'s exactly."""
         chains = self.chains
         sha256 = hashlib.sha256
-        quote = encode_basestring
         non_state = NON_STATE_TRIGGERS
         taken = 0
         for row in rows:
@@ -124,17 +123,18 @@ class Replay:
             if not good or type(version) is not int:
                 self.entry(*row)
                 continue
-            # db.chain.canonical, written out here for speed, with machine-made fields (hashes,
-            # times, states, triggers, keys) put in quotes as they are, unescaped. That is exact
-            # for every value the tracker writes; for any other the text differs from the true
-            # canonical form, so the hash cannot match and `entry` checks the row instead: a
-            # shortcut here can only send a row the slow way, never pass a wrong one.
+            # db.chain.canonical, written out here for speed, with each string put in quotes as
+            # it is, unescaped. That is the canonical form for every value free of `"`, `\` and
+            # control characters (all the tracker's own values, most free text); for any other
+            # the text differs from the canonical form, so the hash cannot match and `entry`
+            # checks the row instead: a shortcut here can only send a row the slow way, never
+            # pass a wrong one.
             text = (
                 f'["{chain.seen_hash}","{chain.key}",{version},"{trigger}",'
-                f"{'null' if from_state is None else quote(from_state)},"
-                f'"{to_state}","{occurred}","{recorded}",{quote(actor)},'
-                f"{'null' if reason is None else quote(reason)},"
-                f"{'null' if source is None else quote(source)}]"
+                f"{'null' if from_state is None else f'{Q}{from_state}{Q}'},"
+                f'"{to_state}","{occurred}","{recorded}","{actor}",'
+                f"{'null' if reason is None else f'{Q}{reason}{Q}'},"
+                f"{'null' if source is None else f'{Q}{source}{Q}'}]"
             )
             if sha256(text.encode("utf-8")).hexdigest() != digest:
                 self.entry(*row)
