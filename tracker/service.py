@@ -344,8 +344,24 @@ class Tracker:
         kind: str | None = None,
         party: str | None = None,
         text: str | None = None,
+        as_of: str | datetime | None = None,
     ) -> dict[str, int]:
-        """How many items match, per state."""
+        """How many items match, per state (with `as_of`: per state then, of the items that
+        existed then, as `list(as_of=...)` pages them)."""
+        if as_of is not None:
+            then = history.alias("then")
+            where = self._filters(None, kind, party, text)
+            if state:
+                where.append(then.c.to_state == state.lower())
+            query = (
+                select(then.c.to_state, func.count())
+                .select_from(items)
+                .join(then, then.c.id == self._last_entry(dates.parse_when(as_of)))
+                .where(*where)
+                .group_by(then.c.to_state)
+            )
+            with self._session() as session:
+                return {row[0]: row[1] for row in session.execute(query)}
         query = (
             select(items.c.state, func.count())
             .where(*self._filters(state, kind, party, text))

@@ -10,6 +10,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
+from tracker import Tracker
 from tracker.tui.app import TrackerApp
 
 from .driving import settle
@@ -58,3 +59,28 @@ def test_history_screen(snap_compare: Compare, app: TrackerApp) -> None:
 
 def test_time_travel(snap_compare: Compare, app: TrackerApp) -> None:
     assert shot(snap_compare, app, ["t", "|", *"2025-12-01", "enter"])
+
+
+def test_items_screen_at_80x24(snap_compare: Compare, app: TrackerApp) -> None:
+    assert snap_compare(app, terminal_size=(80, 24), run_before=after())
+
+
+def test_items_screen_at_200x60(snap_compare: Compare, app: TrackerApp) -> None:
+    assert snap_compare(app, terminal_size=(200, 60), run_before=after())
+
+
+def test_marked_rows_and_the_views_sidebar(
+    snap_compare: Compare, app: TrackerApp, tui_tracker: Tracker
+) -> None:
+    tui_tracker.save_view("stalled", state="stalled")
+    tui_tracker.save_view("before-acsa", as_of="2025-12-01")
+    assert shot(snap_compare, app, ["space", "shift+down"])
+
+
+def test_bulk_fire_dialog_with_a_refused_item(snap_compare: Compare, app: TrackerApp) -> None:
+    # All four marked; `stall` is not allowed for ACSA (stalled) nor DRILLS (suspended).
+    assert shot(snap_compare, app, ["m", "|", "b"])
+
+
+def test_timeline_screen(snap_compare: Compare, app: TrackerApp) -> None:
+    assert shot(snap_compare, app, ["T", "|", "j", "left"])

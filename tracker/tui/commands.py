@@ -55,9 +55,9 @@ class TrackerCommands(Provider):
         self.app.push_screen(HistoryScreen(self.tracker))
 
     def _open_item(self, key: str) -> None:
-        from .screens.item import ItemScreen
+        from .screens.item import show_item
 
-        self.app.push_screen(ItemScreen(self.tracker, key))
+        show_item(self.app, self.tracker, key, None)
 
     def _fire(self, item: Item, trigger: str) -> None:
         from .screens.fire import FireModal

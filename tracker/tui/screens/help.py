@@ -16,19 +16,32 @@ from .base import TrackerModal
 
 
 def key_table(screen: Screen[Any]) -> Table:
-    """Every active binding of `screen`: the key a user presses and what it does."""
+    """Every active binding of `screen` with an id (the tracker's own, which a key map can
+    rebind): the keys a user presses, as the user's key map has them, and what they do.
+    Keys that do the same are one row; numbered keys (`View 1`, `View 2`...) one `0-9` row."""
     grid = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     grid.add_column("key", style="bold", no_wrap=True)
     grid.add_column("does")
-    seen: set[tuple[str, str]] = set()
+    rows: dict[str, tuple[list[str], bool]] = {}
     for active in screen.active_bindings.values():
         binding = active.binding
+        if binding.id is None:
+            continue  # Textual's own scrolling and focus keys: not ours to list
         does = binding.description or binding.action
         key = screen.app.get_key_display(binding)
-        if (key, does) in seen:
-            continue
-        seen.add((key, does))
-        grid.add_row(Text(key), Text(does, style="" if active.enabled else "dim"))
+        prefix, _, number = does.rpartition(" ")
+        if number.isdigit() and key == number:
+            does = f"{prefix} n"
+        keys, enabled = rows.get(does, ([], False))
+        if key not in keys:
+            keys.append(key)
+        rows[does] = (keys, enabled or active.enabled)
+    for does, (keys, enabled) in rows.items():
+        if all(k.isdigit() for k in keys) and len(keys) > 2:
+            shown = f"{min(keys)}-{max(keys)}"
+        else:
+            shown = " ".join(keys)
+        grid.add_row(Text(shown), Text(does, style="" if enabled else "dim"))
     grid.add_row(Text(screen.app.get_key_display(Binding("ctrl+p", ""))), Text("Command palette"))
     return grid
 

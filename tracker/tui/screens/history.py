@@ -196,6 +196,6 @@ class HistoryScreen(TrackerScreen):
 
     @on(VirtualTable.RowSelected)
     def _open(self, message: VirtualTable.RowSelected) -> None:
-        from .item import ItemScreen
+        from .item import show_item
 
-        self.app.push_screen(ItemScreen(self.tracker, message.key))
+        show_item(self.app, self.tracker, message.key, None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import builtins
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -15,12 +15,16 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Static
 
-from ...records import HistoryEntry, Item
+from ...records import HistoryEntry, Item, Span
 from ...service import Tracker
 from ...workflow import Workflow
 from .. import text as lit
 from ..messages import DataChanged
+from ..widgets.timeline import TimelineChart, describe
 from .base import TrackerScreen
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 TIMELINE_LIMIT = 500
 
@@ -67,6 +71,7 @@ class ItemScreen(TrackerScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="item.back"),
         Binding("f", "fire", "Fire", id="item.fire"),
+        Binding("c", "comment", "Comment", id="item.comment"),
         Binding("e", "edit", "Edit", id="item.edit"),
         Binding("h", "history", "History", id="item.history"),
         *[
@@ -77,12 +82,17 @@ class ItemScreen(TrackerScreen):
 
     class Loaded(Message):
         def __init__(
-            self, item: Item, entries: builtins.list[HistoryEntry], workflow: Workflow
+            self,
+            item: Item,
+            entries: builtins.list[HistoryEntry],
+            workflow: Workflow,
+            spans: builtins.list[Span],
         ) -> None:
             super().__init__()
             self.item = item
             self.entries = entries
             self.workflow = workflow
+            self.spans = spans
 
     def __init__(self, tracker: Tracker, key: str, *, as_of: datetime | None = None) -> None:
         super().__init__()
@@ -103,9 +113,35 @@ class ItemScreen(TrackerScreen):
             with Vertical(id="triggers-box"):
                 yield Static(Text("fire (keys 1-9, or f)", style="bold"))
                 yield Vertical(id="triggers")
+        yield TimelineChart(id="band")
+        yield Static(id="band-panel")
         yield Static("history (newest first)", id="timeline-title")
         yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
         yield Footer()
+
+    def show(self, key: str, as_of: datetime | None) -> None:
+        """Show another item on this (installed, reused) screen: cleared, then loaded."""
+        self.key, self.as_of = key, as_of
+        self.item, self.workflow, self.state = None, None, None
+        if not self.is_mounted:
+            return
+        self.sub_title = key
+        self.query_one("#fields", Static).update(Text("loading…", style="dim"))
+        self.query_one("#diagram", Static).update("")
+        self.query_one("#triggers", Vertical).remove_children()
+        self.query_one("#timeline", DataTable).clear()
+        self.query_one("#band", TimelineChart).set_spans([])
+        self._show_mode()
+        self.query_one("#timeline", DataTable).focus()
+        self.load()
+
+    def _show_mode(self) -> None:
+        self.set_class(self.as_of is not None, "-as-of")
+        banner = ""
+        if self.as_of is not None:
+            banner = f" TIME TRAVEL: as of {lit.when(self.as_of)} UTC · read-only "
+        self.query_one("#banner", Static).update(Text(banner, "bold"))
+        self.refresh_bindings()
 
     def on_mount(self) -> None:
         self.sub_title = self.key
@@ -119,11 +155,7 @@ class ItemScreen(TrackerScreen):
             ("source", 18),
         ):
             table.add_column(label, width=width, key=label)
-        if self.as_of is not None:
-            self.set_class(True, "-as-of")
-            self.query_one("#banner", Static).update(
-                Text(f" TIME TRAVEL: as of {lit.when(self.as_of)} UTC · read-only ", "bold")
-            )
+        self._show_mode()
         table.focus()
         self.load()
 
@@ -133,11 +165,15 @@ class ItemScreen(TrackerScreen):
         entries = self.tracker.history(
             item.key, until=self.as_of, newest_first=True, limit=TIMELINE_LIMIT
         )
-        self.post_message(self.Loaded(item, entries, self.tracker.workflow(item.workflow)))
+        spans = self.tracker.spans([item.key], until=self.as_of)
+        workflow = self.tracker.workflow(item.workflow)
+        self.post_message(self.Loaded(item, entries, workflow, spans))
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
         item, entries, workflow = message.item, message.entries, message.workflow
+        if item.key.lower() != self.key.lower():
+            return  # a load for the item this screen showed before
         self.item, self.workflow = item, workflow
         if self.as_of is None:
             self.state = item.state
@@ -148,6 +184,7 @@ class ItemScreen(TrackerScreen):
         drawing.update(diagram(workflow, self.state))
         drawing.border_title = f"workflow {workflow.name}"
         self._show_triggers()
+        self.query_one("#band", TimelineChart).set_spans(message.spans)
         table = self.query_one("#timeline", DataTable)
         table.clear()
         for entry in entries:
@@ -161,6 +198,10 @@ class ItemScreen(TrackerScreen):
                 lit.literal(entry.source),
                 key=str(entry.id),
             )
+
+    @on(TimelineChart.Selected)
+    def _band_selected(self, message: TimelineChart.Selected) -> None:
+        self.query_one("#band-panel", Static).update(describe(message.span))
 
     def _show_triggers(self) -> None:
         box = self.query_one("#triggers", Vertical)
@@ -184,7 +225,7 @@ class ItemScreen(TrackerScreen):
     # -- actions ----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("fire", "edit", "trigger"):
+        if action in ("fire", "edit", "trigger", "comment"):
             if self.as_of is not None:
                 return False
             if action == "trigger":
@@ -218,6 +259,13 @@ class ItemScreen(TrackerScreen):
             return
         self.app.push_screen(ItemForm(self.tracker, self.item), self._after_write)
 
+    def action_comment(self) -> None:
+        from .comment import CommentModal
+
+        if self.item is None or self.as_of is not None:
+            return
+        self.app.push_screen(CommentModal(self.tracker, self.item.key), self._after_write)
+
     def action_history(self) -> None:
         from .history import HistoryScreen
 
@@ -229,3 +277,21 @@ class ItemScreen(TrackerScreen):
         data_changed = getattr(self.app, "data_changed", None)
         if data_changed is not None:
             data_changed()
+
+
+ITEM_SCREEN = "item"
+
+
+def show_item(app: App[Any], tracker: Tracker, key: str, as_of: datetime | None) -> None:
+    """Open `key` on the one installed item screen (built once: opening an item reuses it
+    rather than building a screen, its CSS and footer each time); a second item screen
+    only when the installed one is already in the stack (item -> history -> item)."""
+    if not app.is_screen_installed(ITEM_SCREEN):
+        app.install_screen(ItemScreen(tracker, key, as_of=as_of), ITEM_SCREEN)
+    screen = app.get_screen(ITEM_SCREEN)
+    assert isinstance(screen, ItemScreen)
+    if screen in app.screen_stack:
+        app.push_screen(ItemScreen(tracker, key, as_of=as_of))
+        return
+    screen.show(key, as_of)
+    app.push_screen(ITEM_SCREEN)

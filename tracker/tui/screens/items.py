@@ -13,11 +13,13 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from ...records import Item, ItemState
+from ...records import Item, View
 from ...service import Tracker
 from .. import text as lit
 from ..messages import DataChanged
@@ -28,16 +30,16 @@ ITEM_COLUMNS = (
     Column("key", "key", 14),
     Column("title", "title"),
     Column("kind", "kind", 12),
-    Column("parties", "parties", 16),
+    Column("parties", "parties", 16, hide_below=100),
     Column("state", "state", 10),
-    Column("changed_at", "last change", 16),
+    Column("changed_at", "last change", 16, hide_below=64),
 )
 AS_OF_COLUMNS = (
     Column("key", "key", 14),
     Column("title", "title"),
     Column("kind", "kind", 12),
     Column("state", "state then", 10),
-    Column("changed_at", "since", 16),
+    Column("changed_at", "since", 16, hide_below=64),
 )
 SORT_CYCLE = ("key", "title", "kind", "parties", "state", "changed_at")
 AS_OF_SORT_CYCLE = ("key", "title", "kind", "state", "changed_at")
@@ -46,7 +48,8 @@ FIRST_PAGE = 120
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """What the table shows: filters from the filter box, and the sort."""
+    """What the table shows: filters from the filter box, the sort, and the as-of date
+    (None: now)."""
 
     text: str = ""
     state: str | None = None
@@ -54,9 +57,16 @@ class Query:
     party: str | None = None
     order_by: str = "key"
     descending: bool = False
+    as_of: datetime | None = None
 
     @classmethod
-    def parse(cls, typed: str, order_by: str = "key", descending: bool = False) -> Query:
+    def parse(
+        cls,
+        typed: str,
+        order_by: str = "key",
+        descending: bool = False,
+        as_of: datetime | None = None,
+    ) -> Query:
         """`state:stalled kind:exercise party:JPN words` — the words match key or title."""
         fields: dict[str, str] = {}
         words = []
@@ -73,11 +83,27 @@ class Query:
             party=fields.get("party"),
             order_by=order_by,
             descending=descending,
+            as_of=as_of,
         )
+
+    @classmethod
+    def of_view(cls, view: View) -> str:
+        """What the filter box shows for a saved view."""
+        parts = [
+            f"{name}:{value}"
+            for name, value in view.filters().items()
+            if name in ("state", "kind", "party") and value
+        ]
+        return " ".join([*parts, *([view.text] if view.text else [])])
 
     @property
     def filters(self) -> dict[str, str | None]:
         return {"text": self.text or None, "kind": self.kind, "party": self.party}
+
+    @property
+    def selection(self) -> dict[str, str | None]:
+        """The filters as `Tracker.keys` / `spans` take them."""
+        return {"state": self.state, **self.filters}
 
 
 def item_row(item: Item) -> Row:
@@ -94,68 +120,89 @@ def item_row(item: Item) -> Row:
     )
 
 
-def as_of_row(found: ItemState) -> Row:
+def as_of_row(item: Item) -> Row:
     return Row(
-        found.key,
+        item.key,
         (
-            lit.literal(found.key, "bold"),
-            lit.literal(found.title),
-            lit.literal(found.kind),
-            lit.state(found.state),
-            Text(lit.when(found.occurred_at)),
+            lit.literal(item.key, "bold"),
+            lit.literal(item.title),
+            lit.literal(item.kind),
+            lit.state(item.state),
+            Text(lit.when(item.changed_at)),
         ),
     )
 
 
-def as_of_matches(found: ItemState, query: Query) -> bool:
-    needle = query.text.lower()
-    if needle and needle not in found.key.lower() and needle not in found.title.lower():
-        return False
-    if query.state and found.state != query.state.lower():
-        return False
-    return not (query.kind and found.kind != query.kind.lower())
-
-
-def as_of_sort_key(column: str) -> object:
-    def by(found: ItemState) -> tuple[str, str]:
-        value = {
-            "key": found.key.lower(),
-            "title": found.title.lower(),
-            "kind": found.kind,
-            "state": found.state or "",
-            "changed_at": lit.when(found.occurred_at),
-        }.get(column, found.key.lower())
-        return (value, found.key.lower())
-
-    return by
+def page(tracker: Tracker, query: Query, offset: int, limit: int) -> builtins.list[Row]:
+    """One page of the table's rows for `query` (now, or as of its date)."""
+    found = tracker.list(
+        state=query.state,
+        **query.filters,
+        order_by=query.order_by,
+        descending=query.descending,
+        limit=limit,
+        offset=offset,
+        as_of=query.as_of,
+    )
+    make = item_row if query.as_of is None else as_of_row
+    return [make(item) for item in found]
 
 
 class StateCounts(Static):
-    """`proposed 3 · stalled 1 · ...` for the items the filter matches."""
+    """`proposed 3 · stalled 1 · ...` for the items the filter matches, and the marks."""
 
     def show(self, counts: dict[str, int], states: Sequence[str], total: int) -> None:
+        self._counts = (dict(counts), tuple(states), total)
+        self._draw()
+
+    def show_marked(self, marked: int) -> None:
+        self._marked = marked
+        self._draw()
+
+    def _draw(self) -> None:
+        counts, states, total = getattr(self, "_counts", ({}, (), 0))
+        marked = getattr(self, "_marked", 0)
         line = Text()
         for name in [*states, *sorted(set(counts) - set(states))]:
             line.append_text(lit.state(name))
             line.append(f" {counts.get(name, 0):,}   ")
         line.append(f"total {total:,}", style="bold")
+        if marked:
+            line.append(f"   ● marked {marked:,}", style="bold reverse")
         self.update(line)
 
 
+class ViewsList(OptionList):
+    """The saved views (from the database): `0` all items, `1`-`9` the views by name."""
+
+
 class ItemsScreen(TrackerScreen):
-    """Every item, a page at a time, with the keys to open, fire, add, edit and travel."""
+    """Every item, a page at a time, with the keys to open, fire, add, edit and travel,
+    mark items for a bulk fire, and switch between saved views."""
 
     AUTO_FOCUS = "#items"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_filter", "Filter", id="items.filter"),
         Binding("f", "fire", "Fire", id="items.fire"),
-        Binding("a", "add", "Add", id="items.add"),
+        Binding("c", "comment", "Comment", id="items.comment"),
         Binding("e", "edit", "Edit", id="items.edit"),
+        Binding("a", "add", "Add", id="items.add"),
+        Binding("m", "mark_all", "Mark all", id="items.mark_all"),
+        Binding("u", "unmark", "Unmark", show=False, id="items.unmark"),
+        Binding("b", "bulk_fire", "Bulk fire", id="items.bulk_fire"),
         Binding("s", "sort", "Sort", id="items.sort"),
-        Binding("S", "reverse", "Reverse", id="items.reverse"),
+        Binding("S", "reverse", "Reverse", show=False, id="items.reverse"),
         Binding("h", "history", "History", id="items.history"),
+        Binding("T", "timeline", "Timeline", id="items.timeline"),
         Binding("t", "time_travel", "As of…", id="items.as_of"),
         Binding("n", "now", "Back to now", id="items.now"),
+        Binding("v", "save_view", "Save view", show=False, id="items.save_view"),
+        Binding("V", "toggle_views", "Views", show=False, id="items.toggle_views"),
+        *[
+            Binding(str(n), f"view({n})", f"View {n}", show=False, id=f"items.view_{n}")
+            for n in range(10)
+        ],
         Binding("q", "app.quit", "Quit", id="items.quit"),
     ]
 
@@ -163,7 +210,6 @@ class ItemsScreen(TrackerScreen):
         def __init__(
             self,
             query: Query,
-            counts: dict[str, int],
             total: int | None,
             offset: int,
             rows: builtins.list[Row],
@@ -171,7 +217,6 @@ class ItemsScreen(TrackerScreen):
         ) -> None:
             super().__init__()
             self.query = query
-            self.counts = counts
             self.total = total
             self.offset = offset
             self.rows = rows
@@ -183,12 +228,6 @@ class ItemsScreen(TrackerScreen):
             self.query = query
             self.counts = counts
             self.total = total
-
-    class AsOfLoaded(Message):
-        def __init__(self, when: datetime, states: builtins.list[ItemState]) -> None:
-            super().__init__()
-            self.when = when
-            self.states = states
 
     class PageLoaded(Message):
         def __init__(self, generation: int, offset: int, rows: builtins.list[Row]) -> None:
@@ -203,30 +242,50 @@ class ItemsScreen(TrackerScreen):
             self.item = item
             self.purpose = purpose
 
+    class MarksResolved(Message):
+        def __init__(self, keys: builtins.list[str]) -> None:
+            super().__init__()
+            self.keys = keys
+
+    class ViewsLoaded(Message):
+        def __init__(self, views: builtins.list[View]) -> None:
+            super().__init__()
+            self.views = views
+
     def __init__(self, tracker: Tracker, *, as_of: datetime | None = None) -> None:
         super().__init__()
         self.tracker = tracker
-        self.as_of = as_of
-        self.shown = Query()  # what the table's rows answer
-        self.wanted = Query()  # what the filter box and sort ask for
-        self._as_of_all: builtins.list[ItemState] = []
-        self._as_of_rows: builtins.list[ItemState] = []
+        self.shown = Query(as_of=as_of)  # what the table's rows answer
+        self.wanted = Query(as_of=as_of)  # what the filter box, sort and date ask for
+        self.saved_views: builtins.list[View] = []
+
+    @property
+    def as_of(self) -> datetime | None:
+        return self.wanted.as_of
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="banner")
-        yield Input(
-            placeholder="filter: words in key or title, state:stalled kind:exercise party:JPN",
-            id="filter",
-        )
-        yield StateCounts(id="counts")
-        yield VirtualTable(ITEM_COLUMNS, id="items")
+        with Horizontal(id="body"):
+            with Vertical(id="views-box"):
+                yield Static(Text("views", style="bold"), id="views-title")
+                yield ViewsList(id="views")
+            with Vertical(id="main"):
+                yield Input(
+                    placeholder="filter: words in key or title, state:stalled kind:exercise "
+                    "party:JPN",
+                    id="filter",
+                )
+                yield StateCounts(id="counts")
+                yield VirtualTable(ITEM_COLUMNS, id="items")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.table.markable = self.as_of is None
         self.table.focus()
         self._show_mode()
         self.reload()
+        self.load_views()
 
     @property
     def table(self) -> VirtualTable:
@@ -236,12 +295,13 @@ class ItemsScreen(TrackerScreen):
     def read_only(self) -> bool:
         return self.as_of is not None
 
+    @property
+    def marks(self) -> set[str]:
+        return self.table.marks
+
     # -- loading ----------------------------------------------------------------------------
 
     def reload(self, *, keep_cursor: bool = False) -> None:
-        if self.as_of is not None:
-            self.load_as_of(self.as_of)
-            return
         table = self.table
         offset = max(0, int(table.scroll_y) - table.MARGIN) if keep_cursor else 0
         self.load(self.wanted, offset, FIRST_PAGE + (offset and 2 * table.MARGIN), keep_cursor)
@@ -250,46 +310,28 @@ class ItemsScreen(TrackerScreen):
     def load(self, query: Query, offset: int, limit: int, keep_cursor: bool) -> None:
         # The page first (fast: it stops at `limit` matches), then the counts (a full scan
         # when filtering by text): the rows answer the keystroke, the counts follow.
-        found = self.tracker.list(
-            state=query.state,
-            **query.filters,
-            order_by=query.order_by,
-            descending=query.descending,
-            limit=limit,
-            offset=offset,
-        )
-        rows = [item_row(item) for item in found]
+        rows = page(self.tracker, query, offset, limit)
         known = offset + len(rows) if len(rows) < limit else None
-        self.post_message(self.Loaded(query, {}, known, offset, rows, keep_cursor))
+        self.post_message(self.Loaded(query, known, offset, rows, keep_cursor))
         if get_current_worker().is_cancelled:
             return
-        counts = self.tracker.count(**query.filters)
+        counts = self.tracker.count(**query.filters, as_of=query.as_of)
         total = counts.get(query.state.lower(), 0) if query.state else sum(counts.values())
         self.post_message(self.Counted(query, counts, total))
 
     @work(thread=True, exclusive=True, group="rows", exit_on_error=False)
     def load_page(self, query: Query, generation: int, offset: int, limit: int) -> None:
-        found = self.tracker.list(
-            state=query.state,
-            **query.filters,
-            order_by=query.order_by,
-            descending=query.descending,
-            limit=limit,
-            offset=offset,
+        self.post_message(
+            self.PageLoaded(generation, offset, page(self.tracker, query, offset, limit))
         )
-        self.post_message(self.PageLoaded(generation, offset, [item_row(i) for i in found]))
-
-    @work(thread=True, exclusive=True, group="items", exit_on_error=False)
-    def load_as_of(self, when: datetime) -> None:
-        self.post_message(self.AsOfLoaded(when, self.tracker.as_of(when)))
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
-        if self.as_of is not None:
+        if message.query != self.wanted:
             return
         self.shown = message.query
         table = self.table
-        table.set_columns(ITEM_COLUMNS)
+        table.set_columns(ITEM_COLUMNS if message.query.as_of is None else AS_OF_COLUMNS)
         table.sorted_by = (message.query.order_by, message.query.descending)
         # Until the count arrives, the table holds what it has (and one page more if full).
         total = message.total
@@ -298,53 +340,18 @@ class ItemsScreen(TrackerScreen):
             if not message.keep_cursor:
                 total = message.offset + len(message.rows)
         table.reset(total, message.offset, message.rows, keep_cursor=message.keep_cursor)
-        if message.total is not None:
-            self._show_counts(message.query, None, message.total)
 
     @on(Counted)
     def _counted(self, message: Counted) -> None:
-        if self.as_of is not None or message.query != self.shown:
+        if message.query != self.shown:
             return
         self.table.set_total(message.total)
-        self._show_counts(message.query, message.counts, message.total)
-
-    def _show_counts(self, query: Query, counts: dict[str, int] | None, total: int) -> None:
-        if counts is None:
-            return
         states = self.tracker.workflow().states
-        self.query_one(StateCounts).show(counts, states, total)
-
-    @on(AsOfLoaded)
-    def _as_of_loaded(self, message: AsOfLoaded) -> None:
-        if self.as_of != message.when:
-            return
-        self._as_of_all = message.states
-        self._refilter_as_of(keep_cursor=False)
-
-    def _refilter_as_of(self, keep_cursor: bool) -> None:
-        query = self.wanted
-        self.shown = query
-        chosen = [s for s in self._as_of_all if as_of_matches(s, query)]
-        column = query.order_by if query.order_by != "parties" else "key"
-        chosen.sort(key=as_of_sort_key(column), reverse=query.descending)  # type: ignore[arg-type]
-        self._as_of_rows = chosen
-        table = self.table
-        table.set_columns(AS_OF_COLUMNS)
-        table.sorted_by = (column, query.descending)
-        counts: dict[str, int] = {}
-        for found in chosen:
-            counts[found.state or "-"] = counts.get(found.state or "-", 0) + 1
-        table.reset(len(chosen), keep_cursor=keep_cursor)
-        states = self.tracker.workflow().states
-        self.query_one(StateCounts).show(counts, states, len(chosen))
+        self.query_one(StateCounts).show(message.counts, states, message.total)
 
     @on(VirtualTable.RowsWanted)
     def _rows_wanted(self, message: VirtualTable.RowsWanted) -> None:
-        if self.as_of is None:
-            self.load_page(self.shown, message.generation, message.offset, message.limit)
-            return
-        window = self._as_of_rows[message.offset : message.offset + message.limit]
-        self.table.set_rows(message.generation, message.offset, [as_of_row(s) for s in window])
+        self.load_page(self.shown, message.generation, message.offset, message.limit)
 
     @on(PageLoaded)
     def _page_loaded(self, message: PageLoaded) -> None:
@@ -353,19 +360,19 @@ class ItemsScreen(TrackerScreen):
     @on(DataChanged)
     def _data_changed(self) -> None:
         self.reload(keep_cursor=True)
+        self.load_views()
 
     # -- filter and sort --------------------------------------------------------------------
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.wanted = Query.parse(event.value, self.wanted.order_by, self.wanted.descending)
+        self.wanted = Query.parse(
+            event.value, self.wanted.order_by, self.wanted.descending, self.as_of
+        )
         self._apply_wanted()
 
     def _apply_wanted(self) -> None:
-        if self.as_of is not None:
-            self._refilter_as_of(keep_cursor=False)
-        else:
-            self.load(self.wanted, 0, FIRST_PAGE, False)
+        self.load(self.wanted, 0, FIRST_PAGE, False)
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
@@ -381,9 +388,7 @@ class ItemsScreen(TrackerScreen):
         self._apply_wanted()
 
     def action_sort(self) -> None:
-        cycle = (
-            SORT_CYCLE if self.as_of is None else ("key", "title", "kind", "state", "changed_at")
-        )
+        cycle = SORT_CYCLE if self.as_of is None else AS_OF_SORT_CYCLE
         current = self.wanted.order_by
         following = cycle[(cycle.index(current) + 1) % len(cycle)] if current in cycle else "key"
         self.sort_by(following, False)
@@ -394,20 +399,24 @@ class ItemsScreen(TrackerScreen):
     def action_focus_filter(self) -> None:
         self.query_one("#filter", Input).focus()
 
-    # -- opening, firing, adding, editing ---------------------------------------------------
+    # -- opening, firing, commenting, adding, editing ---------------------------------------
 
     @on(VirtualTable.RowSelected)
     def _open(self, message: VirtualTable.RowSelected) -> None:
         self.open_item(message.key)
 
     def open_item(self, key: str) -> None:
-        from .item import ItemScreen
+        from .item import show_item
 
-        self.app.push_screen(ItemScreen(self.tracker, key, as_of=self.as_of))
+        show_item(self.app, self.tracker, key, self.as_of)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("fire", "add", "edit"):
-            return not self.read_only
+        if action in ("fire", "add", "edit", "comment", "mark_all", "unmark", "bulk_fire"):
+            if self.read_only:
+                return False
+            if action in ("unmark", "bulk_fire"):
+                return True if self.marks else None  # shown dimmed until something is marked
+            return True
         if action == "now":
             return self.read_only
         return True
@@ -421,6 +430,13 @@ class ItemsScreen(TrackerScreen):
         key = self.table.current_key
         if key is not None:
             self.fetch_item(key, "edit")
+
+    def action_comment(self) -> None:
+        from .comment import CommentModal
+
+        key = self.table.current_key
+        if key is not None:
+            self.app.push_screen(CommentModal(self.tracker, key), self._after_write)
 
     @work(thread=True, exclusive=True, group="fetch", exit_on_error=False)
     def fetch_item(self, key: str, purpose: str) -> None:
@@ -455,6 +471,108 @@ class ItemsScreen(TrackerScreen):
 
         self.app.push_screen(HistoryScreen(self.tracker))
 
+    def action_timeline(self) -> None:
+        from .timeline import TimelineScreen
+
+        self.app.push_screen(TimelineScreen(self.tracker, self.wanted))
+
+    # -- marks and bulk fire ----------------------------------------------------------------
+
+    @on(VirtualTable.MarksChanged)
+    def _marks_changed(self) -> None:
+        self.query_one(StateCounts).show_marked(len(self.marks))
+        self.refresh_bindings()
+
+    def action_mark_all(self) -> None:
+        """Mark every item the filter matches: the filter, resolved to keys by the service
+        (no rows are loaded for it)."""
+        self.resolve_marks(self.wanted)
+
+    @work(thread=True, exclusive=True, group="marks", exit_on_error=False)
+    def resolve_marks(self, query: Query) -> None:
+        self.post_message(self.MarksResolved(self.tracker.keys(**query.selection)))
+
+    @on(MarksResolved)
+    def _marks_resolved(self, message: MarksResolved) -> None:
+        self.table.set_marks(self.marks | set(message.keys))
+
+    def action_unmark(self) -> None:
+        self.table.set_marks(set())
+
+    def action_bulk_fire(self) -> None:
+        from .bulk import BulkFireModal
+
+        if self.marks:
+            self.app.push_screen(BulkFireModal(self.tracker, sorted(self.marks)), self._bulk_done)
+
+    def _bulk_done(self, result: object) -> None:
+        if result is None:
+            return
+        self.table.set_marks(set())
+        self.app.call_later(self._announce_write)
+
+    # -- saved views ------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="views", exit_on_error=False)
+    def load_views(self) -> None:
+        self.post_message(self.ViewsLoaded(self.tracker.views()))
+
+    @on(ViewsLoaded)
+    def _views_loaded(self, message: ViewsLoaded) -> None:
+        self.saved_views = message.views
+        listing = self.query_one("#views", ViewsList)
+        highlighted = listing.highlighted
+        listing.clear_options()
+        listing.add_option(Option(Text("0 all items"), id="view-0"))
+        for number, view in enumerate(message.views, start=1):
+            label = Text(f"{number} " if number < 10 else "  ")
+            label.append_text(lit.literal(view.name))
+            if view.as_of is not None:
+                label.append(" ⏲", style="dim")
+            listing.add_option(Option(label, id=f"view-{number}"))
+        if highlighted is not None and highlighted < listing.option_count:
+            listing.highlighted = highlighted
+        self.refresh_bindings()
+
+    @on(OptionList.OptionSelected, "#views")
+    def _view_chosen(self, event: OptionList.OptionSelected) -> None:
+        self.action_view(event.option_index)
+        self.table.focus()
+
+    def action_view(self, number: int) -> None:
+        """Show saved view `number` (1-9, as the sidebar numbers them); 0 shows every item."""
+        if number == 0:
+            self.use_filter("", None)
+            return
+        if not 0 < number <= len(self.saved_views):
+            self.notify(f"no view {number} (v saves the current filter as a view)", timeout=3)
+            return
+        view = self.saved_views[number - 1]
+        self.use_filter(Query.of_view(view), view.as_of)
+        self.notify(f"view {view.name}", markup=False, timeout=2)
+
+    def use_filter(self, typed: str, as_of: datetime | None) -> None:
+        box = self.query_one("#filter", Input)
+        with box.prevent(Input.Changed):
+            box.value = typed
+        self.wanted = Query.parse(typed, self.wanted.order_by, self.wanted.descending, as_of)
+        self._show_mode()
+        self._apply_wanted()
+
+    def action_save_view(self) -> None:
+        from .views import SaveViewModal
+
+        self.app.push_screen(SaveViewModal(self.tracker, self.wanted), self._view_saved)
+
+    def _view_saved(self, result: object) -> None:
+        if result is not None:
+            self.load_views()
+
+    def action_toggle_views(self) -> None:
+        shown = self.query_one("#views-box").display
+        self.set_class(shown, "-views-closed")
+        self.set_class(not shown, "-views-open")
+
     # -- time travel ------------------------------------------------------------------------
 
     def action_time_travel(self) -> None:
@@ -465,22 +583,24 @@ class ItemsScreen(TrackerScreen):
     def travel_to(self, when: datetime | None) -> None:
         if when is None:
             return
-        self.as_of = when
+        self.wanted = replace(self.wanted, as_of=when)
         self._show_mode()
         self.table.reset(0)
         self.table.waiting = True
-        self.load_as_of(when)
+        self._apply_wanted()
 
     def action_now(self) -> None:
-        self.as_of = None
-        self._as_of_all = []
-        self._as_of_rows = []
+        self.wanted = replace(self.wanted, as_of=None)
         self._show_mode()
-        self.load(self.wanted, 0, FIRST_PAGE, False)
+        self._apply_wanted()
 
     def _show_mode(self) -> None:
         banner = self.query_one("#banner", Static)
         self.set_class(self.read_only, "-as-of")
+        table = self.table
+        table.markable = not self.read_only
+        if self.read_only and table.marks:
+            table.set_marks(set())
         if self.as_of is None:
             banner.update("")
             self.sub_title = "items"

@@ -27,11 +27,13 @@ from textual.strip import Strip
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """A column: `width` 0 takes the room the fixed columns leave."""
+    """A column: `width` 0 takes the room the fixed columns leave; a table narrower than
+    `hide_below` leaves the column out (so the layout holds at 80 columns)."""
 
     id: str
     label: str
     width: int = 0
+    hide_below: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,16 +50,24 @@ class VirtualTable(ScrollView, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "cursor_up", "Up", show=False, id="table.cursor_up"),
         Binding("down", "cursor_down", "Down", show=False, id="table.cursor_down"),
+        Binding("k", "cursor_up", "Up", show=False, id="table.vim_up"),
+        Binding("j", "cursor_down", "Down", show=False, id="table.vim_down"),
         Binding("pageup", "page_up", "Page up", show=False, id="table.page_up"),
         Binding("pagedown", "page_down", "Page down", show=False, id="table.page_down"),
         Binding("home", "first", "First", show=False, id="table.first"),
         Binding("end", "last", "Last", show=False, id="table.last"),
+        Binding("g", "first", "First", show=False, id="table.vim_first"),
+        Binding("G", "last", "Last", show=False, id="table.vim_last"),
         Binding("enter", "select", "Open", id="table.select"),
+        Binding("space", "toggle_mark", "Mark", id="table.mark"),
+        Binding("shift+down", "mark_down", "Mark down", show=False, id="table.mark_down"),
+        Binding("shift+up", "mark_up", "Mark up", show=False, id="table.mark_up"),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "virtual-table--header",
         "virtual-table--cursor",
         "virtual-table--placeholder",
+        "virtual-table--marked",
     }
     DEFAULT_CSS = """
     VirtualTable {
@@ -71,6 +81,7 @@ class VirtualTable(ScrollView, can_focus=True):
         color: $block-cursor-foreground;
     }
     VirtualTable > .virtual-table--placeholder { color: $text-muted; }
+    VirtualTable > .virtual-table--marked { background: $accent 30%; text-style: bold; }
     """
     MARGIN = 100  # rows fetched beyond each edge of the viewport
     KEEP = 4000  # rows kept before the ones far from the viewport are dropped
@@ -101,6 +112,13 @@ class VirtualTable(ScrollView, can_focus=True):
             self.index = index
             self.key = key
 
+    class MarksChanged(Message):
+        """The set of marked keys changed (`marks` holds them)."""
+
+        def __init__(self, table: VirtualTable) -> None:
+            super().__init__()
+            self.table = table
+
     class HeaderClicked(Message):
         def __init__(self, table: VirtualTable, column: str) -> None:
             super().__init__()
@@ -124,6 +142,9 @@ class VirtualTable(ScrollView, can_focus=True):
         self._rows: dict[int, Row] = {}
         self._asked: tuple[int, int, int] | None = None
         self._fetch_scheduled = False
+        # Marked rows by key: a set, never widgets, so marking 100,000 items costs a set.
+        self.markable = False
+        self.marks: set[str] = set()
 
     # -- data in --------------------------------------------------------------------------
 
@@ -199,22 +220,31 @@ class VirtualTable(ScrollView, can_focus=True):
 
     # -- drawing ----------------------------------------------------------------------------
 
-    def _widths(self, width: int) -> list[int]:
-        fixed = sum(c.width + 1 for c in self.columns if c.width)
-        flexible = [c for c in self.columns if not c.width]
+    def _shown(self, width: int) -> list[tuple[int, int]]:
+        """(column index, width) of each column shown at this table width."""
+        shown = [i for i, c in enumerate(self.columns) if width >= c.hide_below]
+        fixed = sum(self.columns[i].width + 1 for i in shown if self.columns[i].width)
+        flexible = [i for i in shown if not self.columns[i].width]
         room = max(8, (width - fixed) // max(1, len(flexible)) - 1) if flexible else 0
-        return [c.width or room for c in self.columns]
+        return [(i, self.columns[i].width or room) for i in shown]
 
-    def _line(self, cells: Sequence[Text], width: int, style: Style) -> Strip:
+    def _line(
+        self, cells: Sequence[Text], width: int, style: Style, gutter: str | None = None
+    ) -> Strip:
         line = Text(no_wrap=True, overflow="ellipsis")
-        for cell, cell_width in zip(cells, self._widths(width), strict=False):
-            piece = cell.copy()
+        if gutter is not None:
+            line.append(gutter)
+            width -= len(gutter)
+        for index, cell_width in self._shown(width):
+            if index >= len(cells):
+                break
+            piece = cells[index].copy()
             piece.no_wrap = True
             piece.truncate(cell_width, overflow="ellipsis", pad=True)
             line.append_text(piece)
             line.append(" ")
         segments = list(line.render(self.app.console))
-        strip = Strip(segments).crop_extend(0, width, None)
+        strip = Strip(segments).crop_extend(0, width + len(gutter or ""), None)
         return strip.apply_style(style)
 
     def _message(self, text: str, width: int, style: Style) -> Strip:
@@ -225,7 +255,8 @@ class VirtualTable(ScrollView, can_focus=True):
         base = self.rich_style
         if y == 0:
             header = self.get_component_rich_style("virtual-table--header")
-            return self._line(self._header_cells(), width, base + header)
+            gutter = "  " if self.markable else None
+            return self._line(self._header_cells(), width, base + header, gutter)
         index = int(self.scroll_y) + y - 1
         if index >= self.total:
             if index == 0 and not self.waiting:
@@ -240,7 +271,12 @@ class VirtualTable(ScrollView, can_focus=True):
             self._schedule_fetch()
             muted = self.get_component_rich_style("virtual-table--placeholder")
             return self._message(" …", width, style + muted)
-        return self._line(row.cells, width, style)
+        if not self.markable:
+            return self._line(row.cells, width, style)
+        if row.key in self.marks:
+            marked = self.get_component_rich_style("virtual-table--marked")
+            return self._line(row.cells, width, base + marked + style, "● ")
+        return self._line(row.cells, width, style, "  ")
 
     def _header_cells(self) -> list[Text]:
         cells = []
@@ -321,15 +357,62 @@ class VirtualTable(ScrollView, can_focus=True):
         if key is not None:
             self.post_message(self.RowSelected(self, self.cursor, key))
 
+    # -- marks ------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("toggle_mark", "mark_down", "mark_up"):
+            return self.markable
+        return True
+
+    def set_marks(self, keys: set[str]) -> None:
+        """Replace the marked keys (the screen's "mark all that match" and "clear")."""
+        self.marks = keys
+        self.refresh()
+        self.post_message(self.MarksChanged(self))
+
+    def _mark(self, index: int, on: bool) -> None:
+        row = self._rows.get(index)
+        if row is None:
+            return
+        if on:
+            self.marks.add(row.key)
+        else:
+            self.marks.discard(row.key)
+
+    def action_toggle_mark(self) -> None:
+        row = self._rows.get(self.cursor)
+        if row is None or not self.total:
+            return
+        self._mark(self.cursor, row.key not in self.marks)
+        self.refresh()
+        self.post_message(self.MarksChanged(self))
+        self.action_cursor_down()
+
+    def _extend_marks(self, step: int) -> None:
+        """Shift+arrow: mark the row under the cursor and the one it moves to (a range)."""
+        if not self.total:
+            return
+        self._mark(self.cursor, True)
+        self._move(self.cursor + step)
+        self._mark(self.cursor, True)
+        self.refresh()
+        self.post_message(self.MarksChanged(self))
+
+    def action_mark_down(self) -> None:
+        self._extend_marks(1)
+
+    def action_mark_up(self) -> None:
+        self._extend_marks(-1)
+
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
         if offset is None:
             return
         if offset.y == 0:
-            x = 0
-            for column, width in zip(self.columns, self._widths(self.size.width), strict=False):
+            x = 2 if self.markable else 0
+            for index, width in self._shown(self.size.width - x):
                 if x <= offset.x < x + width + 1:
-                    self.post_message(self.HeaderClicked(self, column.id))
+                    self.post_message(self.HeaderClicked(self, self.columns[index].id))
                     return
                 x += width + 1
             return

@@ -1,0 +1,327 @@
+"""A picture of history in the terminal: one band per item over time, coloured by the state
+it was in, each transition marked on its band. A cursor moves from transition to transition
+(left/right) and from item to item (up/down) and announces the entry under it, so the screen
+can show its reason; the date range zooms in and out and pans.
+
+Drawn with Rich segments (a cell per time slice), from the service's `spans()`: no plotting
+library is needed for a terminal (the CLI's file output uses matplotlib).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ...cli.output import safe
+from ...dates import now
+from ...records import Span
+
+STATE_COLOURS = {
+    "proposed": "dark_cyan",
+    "stalled": "yellow3",
+    "suspended": "red3",
+    "resumed": "green4",
+    "signed": "magenta3",
+}
+OTHER_COLOUR = "grey50"
+LABEL = 14
+MIN_RANGE = timedelta(hours=1)
+
+
+def colour(state: str) -> str:
+    return STATE_COLOURS.get(state, OTHER_COLOUR)
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """One item's history as spans, oldest first."""
+
+    key: str
+    spans: tuple[Span, ...]
+
+    @property
+    def starts(self) -> list[datetime]:
+        return [span.start for span in self.spans]
+
+
+class TimelineChart(ScrollView, can_focus=True):
+    """Bands of state over a date range `window`; a cursor on one entry of one band."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left,h", "step(-1)", "Earlier entry", show=False, id="timeline.previous"),
+        Binding("right,l", "step(1)", "Later entry", show=False, id="timeline.next"),
+        Binding("up,k", "row(-1)", "Item above", show=False, id="timeline.up"),
+        Binding("down,j", "row(1)", "Item below", show=False, id="timeline.down"),
+        Binding("plus,equals_sign", "zoom(0.5)", "Zoom in", id="timeline.zoom_in"),
+        Binding("minus", "zoom(2.0)", "Zoom out", id="timeline.zoom_out"),
+        Binding("left_square_bracket", "pan(-1)", "Pan earlier", id="timeline.pan_earlier"),
+        Binding("right_square_bracket", "pan(1)", "Pan later", id="timeline.pan_later"),
+        Binding("0", "fit", "Whole range", id="timeline.fit"),
+    ]
+    DEFAULT_CSS = """
+    TimelineChart {
+        overflow-x: hidden;
+        background: $surface;
+    }
+    """
+
+    class Selected(Message):
+        """The cursor is on `span` (a Span) of item `key`; None when there is nothing."""
+
+        def __init__(self, chart: TimelineChart, key: str | None, span: Span | None) -> None:
+            super().__init__()
+            self.chart = chart
+            self.key = key
+            self.span = span
+
+    class WindowChanged(Message):
+        def __init__(self, chart: TimelineChart, start: datetime, end: datetime) -> None:
+            super().__init__()
+            self.chart = chart
+            self.start = start
+            self.end = end
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.bands: list[Band] = []
+        self.row = 0
+        self.entry = 0
+        self.window: tuple[datetime, datetime] = (now() - timedelta(days=365), now())
+        self.limit: tuple[datetime, datetime] = self.window
+
+    # -- data -------------------------------------------------------------------------------
+
+    def set_spans(self, spans: Sequence[Span], order: Sequence[str] | None = None) -> None:
+        """Show `spans` (the service's Span records), one band per item, in `order` of keys
+        (default: as they come). The cursor goes to the newest entry of the first band."""
+        by_key: dict[str, list[Span]] = {}
+        for span in spans:
+            by_key.setdefault(span.key, []).append(span)
+        keys = [k for k in (order or by_key) if k in by_key]
+        self.bands = [Band(key, tuple(by_key[key])) for key in keys]
+        self.row = 0
+        self.entry = len(self.bands[0].spans) - 1 if self.bands else 0
+        self.limit = self._extent()
+        self.window = self.limit
+        self.virtual_size = Size(self.size.width, len(self.bands) + 1)
+        self.refresh()
+        self._announce()
+
+    def _extent(self) -> tuple[datetime, datetime]:
+        starts = [band.spans[0].start for band in self.bands]
+        if not starts:
+            moment = now()
+            return moment - timedelta(days=30), moment
+        # From the first entry to the last (not to "now": the picture of a history does not
+        # move with the clock); the last state runs on to the right edge.
+        first = min(starts)
+        last = max(band.spans[-1].start for band in self.bands)
+        margin = max((last - first) / 20, MIN_RANGE)
+        return first - margin, last + margin
+
+    @property
+    def current(self) -> Span | None:
+        if not self.bands:
+            return None
+        spans = self.bands[self.row].spans
+        return spans[self.entry] if 0 <= self.entry < len(spans) else None
+
+    def _announce(self) -> None:
+        key = self.bands[self.row].key if self.bands else None
+        self.post_message(self.Selected(self, key, self.current))
+        self.post_message(self.WindowChanged(self, *self.window))
+
+    # -- geometry ---------------------------------------------------------------------------
+
+    @property
+    def _plot_width(self) -> int:
+        return max(4, self.scrollable_content_region.width - LABEL - 1)
+
+    def _column(self, moment: datetime) -> int:
+        start, end = self.window
+        return int((moment - start) / (end - start) * self._plot_width)
+
+    def _moment(self, column: int) -> datetime:
+        start, end = self.window
+        return start + (end - start) * ((column + 0.5) / self._plot_width)
+
+    # -- drawing ----------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if y == 0:
+            return self._axis(width, base)
+        index = int(self.scroll_y) + y - 1
+        if index >= len(self.bands):
+            if index == 0:
+                return Strip([Segment(" (no history in this range)".ljust(width), base)], width)
+            return Strip.blank(width, base)
+        return self._band(index, width, base)
+
+    def _axis(self, width: int, base: Style) -> Strip:
+        start, end = self.window
+        plot = self._plot_width
+        long_range = end - start > timedelta(days=3 * 365)
+        short_range = end - start < timedelta(days=3)
+        line = [" "] * plot
+        step = 18 if not short_range else 20
+        for column in range(0, plot - 10, step):
+            moment = self._moment(column)
+            label = moment.strftime("%Y-%m-%d %H:%M" if short_range else "%Y-%m-%d")
+            if long_range:
+                label = moment.strftime("%Y-%m")
+            label = "┊" + label
+            for offset, char in enumerate(label[: plot - column]):
+                line[column + offset] = char
+        muted = base + Style(dim=True)
+        return Strip(
+            [Segment(" " * (LABEL + 1), base), Segment("".join(line), muted)], width
+        ).crop_extend(0, width, base)
+
+    def _band(self, index: int, width: int, base: Style) -> Strip:
+        band = self.bands[index]
+        selected_row = index == self.row
+        label_style = base + Style(bold=True, reverse=selected_row and self.has_focus)
+        label = safe(band.key)[:LABEL].ljust(LABEL)
+        segments = [Segment(label, label_style), Segment(" ", base)]
+        plot = self._plot_width
+        starts = band.starts
+        cells: list[tuple[str, Style]] = []
+        for column in range(plot):
+            moment = self._moment(column)
+            at = bisect.bisect_right(starts, moment) - 1
+            if at < 0:
+                cells.append(("·", base + Style(dim=True)))
+                continue
+            state = band.spans[at].state
+            cells.append((" ", Style(bgcolor=colour(state))))
+        # Mark each entry at its column: a transition ┃, a comment or edit •, the cursor ◆.
+        for number, span in enumerate(band.spans):
+            column = self._column(span.start)
+            if not 0 <= column < plot:
+                continue
+            trigger = span.trigger
+            char = "•" if trigger in ("comment", "edit") else "┃"
+            style = cells[column][1] + Style(color="white", bold=True)
+            if selected_row and number == self.entry:
+                char = "◆"
+                style = Style(color="black", bgcolor="white", bold=True)
+            cells[column] = (char, style)
+        segments.extend(Segment(char, style) for char, style in cells)
+        return Strip(segments).crop_extend(0, width, base)
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self.virtual_size = Size(self.size.width, len(self.bands) + 1)
+
+    # -- moving -----------------------------------------------------------------------------
+
+    def action_step(self, direction: int) -> None:
+        if not self.bands:
+            return
+        spans = self.bands[self.row].spans
+        self.entry = max(0, min(len(spans) - 1, self.entry + direction))
+        moment = spans[self.entry].start
+        start, end = self.window
+        if not start <= moment <= end:  # follow the cursor out of the window
+            half = (end - start) / 2
+            self.window = (moment - half, moment + half)
+        self.refresh()
+        self._announce()
+
+    def action_row(self, direction: int) -> None:
+        if not self.bands:
+            return
+        moment = self.current.start if self.current else None
+        self.row = max(0, min(len(self.bands) - 1, self.row + direction))
+        starts = self.bands[self.row].starts
+        # Keep the cursor near the same time on the new band.
+        at = bisect.bisect_right(starts, moment) - 1 if moment else len(starts) - 1
+        self.entry = max(0, at)
+        visible = max(1, self.scrollable_content_region.height - 1)
+        top = int(self.scroll_y)
+        if self.row < top:
+            self.scroll_to(y=self.row, animate=False)
+        elif self.row >= top + visible:
+            self.scroll_to(y=self.row - visible + 1, animate=False)
+        self.refresh()
+        self._announce()
+
+    def set_window(self, start: datetime, end: datetime) -> None:
+        """Show the dates from `start` to `end` (at least an hour)."""
+        if end - start < MIN_RANGE:
+            end = start + MIN_RANGE
+        self.window = (start, end)
+        self.refresh()
+        self.post_message(self.WindowChanged(self, start, end))
+
+    def action_zoom(self, factor: float) -> None:
+        start, end = self.window
+        moment = self.current.start if self.current else None
+        centre = moment if moment and start <= moment <= end else start + (end - start) / 2
+        half = (end - start) * factor / 2
+        self.set_window(centre - half, centre + half)
+
+    def action_pan(self, direction: int) -> None:
+        start, end = self.window
+        shift = (end - start) / 4 * direction
+        self.set_window(start + shift, end + shift)
+
+    def action_fit(self) -> None:
+        self.set_window(*self.limit)
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y == 0:
+            return
+        index = int(self.scroll_y) + offset.y - 1
+        if index >= len(self.bands) or offset.x <= LABEL:
+            return
+        self.row = index
+        moment = self._moment(offset.x - LABEL - 1)
+        spans = self.bands[index].spans
+        self.entry = min(
+            range(len(spans)),
+            key=lambda i: abs((spans[i].start - moment).total_seconds()),
+        )
+        self.focus()
+        self.refresh()
+        self._announce()
+
+
+def describe(span: Span | None) -> Text:
+    """The entry under the cursor as literal text: date, trigger, from -> to, actor,
+    reason, source."""
+    from ..text import literal, state, when
+
+    if span is None:
+        return Text("no entry selected", style="dim")
+    out = Text()
+    out.append(when(span.start) + "  ", style="bold")
+    out.append_text(literal(span.key, "bold"))
+    out.append("  ")
+    out.append_text(literal(span.trigger, "bold"))
+    out.append("  ")
+    out.append_text(state(span.from_state))
+    out.append(" → ")
+    out.append_text(state(span.state))
+    out.append("  by ")
+    out.append_text(literal(span.actor))
+    out.append("\nreason: ", style="dim")
+    out.append_text(literal(span.reason or "-"))
+    out.append("\nsource: ", style="dim")
+    out.append_text(literal(span.source or "-"))
+    return out
