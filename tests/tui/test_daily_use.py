@@ -3,10 +3,12 @@ vim keys and a user key map, the timeline, themes (pilot tests on the seeded dat
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.widgets import Input, Select, TextArea
 
 from tracker import Tracker
-from tracker.tui.app import TrackerApp
+from tracker.tui.app import TrackerApp, make_app
 from tracker.tui.screens.bulk import BulkFireModal
 from tracker.tui.screens.comment import CommentModal
 from tracker.tui.screens.fire import FireModal
@@ -18,6 +20,8 @@ from tracker.tui.widgets.timeline import TimelineChart
 
 from .driving import screen_text, settle
 from .test_flows import SIZE, table_keys
+
+WIDE = (200, 50)  # room for every footer key
 
 
 def items_screen(app: TrackerApp) -> ItemsScreen:
@@ -288,3 +292,63 @@ async def test_timeline_follows_the_filter(app: TrackerApp) -> None:
         chart = app.screen.query_one("#chart", TimelineChart)
         assert [band.key for band in chart.bands] == ["REFUEL", "SAREX"]
         assert "state=resumed" in screen_text(app)
+
+
+async def test_a_user_key_map_file_rebinds_and_the_help_shows_it(
+    tui_tracker: Tracker, tmp_path: Path
+) -> None:
+    keys = tmp_path / "keys.toml"
+    keys.write_text('[keys]\nfire = "f2"\n"items.history" = "y"\n', encoding="utf-8")
+    app = make_app(tui_tracker, poll_interval=None, cursor_blink=False, keys_file=keys)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        assert "f2 Fire" in screen_text(app).splitlines()[-1]  # the footer
+        await pilot.press("f")
+        await settle(pilot)
+        assert isinstance(app.screen, ItemsScreen)  # f no longer fires
+        await pilot.press("question_mark")
+        await settle(pilot)
+        help_lines = screen_text(app).splitlines()
+        assert any("f2" in line and "Fire" in line for line in help_lines)
+        assert any(" y " in line and "History" in line for line in help_lines)
+        await pilot.press("escape", "f2")
+        await settle(pilot)
+        assert isinstance(app.screen, FireModal)
+        await pilot.press("escape", "enter", "f2")  # the item screen's fire too
+        await settle(pilot)
+        assert isinstance(app.screen, FireModal)
+        assert not app._notifications
+
+
+async def test_a_bad_key_map_file_is_a_notification_not_a_crash(
+    tui_tracker: Tracker, tmp_path: Path
+) -> None:
+    keys = tmp_path / "keys.toml"
+    keys.write_text('[keys]\nfire = "f2"\nno_such_thing = "x"\nsort = 3\n', encoding="utf-8")
+    app = make_app(tui_tracker, poll_interval=None, cursor_blink=False, keys_file=keys)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        message = " ".join(n.message for n in app._notifications)
+        assert "no_such_thing: no such binding" in message
+        assert "sort: the key must be a string" in message
+        assert "f2 Fire" in screen_text(app)  # what could be applied, is
+    keys.write_text("[keys\nfire = ", encoding="utf-8")
+    app = make_app(tui_tracker, poll_interval=None, cursor_blink=False, keys_file=keys)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.is_running and isinstance(app.screen, ItemsScreen)
+        message = " ".join(n.message for n in app._notifications)
+        assert "not valid TOML" in message and "default keys in use" in message
+        assert "f Fire" in screen_text(app)
+
+
+async def test_light_and_dark_themes_switch(app: TrackerApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.current_theme.dark
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert not app.current_theme.dark and app.theme == "textual-light"
+        assert table_keys(app) == ["ACSA", "DRILLS", "REFUEL", "SAREX"]
+        await pilot.press("ctrl+t")
+        assert app.current_theme.dark

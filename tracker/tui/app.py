@@ -9,6 +9,7 @@ key map (`make_app(keymap=...)`) can rebind it.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
@@ -33,6 +34,7 @@ class TrackerApp(App[None]):
     COMMANDS: ClassVar = App.COMMANDS | {TrackerCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Keys", id="app.help"),
+        Binding("ctrl+t", "toggle_theme", "Light/dark", show=False, id="app.theme"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", show=False, priority=True),
     ]
 
@@ -56,8 +58,19 @@ class TrackerApp(App[None]):
         self.start_as_of = as_of
         self._seen: int | None = None
         self._last_poll_error: str | None = None
+        self.keymap_problems: list[str] = []
+        self.keymap_source: Path | None = None
 
     def on_mount(self) -> None:
+        if self.keymap_problems:
+            where = str(self.keymap_source or "key map")
+            self.notify(
+                "\n".join(self.keymap_problems),
+                title=f"key map {where}",
+                severity="warning",
+                markup=False,
+                timeout=10,
+            )
         self.sub_title = self.tracker.url.rsplit("/", 1)[-1]
         self.push_screen(ItemsScreen(self.tracker, as_of=self.start_as_of))
         if self.poll_interval:
@@ -98,6 +111,10 @@ class TrackerApp(App[None]):
             self._last_poll_error = message
         self.notify(message, title="error", severity="error", markup=False, timeout=8)
 
+    def action_toggle_theme(self) -> None:
+        """Switch between Textual's dark and light themes (ctrl+p "theme" offers them all)."""
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
@@ -117,15 +134,29 @@ def make_app(
     poll_interval: float | None = 1.0,
     cursor_blink: bool = True,
     keymap: Keymap | None = None,
+    keys_file: Path | None = None,
     as_of: datetime | None = None,
 ) -> TrackerApp:
-    """Build the app with fixed settings (tests turn polling and cursor blink off)."""
+    """Build the app with fixed settings (tests turn polling and cursor blink off).
+    `keys_file` is a user key map (TOML, see tracker.tui.keymap); `keymap` is applied
+    over it."""
+    from .keymap import load_keymap
+
     app = TrackerApp(tracker, poll_interval=poll_interval, cursor_blink=cursor_blink, as_of=as_of)
-    if keymap:
-        app.set_keymap(keymap)
+    combined: dict[str, str] = {}
+    if keys_file is not None:
+        loaded, app.keymap_problems = load_keymap(keys_file)
+        app.keymap_source = keys_file
+        combined.update(loaded)
+    combined.update(keymap or {})
+    if combined:
+        app.set_keymap(combined)
     return app
 
 
 def run(tracker: Tracker) -> None:
-    """Open the TUI on `tracker` (what `tracker` and `tracker tui` do)."""
-    make_app(tracker).run()
+    """Open the TUI on `tracker` (what `tracker` and `tracker tui` do), with the user's
+    key map (user_config_dir("tracker")/keys.toml) if there is one."""
+    from .keymap import keys_file
+
+    make_app(tracker, keys_file=keys_file()).run()

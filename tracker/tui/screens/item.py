@@ -64,6 +64,17 @@ def diagram(workflow: Workflow, current: str | None) -> Text:
     return out
 
 
+class EntriesTable(DataTable[Any]):
+    """The item's history: a DataTable with vim keys beside the arrows."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False, id="entries.vim_down"),
+        Binding("k", "cursor_up", "Up", show=False, id="entries.vim_up"),
+        Binding("g,home", "scroll_top", "First", show=False, id="entries.first"),
+        Binding("G,end", "scroll_bottom", "Last", show=False, id="entries.last"),
+    ]
+
+
 class ItemScreen(TrackerScreen):
     """One item. Keys 1-9 fire the allowed triggers in the order of the buttons."""
 
@@ -116,7 +127,7 @@ class ItemScreen(TrackerScreen):
         yield TimelineChart(id="band")
         yield Static(id="band-panel")
         yield Static("history (newest first)", id="timeline-title")
-        yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
+        yield EntriesTable(id="timeline", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def show(self, key: str, as_of: datetime | None) -> None:

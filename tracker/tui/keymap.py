@@ -1,0 +1,119 @@
+"""The user's key map: a TOML file in the platformdirs config directory,
+`user_config_dir("tracker")/keys.toml`, mapping binding ids to keys:
+
+    [keys]
+    fire = "f2"                 # every binding whose id ends in `.fire` (items and item screens)
+    "items.history" = "y"       # one binding, by its full id
+    "table.vim_down" = "j,ctrl+n"   # several keys: comma-separated
+
+Applied with Textual's keymap support (`App.set_keymap`), so the footer and the help screen
+show the keys in force. A file that cannot be read, or names a binding that does not exist,
+is reported in a notification; the app starts with what could be applied.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_config_dir
+from textual.binding import Binding
+
+
+def keys_file() -> Path:
+    """Where the user's key map lives."""
+    return Path(user_config_dir("tracker")) / "keys.toml"
+
+
+def binding_ids() -> set[str]:
+    """Every binding id the TUI has (what a key map may name)."""
+    from .app import TrackerApp
+    from .screens.as_of import AsOfModal
+    from .screens.bulk import BulkFireModal
+    from .screens.comment import CommentModal
+    from .screens.fire import FireModal
+    from .screens.help import HelpScreen
+    from .screens.history import HistoryScreen
+    from .screens.item import EntriesTable, ItemScreen
+    from .screens.item_form import ItemForm
+    from .screens.items import ItemsScreen
+    from .screens.timeline import TimelineScreen
+    from .screens.views import SaveViewModal
+    from .widgets.timeline import TimelineChart
+    from .widgets.virtual_table import VirtualTable
+
+    classes: Iterable[type[Any]] = (
+        TrackerApp,
+        ItemsScreen,
+        ItemScreen,
+        HistoryScreen,
+        TimelineScreen,
+        FireModal,
+        BulkFireModal,
+        CommentModal,
+        ItemForm,
+        AsOfModal,
+        SaveViewModal,
+        HelpScreen,
+        VirtualTable,
+        TimelineChart,
+        EntriesTable,
+    )
+    found: set[str] = set()
+    for cls in classes:
+        for binding in cls.BINDINGS:
+            if isinstance(binding, Binding) and binding.id:
+                found.add(binding.id)
+    return found
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for name, value in table.items():
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{prefix}{name}."))
+        else:
+            flat[f"{prefix}{name}"] = value
+    return flat
+
+
+def parse_keymap(text: str, known: set[str]) -> tuple[dict[str, str], list[str]]:
+    """The key map in `text` (TOML) and the problems found in it (each one line)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return {}, [f"not valid TOML ({exc}); default keys in use"]
+    keys = data.get("keys")
+    if keys is None:
+        return {}, ["no [keys] table; default keys in use"]
+    if not isinstance(keys, Mapping):
+        return {}, ['[keys] must be a table of binding id = "key"; default keys in use']
+    keymap: dict[str, str] = {}
+    problems: list[str] = []
+    for name, value in _flatten(keys).items():
+        if not isinstance(value, str) or not value.strip():
+            problems.append(f'{name}: the key must be a string such as "f2" or "ctrl+f"')
+            continue
+        value = ",".join(part.strip() for part in value.split(","))
+        if name in known:
+            keymap[name] = value
+            continue
+        matching = sorted(i for i in known if i.rsplit(".", 1)[-1] == name)
+        if not matching:
+            problems.append(f"{name}: no such binding")
+        for binding_id in matching:
+            keymap[binding_id] = value
+    return keymap, problems
+
+
+def load_keymap(path: Path) -> tuple[dict[str, str], list[str]]:
+    """The key map in the file at `path` (none if there is no file) and its problems."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}, []
+    except (OSError, UnicodeDecodeError) as exc:
+        return {}, [f"cannot read it ({exc}); default keys in use"]
+    return parse_keymap(text, binding_ids())
