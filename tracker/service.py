@@ -10,6 +10,7 @@ import builtins
 import dataclasses
 import getpass
 import json
+import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -109,6 +110,28 @@ ITEM_UPDATE_COLUMNS = (
     "title",
     "description",
     "parties",
+)
+
+
+# The fields of an Item from a `select(items)` row, by position in one C call: a list of
+# 10,000 items spends most of its time here, and a Row's attribute access is about 0.4 us each.
+_item_fields = operator.itemgetter(
+    *(
+        list(items.c.keys()).index(name)
+        for name in (
+            "key",
+            "title",
+            "kind",
+            "parties",
+            "state",
+            "version",
+            "description",
+            "created_at",
+            "updated_at",
+            "workflow",
+            "changed_at",
+        )
+    )
 )
 
 
@@ -237,20 +260,23 @@ class Tracker:
         return self.workflows.get(name or "default")
 
     def _item(self, row: Any) -> Item:
-        workflow = self.workflows.by_name.get(row.workflow)
+        """An Item from a `select(items)` row."""
+        (key, title, kind, parties, state, version, description, created, updated, workflow,
+         changed) = _item_fields(row)  # fmt: skip
+        found = self.workflows.by_name.get(workflow)
         return Item(
-            key=row.key,
-            title=row.title,
-            kind=row.kind,
-            parties=tuple(row.parties.split()),
-            state=row.state,
-            version=row.version,
-            description=row.description,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            workflow=row.workflow,
-            allowed_triggers=workflow.allowed(row.state) if workflow else (),
-            changed_at=row.changed_at,
+            key=key,
+            title=title,
+            kind=kind,
+            parties=tuple(parties.split()),
+            state=state,
+            version=version,
+            description=description,
+            created_at=created,
+            updated_at=updated,
+            workflow=workflow,
+            allowed_triggers=found.allowed(state) if found else (),
+            changed_at=changed,
         )
 
     def get(self, key: str) -> Item:
