@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from ... import dates
 from ...errors import TrackerError
@@ -20,6 +20,7 @@ from ...records import HistoryEntry
 from ...service import Tracker
 from .. import text as lit
 from ..messages import DataChanged
+from ..widgets.footer import KeysFooter
 from ..widgets.virtual_table import Column, Row, VirtualTable
 from .base import TrackerScreen
 
@@ -119,7 +120,7 @@ class HistoryScreen(TrackerScreen):
                 yield Input(value, placeholder=hint, id=f"h-{name}", classes="history-filter")
         yield Static(id="history-status")
         yield VirtualTable(HISTORY_COLUMNS, id="history")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "history, newest first"

@@ -13,13 +13,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, DataTable, Footer, Header, Static
+from textual.widgets import Button, DataTable, Header, Static
 
 from ...records import HistoryEntry, Item, Span
 from ...service import Tracker
 from ...workflow import Workflow
 from .. import text as lit
 from ..messages import DataChanged
+from ..widgets.footer import KeysFooter
 from ..widgets.timeline import TimelineChart, describe
 from .base import TrackerScreen
 
@@ -123,12 +124,17 @@ class ItemScreen(TrackerScreen):
             yield Static(id="diagram")
             with Vertical(id="triggers-box"):
                 yield Static(Text("fire (keys 1-9, or f)", style="bold"))
-                yield Vertical(id="triggers")
+                with Vertical(id="triggers"):
+                    yield Static(id="triggers-note")
+                    for number in range(1, 10):
+                        yield Button(
+                            str(number), id=f"trigger-{number}", classes="trigger", compact=True
+                        )
         yield TimelineChart(id="band")
         yield Static(id="band-panel")
         yield Static("history (newest first)", id="timeline-title")
         yield EntriesTable(id="timeline", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeysFooter()
 
     def show(self, key: str, as_of: datetime | None) -> None:
         """Show another item on this (installed, reused) screen: cleared, then loaded."""
@@ -139,7 +145,7 @@ class ItemScreen(TrackerScreen):
         self.sub_title = key
         self.query_one("#fields", Static).update(Text("loading…", style="dim"))
         self.query_one("#diagram", Static).update("")
-        self.query_one("#triggers", Vertical).remove_children()
+        self._show_triggers()
         self.query_one("#timeline", DataTable).clear()
         self.query_one("#band", TimelineChart).set_spans([])
         self._show_mode()
@@ -167,6 +173,7 @@ class ItemScreen(TrackerScreen):
         ):
             table.add_column(label, width=width, key=label)
         self._show_mode()
+        self._show_triggers()
         table.focus()
         self.load()
 
@@ -215,19 +222,24 @@ class ItemScreen(TrackerScreen):
         self.query_one("#band-panel", Static).update(describe(message.span))
 
     def _show_triggers(self) -> None:
-        box = self.query_one("#triggers", Vertical)
-        box.remove_children()
-        if self.as_of is not None or self.item is None:
-            box.mount(Static(Text("read-only (time travel)", style="dim")))
-            return
-        buttons = [
-            Button(Text(f"{n} {trigger}"), name=trigger, classes="trigger", compact=True)
-            for n, trigger in enumerate(self.item.allowed_triggers, start=1)
-        ]
-        if buttons:
-            box.mount_all(buttons)
+        """Label the nine trigger buttons (built once, in compose) with the allowed triggers:
+        relabelling is cheap where mounting new buttons on every open is not."""
+        allowed = () if self.as_of is not None or self.item is None else self.item.allowed_triggers
+        for number, button in enumerate(self.query(".trigger").results(Button), start=1):
+            if number <= len(allowed):
+                trigger = allowed[number - 1]
+                button.label = Text(f"{number} {trigger}")
+                button.display = True
+            else:
+                button.display = False
+        note = self.query_one("#triggers-note", Static)
+        if self.as_of is not None:
+            note.update(Text("read-only (time travel)", style="dim"))
+        elif self.item is not None and not allowed:
+            note.update(Text("no triggers from this state", style="dim"))
         else:
-            box.mount(Static(Text("no triggers from this state", style="dim")))
+            note.update("")
+        note.display = bool(self.as_of is not None or (self.item is not None and not allowed))
 
     @on(DataChanged)
     def _data_changed(self) -> None:
@@ -246,8 +258,8 @@ class ItemScreen(TrackerScreen):
 
     @on(Button.Pressed, ".trigger")
     def _trigger_pressed(self, event: Button.Pressed) -> None:
-        if event.button.name:
-            self.open_fire(event.button.name)
+        number = int((event.button.id or "trigger-0").rsplit("-", 1)[-1])
+        self.action_trigger(number)
 
     def action_trigger(self, number: int) -> None:
         if self.item and 0 < number <= len(self.item.allowed_triggers):

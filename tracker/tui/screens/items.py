@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets import Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
@@ -23,6 +23,7 @@ from ...records import Item, View
 from ...service import Tracker
 from .. import text as lit
 from ..messages import DataChanged
+from ..widgets.footer import KeysFooter
 from ..widgets.virtual_table import Column, Row, VirtualTable
 from .base import TrackerScreen
 
@@ -278,7 +279,7 @@ class ItemsScreen(TrackerScreen):
                 )
                 yield StateCounts(id="counts")
                 yield VirtualTable(ITEM_COLUMNS, id="items")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.table.markable = self.as_of is None

@@ -14,12 +14,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from ...records import Span
 from ...service import Tracker
 from .. import text as lit
 from ..messages import DataChanged
+from ..widgets.footer import KeysFooter
 from ..widgets.timeline import TimelineChart, describe
 from .base import TrackerScreen
 from .views import describe_filter
@@ -72,7 +73,7 @@ class TimelineScreen(TrackerScreen):
         yield TimelineChart(id="chart")
         yield Static(legend(self.tracker.workflow().states), id="timeline-legend")
         yield Static(id="timeline-panel")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "timeline"
