@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CLI, Result, run_exe
 from sqlalchemy import text
 
+from tests.conftest import CLI, Result, run_exe
 from tracker import Tracker
 from tracker.cli.app import cli as root_command
 from tracker.cli.app import run

@@ -10,8 +10,8 @@ from collections import Counter
 from itertools import pairwise
 
 import pytest
-from conftest import run_exe
 
+from tests.conftest import run_exe
 from tracker import Conflict, NotAllowed, Tracker
 
 KEYS = ("ACSA", "DRILLS")
