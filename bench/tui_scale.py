@@ -84,6 +84,8 @@ async def measure(url: str, keystrokes: str) -> dict[str, Any]:
         out["first paint"] = [time.perf_counter() - started]
         table = items_table()
         assert table is not None
+        await app.workers.wait_for_complete()  # the counts follow the first page
+        await pilot.pause()
         out["items"] = table.total
 
         await pilot.press("slash")
