@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from textual import on
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
+from ...errors import TrackerError
 from ..messages import WorkerFailed
 
 
@@ -38,6 +40,13 @@ class TrackerScreen(Screen[None]):
 
 
 class TrackerModal(ModalScreen[Any]):
+    class Refused(Message):
+        """The service refused what the modal asked (shown in the modal, which stays open)."""
+
+        def __init__(self, error: TrackerError) -> None:
+            super().__init__()
+            self.error = error
+
     def on_mount(self) -> None:
         settle_inputs(self)
 

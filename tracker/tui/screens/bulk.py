@@ -60,11 +60,6 @@ class BulkFireModal(TrackerModal):
             self.count = count
             self.trigger = trigger
 
-    class Refused(Message):
-        def __init__(self, error: TrackerError) -> None:
-            super().__init__()
-            self.error = error
-
     def __init__(self, tracker: Tracker, keys: Sequence[str]) -> None:
         super().__init__()
         self.tracker = tracker
@@ -193,8 +188,8 @@ class BulkFireModal(TrackerModal):
         self.app.notify(f"{message.trigger}: {message.count:,} items", markup=False)
         self.dismiss(message.count)
 
-    @on(Refused)
-    def _refused(self, message: Refused) -> None:
+    @on(TrackerModal.Refused)
+    def _refused(self, message: TrackerModal.Refused) -> None:
         # Nothing was written (one batch); states may have moved: check again.
         self.query_one("#problem", Static).update(
             Text(f"refused, nothing written: {message.error}")

@@ -33,11 +33,6 @@ class CommentModal(TrackerModal):
             super().__init__()
             self.result = result
 
-    class Refused(Message):
-        def __init__(self, error: TrackerError) -> None:
-            super().__init__()
-            self.error = error
-
     def __init__(self, tracker: Tracker, key: str) -> None:
         super().__init__()
         self.tracker = tracker
@@ -96,6 +91,6 @@ class CommentModal(TrackerModal):
         self.app.notify(f"{message.result.item.key}: comment saved", markup=False)
         self.dismiss(message.result)
 
-    @on(Refused)
-    def _refused(self, message: Refused) -> None:
+    @on(TrackerModal.Refused)
+    def _refused(self, message: TrackerModal.Refused) -> None:
         self.query_one("#refusal", Static).update(Text(f"refused: {message.error}"))

@@ -34,11 +34,6 @@ class FireModal(TrackerModal):
             super().__init__()
             self.result = result
 
-    class Refused(Message):
-        def __init__(self, error: TrackerError) -> None:
-            super().__init__()
-            self.error = error
-
     def __init__(self, tracker: Tracker, item: Item, trigger: str | None = None) -> None:
         super().__init__()
         self.tracker = tracker
@@ -177,8 +172,8 @@ class FireModal(TrackerModal):
         )
         self.dismiss(message.result)
 
-    @on(Refused)
-    def _refused(self, message: Refused) -> None:
+    @on(TrackerModal.Refused)
+    def _refused(self, message: TrackerModal.Refused) -> None:
         text = str(message.error)
         if isinstance(message.error, Conflict):
             text += " (another writer changed it; the screen was refreshed: cancel and retry)"

@@ -48,11 +48,6 @@ class ItemForm(TrackerModal):
             super().__init__()
             self.item = item
 
-    class Refused(Message):
-        def __init__(self, error: TrackerError) -> None:
-            super().__init__()
-            self.error = error
-
     def __init__(self, tracker: Tracker, item: Item | None = None) -> None:
         super().__init__()
         self.tracker = tracker
@@ -158,6 +153,6 @@ class ItemForm(TrackerModal):
         self.app.notify(f"{verb} {message.item.key}", markup=False)
         self.dismiss(message.item)
 
-    @on(Refused)
-    def _refused(self, message: Refused) -> None:
+    @on(TrackerModal.Refused)
+    def _refused(self, message: TrackerModal.Refused) -> None:
         self.query_one("#form-error", Static).update(Text(f"refused: {message.error}"))

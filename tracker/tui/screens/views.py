@@ -42,11 +42,6 @@ class SaveViewModal(TrackerModal):
             super().__init__()
             self.view = view
 
-    class Refused(Message):
-        def __init__(self, error: TrackerError) -> None:
-            super().__init__()
-            self.error = error
-
     def __init__(self, tracker: Tracker, query: Query) -> None:
         super().__init__()
         self.tracker = tracker
@@ -105,6 +100,6 @@ class SaveViewModal(TrackerModal):
         self.app.notify(f"view {message.view.name} saved", markup=False)
         self.dismiss(message.view)
 
-    @on(Refused)
-    def _refused(self, message: Refused) -> None:
+    @on(TrackerModal.Refused)
+    def _refused(self, message: TrackerModal.Refused) -> None:
         self.query_one("#name-error", Static).update(Text(str(message.error)))
