@@ -564,3 +564,26 @@ def test_fire_does_not_import_textual_or_alembic(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "none"
+
+
+def test_install_completion_writes_the_hook_once(tmp_path: Path, tracker_exe: str) -> None:
+    env = {"HOME": str(tmp_path), "SHELL": "/bin/bash"}
+    first = run_exe(tracker_exe, "--install-completion", env=env)
+    again = run_exe(tracker_exe, "--install-completion", env=env)
+    assert first.returncode == again.returncode == 0
+    rc = (tmp_path / ".bashrc").read_text()
+    assert rc.count('eval "$(_TRACKER_COMPLETE=bash_source tracker)"') == 1
+
+
+def test_completion_offers_commands(tracker_exe: str) -> None:
+    env = {"COMP_WORDS": "tracker fi", "COMP_CWORD": "1", "_TRACKER_COMPLETE": "bash_complete"}
+    done = run_exe(tracker_exe, env=env)
+    assert done.stdout.splitlines() == ["plain,fire"]
+
+
+def test_install_completion_refuses_an_unknown_shell(tmp_path: Path, tracker_exe: str) -> None:
+    done = run_exe(
+        tracker_exe, "--install-completion", env={"HOME": str(tmp_path), "SHELL": "/bin/tcsh"}
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: no completion for shell 'tcsh'")
