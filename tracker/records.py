@@ -8,6 +8,16 @@ from typing import Any
 
 from .dates import iso
 
+# The SPEC's JSON shapes, field by field and in order (CSV columns, export lines).
+ITEM_FIELDS: tuple[str, ...] = (
+    "key", "title", "kind", "parties", "state", "version", "description", "created_at",
+    "updated_at", "allowed_triggers",
+)  # fmt: skip
+ENTRY_FIELDS: tuple[str, ...] = (
+    "id", "item", "trigger", "from_state", "to_state", "occurred_at", "recorded_at", "actor",
+    "reason", "source", "hash",
+)  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class Item:

@@ -17,43 +17,15 @@ from .batch import loads
 from .db.chain import GENESIS, entry_hash
 from .db.models import history, items
 from .errors import UsageError, VerificationFailed
-from .records import Problem, VerifyReport
+from .records import ENTRY_FIELDS, ITEM_FIELDS, Problem, VerifyReport
 from .workflow import Workflows
 
 HASH = re.compile(r"^[0-9a-f]{64}$")
 Q = '"'
 NON_STATE_TRIGGERS = frozenset({"comment", "edit"})
-ITEM_FIELDS = frozenset(
-    {
-        "type",
-        "key",
-        "title",
-        "kind",
-        "parties",
-        "state",
-        "version",
-        "description",
-        "created_at",
-        "updated_at",
-        "workflow",
-    }
-)
-ENTRY_FIELDS = frozenset(
-    {
-        "type",
-        "id",
-        "item",
-        "trigger",
-        "from_state",
-        "to_state",
-        "occurred_at",
-        "recorded_at",
-        "actor",
-        "reason",
-        "source",
-        "hash",
-    }
-)
+# An export line: the SPEC's shape plus its type (and an item's workflow; no allowed triggers).
+ITEM_LINE_FIELDS = frozenset({"type", "workflow", *ITEM_FIELDS}) - {"allowed_triggers"}
+ENTRY_LINE_FIELDS = frozenset({"type", *ENTRY_FIELDS})
 
 
 @dataclass(slots=True)
@@ -415,7 +387,7 @@ def read_export(lines: Iterable[str], workflows: Workflows) -> Dump:
 def _check_item(obj: dict[str, Any], number: int, dump: Dump, workflows: Workflows) -> None:
     """Every field of an item line, by the rules `add` applies (a title read from an export
     is as untrusted as one typed in)."""
-    _check_fields(obj, ITEM_FIELDS, number)
+    _check_fields(obj, ITEM_LINE_FIELDS, number)
     try:
         for name in ("key", "title", "kind", "state", "workflow", "description"):
             _expect(obj[name], str, name)
@@ -445,7 +417,7 @@ def _check_item(obj: dict[str, Any], number: int, dump: Dump, workflows: Workflo
 
 def _check_entry(obj: dict[str, Any], number: int, dump: Dump, last_id: int) -> None:
     """Every field of an entry line: types, text rules, times (the chain is checked by replay)."""
-    _check_fields(obj, ENTRY_FIELDS, number)
+    _check_fields(obj, ENTRY_LINE_FIELDS, number)
     if not _is(obj["id"], int) or obj["id"] <= last_id:
         raise UsageError(f"line {number}: entry ids must be whole numbers in increasing order")
     if not isinstance(obj["item"], str) or obj["item"].lower() not in dump.items:

@@ -14,36 +14,13 @@ import click
 
 from ..errors import TrackerError, UsageError
 
+# CSV is for scripts: every field of SPEC's JSON shapes, in that order (tables show fewer).
+from ..records import ENTRY_FIELDS, ITEM_FIELDS
+
 if TYPE_CHECKING:
     from ..service import Tracker
 
 ITEM_COLUMNS = ["key", "title", "kind", "parties", "state", "version", "updated_at"]
-# CSV is for scripts: every field of SPEC's JSON shapes, in that order (tables show fewer).
-ITEM_FIELDS = [
-    "key",
-    "title",
-    "kind",
-    "parties",
-    "state",
-    "version",
-    "description",
-    "created_at",
-    "updated_at",
-    "allowed_triggers",
-]
-ENTRY_FIELDS = [
-    "id",
-    "item",
-    "trigger",
-    "from_state",
-    "to_state",
-    "occurred_at",
-    "recorded_at",
-    "actor",
-    "reason",
-    "source",
-    "hash",
-]
 ENTRY_COLUMNS = [
     "id",
     "item",
