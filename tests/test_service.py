@@ -21,6 +21,7 @@ from tracker import (
     VerificationFailed,
 )
 from tracker.batch import parse
+from tracker.records import VerifyReport
 
 
 def dump(tracker: Tracker) -> str:
@@ -557,6 +558,48 @@ def test_verify_finds_a_deleted_entry(seeded: Tracker) -> None:
     report = seeded.verify()
     assert {p.item for p in report.problems} == {"SAREX"}
     assert any("version 3 follows 1" in p.message for p in report.problems)
+
+
+@pytest.mark.parametrize(
+    "statements",
+    [
+        [],
+        ["UPDATE history SET to_state = 'resumed' WHERE id = 5"],  # the last entry before the split
+        ["DELETE FROM history WHERE id = 5"],
+        [
+            "UPDATE history SET version = 7 WHERE id = 4",
+            "UPDATE history SET actor = 'x' WHERE id = 8",
+        ],
+        [
+            "UPDATE history SET reason = 'rewritten' WHERE id IN (2, 6, 9)",
+            "UPDATE history SET from_state = 'stalled' WHERE id = 8",
+            "UPDATE items SET state = 'resumed', version = 9 WHERE key = 'ACSA'",
+            "DELETE FROM history WHERE id = 3",
+        ],
+    ],
+)
+def test_verify_split_over_two_processes_finds_what_one_pass_finds(
+    seeded: Tracker, monkeypatch: pytest.MonkeyPatch, statements: list[str]
+) -> None:
+    # Ten entries: this process checks ids 1-5, a child process 6-10 and the items' end state.
+    _drop_append_only_triggers(seeded)
+    with seeded.engine.begin() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
+    one_pass = seeded.verify()
+    splits: list[int] = []
+    split = Tracker._verify_split
+
+    def spy(self: Tracker, boundary: int, progress: Callable[[int], None]) -> VerifyReport:
+        splits.append(boundary)
+        return split(self, boundary, progress)
+
+    monkeypatch.setattr(Tracker, "_verify_split", spy)
+    done: list[int] = []
+    assert seeded.verify(progress=done.append, split_from=10) == one_pass
+    assert splits == [5] and done[-1] == one_pass.entries
+    assert one_pass.ok == (not statements)
+    assert seeded.verify(split_from=11) == one_pass and splits == [5]
 
 
 @pytest.mark.parametrize(

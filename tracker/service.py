@@ -11,13 +11,17 @@ import dataclasses
 import getpass
 import json
 import operator
+import os
+import pickle
 import re
+import subprocess
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from sqlalchemy import (
     Engine,
@@ -68,6 +72,9 @@ from .records import (
 )
 from .workflow import Workflow, Workflows
 
+if TYPE_CHECKING:
+    from .transfer import Replay
+
 EXPORT_FORMAT = "tracker-export"
 EXPORT_VERSION = 1
 SORTABLE = ("key", "title", "kind", "parties", "state", "changed_at", "created_at", "updated_at")
@@ -76,6 +83,11 @@ Progress = Callable[[int], None]
 
 def _no_progress(_done: int) -> None:
     pass
+
+
+# From how many history entries (the span of their ids) `verify` splits the work over two
+# processes: below it, starting a Python process costs more than the half it saves.
+SPLIT_VERIFY_FROM = 200_000
 
 
 def _page(query: Select[Any], limit: int | None, offset: int) -> Select[Any]:
@@ -812,9 +824,35 @@ class Tracker:
         finally:
             cursor.close()
 
-    def verify(self, *, progress: Progress = _no_progress) -> VerifyReport:
+    def verify(
+        self, *, progress: Progress = _no_progress, split_from: int = SPLIT_VERIFY_FROM
+    ) -> VerifyReport:
         """Replay every item's history: the hash chain, each from_state against the previous
-        to_state, each trigger against the workflow, and the item's state, version and head."""
+        to_state, each trigger against the workflow, and the item's state, version and head.
+
+        A history spanning `split_from` entry ids or more is checked by two processes: this one
+        takes the first 55 % of the ids, a child the rest (it also starts an interpreter and
+        looks up where each chain stood); the report is the one a single pass makes."""
+        with self._session() as session:
+            first, last = session.execute(
+                select(func.min(history.c.id), func.max(history.c.id))
+            ).one()
+        if first is None or last - first + 1 < split_from or not self._can_split:
+            return self._replay(progress=progress).report()
+        return self._verify_split(first + (last - first) * 11 // 20, progress)
+
+    @property
+    def _can_split(self) -> bool:
+        """Whether a child Python can open this database (not an in-memory SQLite one)."""
+        in_memory = self._sqlite and self.engine.url.database in (None, "", ":memory:")
+        return bool(sys.executable) and not in_memory
+
+    def _replay(
+        self, *, after: int | None = None, upto: int | None = None, progress: Progress
+    ) -> Replay:
+        """Check the history entries with ids in (after, upto] (each bound when given), in id
+        order. With `after`, each item's chain resumes from its last entry up to there: the
+        state a single pass has at that point, whatever that entry's own check found."""
         from .transfer import Replay
 
         replay = Replay(self.workflows)
@@ -826,30 +864,85 @@ class Tracker:
                 items.c.state,
                 items.c.version,
                 items.c.last_hash,
-            )
+            ).order_by(items.c.id)
             for item_rows in self._stream(session, heads):
                 for row in item_rows:
                     replay.expect(*row)
-            query = select(
-                history.c.id,
-                history.c.item_id,
-                history.c.version,
-                history.c.trigger,
-                history.c.from_state,
-                history.c.to_state,
-                self._time_text(history.c.occurred_at),
-                self._time_text(history.c.recorded_at),
-                history.c.actor,
-                history.c.reason,
-                history.c.source,
-                history.c.hash,
-            ).order_by(history.c.id)
+            within = []
+            if after is not None:
+                within.append(history.c.id > after)
+                last = (
+                    select(func.max(history.c.id).label("id"))
+                    .where(history.c.id <= after)
+                    .group_by(history.c.item_id)
+                    .subquery()
+                )
+                ends = select(
+                    history.c.item_id,
+                    history.c.version,
+                    history.c.to_state,
+                    self._time_text(history.c.occurred_at),
+                    history.c.hash,
+                ).join(last, history.c.id == last.c.id)
+                for rows in self._stream(session, ends):
+                    replay.resume(rows)
+            if upto is not None:
+                within.append(history.c.id <= upto)
+            query = (
+                select(
+                    history.c.id,
+                    history.c.item_id,
+                    history.c.version,
+                    history.c.trigger,
+                    history.c.from_state,
+                    history.c.to_state,
+                    self._time_text(history.c.occurred_at),
+                    self._time_text(history.c.recorded_at),
+                    history.c.actor,
+                    history.c.reason,
+                    history.c.source,
+                    history.c.hash,
+                )
+                .where(*within)
+                .order_by(history.c.id)
+            )
             done = 0
             for rows in self._stream(session, query):
                 replay.check_rows(rows)
                 done += len(rows)
                 progress(done)
-        return replay.report()
+        return replay
+
+    def _verify_split(self, boundary: int, progress: Progress) -> VerifyReport:
+        """Verify with a child process checking the entries after `boundary` and every item's
+        end state while this one checks those up to it; its problems come after ours, as in
+        one pass. The child is a fresh interpreter (`python -c`): no fork of an open connection,
+        and no re-run of the caller's main module as multiprocessing's spawn would do. It shows
+        no progress of its own: the count here jumps by its entries at the end."""
+        environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, sys.path))}
+        command = [sys.executable, "-c", "from tracker.service import _verify_after as v; v()"]
+        with subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment
+        ) as child:
+            assert child.stdin is not None and child.stdout is not None
+            tail: VerifyReport | TrackerError | None = None
+            try:
+                pickle.dump((self.url, self.workflows, boundary), child.stdin)
+                child.stdin.close()
+                head = self._replay(upto=boundary, progress=progress)
+                tail = pickle.load(child.stdout)
+            except EOFError:
+                pass
+            finally:
+                if tail is None:
+                    child.kill()
+        if isinstance(tail, TrackerError):
+            raise tail
+        if tail is None:
+            raise DatabaseUnusable(f"verify: the checking process failed (exit {child.returncode})")
+        entries = head.entries + tail.entries
+        progress(entries)
+        return VerifyReport(tail.items, entries, (*head.problems, *tail.problems))
 
     # -- saved views, bulk fire, timeline spans ----------------------------------------------
     # Views are settings, not history: they may be replaced and deleted.
@@ -1155,6 +1248,19 @@ class Tracker:
 
 _VIEW_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _VIEW_FILTERS = ("state", "kind", "party", "text", "as_of")
+
+
+def _verify_after() -> None:
+    """The child of a split verify: read (url, workflows, boundary) from stdin, check the
+    entries after `boundary` and every item's end state; write the report (or the error)."""
+    url, workflows, boundary = pickle.load(sys.stdin.buffer)
+    result: VerifyReport | TrackerError
+    try:
+        with Tracker(make_engine(url), url, workflows) as tracker:
+            result = tracker._replay(after=boundary, progress=_no_progress).report()
+    except TrackerError as exc:
+        result = exc
+    pickle.dump(result, sys.stdout.buffer)
 
 
 def _view_name(name: str) -> str:

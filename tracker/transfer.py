@@ -64,6 +64,17 @@ class Replay:
             chain.initial, chain.leads_to = found.initial, found.leads_to
         self.chains[ref] = chain
 
+    def resume(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Take up items' chains where others left them: each row an item's last entry so far
+        (ref, version, to_state, occurred, hash), set as `entry` would have set it. Checking
+        those entries, and those before them, is the caller's part."""
+        chains = self.chains
+        for ref, version, to_state, occurred, digest in rows:
+            chain = chains.get(ref)
+            if chain is not None:
+                chain.seen_version, chain.seen_state, chain.seen_time = version, to_state, occurred
+                chain.seen_hash = digest
+
     def check_rows(self, rows: Iterable[Sequence[Any]]) -> None:
         """Check many entries (each the arguments of `entry`), fast: an entry that passes every
         check is taken here in one step; any other goes through `entry`, which names what is
