@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import gc
 import getpass
 import json
 import operator
@@ -1253,6 +1254,7 @@ _VIEW_FILTERS = ("state", "kind", "party", "text", "as_of")
 def _verify_after() -> None:
     """The child of a split verify: read (url, workflows, boundary) from stdin, check the
     entries after `boundary` and every item's end state; write the report (or the error)."""
+    gc.disable()  # a short-lived process; the collector would walk every chain again and again
     url, workflows, boundary = pickle.load(sys.stdin.buffer)
     result: VerifyReport | TrackerError
     try:
