@@ -87,7 +87,7 @@ def parse(text: str) -> list[Operation]:
     if stripped.startswith("["):
         return operations(_json_array(text))
     if stripped.startswith("{"):
-        return operations(_ndjson(text))
+        return operations(ndjson(text.splitlines()))
     return operations(_yaml_list(text))
 
 
@@ -149,8 +149,9 @@ def _json_array(text: str) -> Iterator[tuple[int, Any]]:
         expect_value = False
 
 
-def _ndjson(text: str) -> Iterator[tuple[int, Any]]:
-    for line, raw in enumerate(text.splitlines(), start=1):
+def ndjson(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
+    """Each non-blank line's JSON value with its line number; errors name the line."""
+    for line, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         try:

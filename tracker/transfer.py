@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -13,7 +12,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from . import dates, fields
-from .batch import loads
+from .batch import ndjson
 from .db.chain import GENESIS, entry_hash
 from .db.models import history, items
 from .errors import UsageError, VerificationFailed
@@ -320,15 +319,7 @@ def read_export(lines: Iterable[str], workflows: Workflows) -> Dump:
     header: dict[str, Any] = {}
     versions: dict[str, int] = {}
     last_id = 0
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        try:
-            obj = loads(raw)
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"line {number}: bad JSON: {exc.msg}") from None
-        except UsageError as exc:
-            raise UsageError(f"line {number}: {exc}") from None
+    for number, obj in ndjson(lines):
         if not isinstance(obj, dict):
             raise UsageError(f"line {number}: expected an object")
         if not header_seen:
