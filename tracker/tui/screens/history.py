@@ -94,13 +94,6 @@ class HistoryScreen(TrackerScreen):
             self.total = total
             self.rows = rows
 
-    class PageLoaded(Message):
-        def __init__(self, generation: int, offset: int, rows: builtins.list[Row]) -> None:
-            super().__init__()
-            self.generation = generation
-            self.offset = offset
-            self.rows = rows
-
     def __init__(self, tracker: Tracker, *, item: str | None = None) -> None:
         super().__init__()
         self.tracker = tracker
@@ -145,7 +138,9 @@ class HistoryScreen(TrackerScreen):
         found = self.tracker.history(
             **query.arguments(), newest_first=True, limit=limit, offset=offset
         )
-        self.post_message(self.PageLoaded(generation, offset, [entry_row(e) for e in found]))
+        self.table.post_message(
+            VirtualTable.PageLoaded(generation, offset, [entry_row(e) for e in found])
+        )
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
@@ -158,10 +153,6 @@ class HistoryScreen(TrackerScreen):
     @on(VirtualTable.RowsWanted)
     def _rows_wanted(self, message: VirtualTable.RowsWanted) -> None:
         self.load_page(self.shown, message.generation, message.offset, message.limit)
-
-    @on(PageLoaded)
-    def _page_loaded(self, message: PageLoaded) -> None:
-        self.table.set_rows(message.generation, message.offset, message.rows)
 
     @on(DataChanged)
     def _data_changed(self) -> None:

@@ -230,13 +230,6 @@ class ItemsScreen(TrackerScreen):
             self.counts = counts
             self.total = total
 
-    class PageLoaded(Message):
-        def __init__(self, generation: int, offset: int, rows: builtins.list[Row]) -> None:
-            super().__init__()
-            self.generation = generation
-            self.offset = offset
-            self.rows = rows
-
     class ItemFetched(Message):
         def __init__(self, item: Item, purpose: str) -> None:
             super().__init__()
@@ -322,9 +315,8 @@ class ItemsScreen(TrackerScreen):
 
     @work(thread=True, exclusive=True, group="rows", exit_on_error=False)
     def load_page(self, query: Query, generation: int, offset: int, limit: int) -> None:
-        self.post_message(
-            self.PageLoaded(generation, offset, page(self.tracker, query, offset, limit))
-        )
+        rows = page(self.tracker, query, offset, limit)
+        self.table.post_message(VirtualTable.PageLoaded(generation, offset, rows))
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
@@ -353,10 +345,6 @@ class ItemsScreen(TrackerScreen):
     @on(VirtualTable.RowsWanted)
     def _rows_wanted(self, message: VirtualTable.RowsWanted) -> None:
         self.load_page(self.shown, message.generation, message.offset, message.limit)
-
-    @on(PageLoaded)
-    def _page_loaded(self, message: PageLoaded) -> None:
-        self.table.set_rows(message.generation, message.offset, message.rows)
 
     @on(DataChanged)
     def _data_changed(self) -> None:

@@ -88,6 +88,19 @@ class VirtualTable(ScrollView, can_focus=True):
 
     cursor: reactive[int] = reactive(0, always_update=True)
 
+    class PageLoaded(Message):
+        """A worker fetched rows from `offset` for query `generation`: post it to the table."""
+
+        def __init__(self, generation: int, offset: int, rows: Sequence[Row]) -> None:
+            super().__init__()
+            self.generation = generation
+            self.offset = offset
+            self.rows = rows
+
+    def on_virtual_table_page_loaded(self, message: PageLoaded) -> None:
+        message.stop()
+        self.set_rows(message.generation, message.offset, message.rows)
+
     class RowsWanted(Message):
         """The table needs rows `offset .. offset+limit-1` of query `generation`."""
 
