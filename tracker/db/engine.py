@@ -161,7 +161,8 @@ def alembic_config(engine: Engine) -> Any:
 
     config = Config()
     config.set_main_option("script_location", str(resources.files("tracker.migrations")))
-    config.attributes["engine"] = engine
+    # env.py runs on what it is handed here (an Engine or a Connection), never on another DB.
+    config.attributes["connection"] = engine
     return config
 
 
