@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from transitions import Machine
 
+from tests.test_mermaid import parse
 from tracker import NotAllowed, Tracker, TriggerNotFound, WorkflowFileError
 from tracker.cli.app import run
 from tracker.workflow import Workflow, Workflows, parse_workflow
@@ -61,6 +62,16 @@ def test_not_allowed_names_the_allowed_triggers(default: Workflow) -> None:
     assert default.leads_to("resumed", "resume") is None
 
 
+def test_a_trigger_from_two_tables_is_listed_once() -> None:
+    text = GOOD + '\n[[transitions]]\ntrigger = "draft"\nfrom = "live"\nto = "draft"\n'
+    text += '\n[[transitions]]\ntrigger = "publish"\nfrom = "live"\nto = "live"\n'
+    workflow = parse_workflow(text, "twice.toml")
+    assert workflow.triggers == ("publish", "draft")
+    assert workflow.allowed("live") == ("publish", "draft")
+    with pytest.raises(TriggerNotFound, match=r"\(triggers: publish, draft\)"):
+        workflow.target("draft", "explode")
+
+
 def test_unknown_trigger_is_trigger_not_found(default: Workflow) -> None:
     with pytest.raises(TriggerNotFound, match="no trigger 'sign'") as caught:
         default.target("proposed", "sign")
@@ -83,13 +94,12 @@ def test_diagram_text_marks_current_and_initial(default: Workflow) -> None:
 
 
 def test_diagram_mermaid_marks_current(default: Workflow) -> None:
-    text = default.diagram("suspended", "mermaid")
-    assert text.startswith("stateDiagram-v2")
-    assert "[*] --> proposed" in text
-    assert "    suspended --> resumed: resume" in text
-    assert "stalled: stall (reason required)" in text
-    assert "class suspended current" in text
-    assert "class " not in default.diagram(None, "mermaid")
+    diagram = parse(default.diagram("suspended", "mermaid"))
+    assert diagram.initial == "proposed"
+    assert ("suspended", "resumed", "resume") in diagram.edges
+    assert ("proposed", "stalled", "stall (reason required)") in diagram.edges
+    assert diagram.current == "suspended"
+    assert parse(default.diagram(None, "mermaid")).current is None
 
 
 def test_firing_through_the_machine_keeps_the_state(default: Workflow) -> None:
@@ -164,6 +174,8 @@ MALFORMED = {
     "bad TOML": (GOOD.replace('to = "live"', 'to = "live'), 9, "line 9"),
     "unknown key": (GOOD.replace("kinds =", "kindz ="), 4, "unknown key 'kindz'"),
     "reserved trigger": (GOOD.replace('"publish"', '"comment"'), 6, "reserved"),
+    # transitions keeps the state in the attribute `state`: a trigger of that name crashed.
+    "trigger named state": (GOOD.replace('"publish"', '"state"'), 6, "reserved"),
     "initial not a state": (GOOD.replace('initial = "draft"', 'initial = "x"'), 2, "initial"),
 }
 
@@ -256,4 +268,4 @@ def test_user_workflow_with_an_extra_state_used_by_a_kind(tmp_path: Path) -> Non
         assert done.item.allowed_triggers == ()
         assert tracker.verify().ok
         mermaid = tracker.workflow(key="PACT").diagram("ratified", "mermaid")
-        assert "class ratified current" in mermaid
+        assert parse(mermaid).current == "ratified"

@@ -19,7 +19,8 @@ from transitions import Machine
 
 from .errors import NotAllowed, NotFound, TriggerNotFound, WorkflowFileError
 
-RESERVED_TRIGGERS = frozenset({"create", "comment", "edit"})
+# History's own triggers, and `state`: the attribute transitions keeps the state in.
+RESERVED_TRIGGERS = frozenset({"create", "comment", "edit", "state"})
 REQUIRABLE_FIELDS = frozenset({"reason", "source"})
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 _KEYS = frozenset({"name", "description", "initial", "states", "transitions", "kinds"})
@@ -76,16 +77,13 @@ class Workflow:
         for name, event in self._machine.events.items():
             for source, candidates in event.transitions.items():
                 self._targets[(source, name)] = str(candidates[0].dest)
-        self._allowed = {
-            state: tuple(t.trigger for t in self.transitions if state in t.sources)
-            for state in self.states
-        }
+        self._allowed = {state: tuple(self._machine.get_triggers(state)) for state in self.states}
         self._requires = {t.trigger: t.requires for t in self.transitions}
 
     @property
     def triggers(self) -> tuple[str, ...]:
-        """Every trigger of the workflow, in file order."""
-        return tuple(t.trigger for t in self.transitions)
+        """Every trigger of the workflow, once each, in file order."""
+        return tuple(self._machine.events)
 
     def allowed(self, state: str) -> tuple[str, ...]:
         """The triggers that may fire from `state`."""
@@ -146,13 +144,21 @@ class Workflow:
         return "\n".join(lines)
 
     def _mermaid(self, current: str | None) -> str:
-        lines = ["stateDiagram-v2", f"    [*] --> {self.initial}"]
+        # A state's name is a label, never an id: legal names such as `on-hold`, `default`,
+        # `note` or `end` are syntax in Mermaid. Ids are generated (s0, s1, ... in file order)
+        # and every state is declared, so one without transitions is drawn too.
+        ids = {state: f"s{number}" for number, state in enumerate(self.states)}
+        lines = ["stateDiagram-v2"]
+        lines.extend(f'    state "{state}" as {ids[state]}' for state in self.states)
+        lines.append(f"    [*] --> {ids[self.initial]}")
         for t in self.transitions:
             needs = f" ({', '.join(t.requires)} required)" if t.requires else ""
-            lines.extend(f"    {source} --> {t.target}: {t.trigger}{needs}" for source in t.sources)
-        if current:
+            lines.extend(
+                f"    {ids[source]} --> {ids[t.target]}: {t.trigger}{needs}" for source in t.sources
+            )
+        if current in ids:
             lines.append("    classDef current fill:#f96,stroke:#333,stroke-width:3px")
-            lines.append(f"    class {current} current")
+            lines.append(f"    class {ids[current]} current")
         return "\n".join(lines)
 
 
