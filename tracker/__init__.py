@@ -23,6 +23,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from .anchor import Anchor
     from .records import (
         ApplyResult,
         FireCheck,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from .workflow import Workflow
 
 __all__ = [
+    "Anchor",
     "ApplyResult",
     "Conflict",
     "DatabaseUnusable",
@@ -65,6 +67,7 @@ __all__ = [
 
 _LAZY = {
     "Tracker": "service",
+    "Anchor": "anchor",
     "Workflow": "workflow",
     "ApplyResult": "records",
     "FireResult": "records",

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .dates import iso
+
+if TYPE_CHECKING:
+    from .anchor import AnchorCheck
 
 # The SPEC's JSON shapes, field by field and in order (CSV columns, export lines).
 ITEM_FIELDS: tuple[str, ...] = (
@@ -163,6 +166,8 @@ class VerifyReport:
     items: int
     entries: int
     problems: tuple[Problem, ...]
+    # With `verify --anchor`: what was found about the anchor (its date, signer, trust).
+    anchor: AnchorCheck | None = None
 
     @property
     def ok(self) -> bool:
@@ -174,6 +179,7 @@ class VerifyReport:
             "items": self.items,
             "entries": self.entries,
             "problems": [p.to_json() for p in self.problems],
+            **({} if self.anchor is None else {"anchor": self.anchor.to_json()}),
         }
 
 

@@ -56,6 +56,7 @@ from .errors import (
     TrackerError,
     TriggerNotFound,
     UsageError,
+    VerificationFailed,
 )
 from .records import (
     ApplyResult,
@@ -64,6 +65,7 @@ from .records import (
     HistoryEntry,
     Item,
     ItemState,
+    Problem,
     Refusal,
     Span,
     VerifyReport,
@@ -73,6 +75,7 @@ from .workflow import Workflow, Workflows
 from .writes import Batch, Progress
 
 if TYPE_CHECKING:
+    from .anchor import Anchor, Head
     from .transfer import Replay
 
 EXPORT_FORMAT = "tracker-export"
@@ -166,6 +169,20 @@ class Tracker:
             raise
         except SQLAlchemyError as exc:
             raise self._database_error(exc) from None
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[Session]:
+        """One consistent read: a REPEATABLE READ, READ ONLY transaction on PostgreSQL; on
+        SQLite one read transaction (WAL keeps its snapshot until it ends)."""
+        with self._session() as session:
+            if not self._sqlite:
+                session.connection(
+                    execution_options={
+                        "isolation_level": "REPEATABLE READ",
+                        "postgresql_readonly": True,
+                    }
+                )
+            yield session
 
     def _database_error(self, exc: SQLAlchemyError) -> TrackerError:
         message = first_line(exc)
@@ -758,14 +775,24 @@ class Tracker:
             cursor.close()
 
     def verify(
-        self, *, progress: Progress = _no_progress, split_from: int = SPLIT_VERIFY_FROM
+        self,
+        *,
+        progress: Progress = _no_progress,
+        split_from: int = SPLIT_VERIFY_FROM,
+        anchor: str | Path | Anchor | None = None,
+        trust: Sequence[str] = (),
     ) -> VerifyReport:
         """Replay every item's history: the hash chain, each from_state against the previous
         to_state, each trigger against the workflow, and the item's state, version and head.
 
+        With `anchor` (an anchor file or an Anchor), also prove that today's history extends
+        the anchored one (`_verify_anchored`); `trust` pins the keys it may be signed by.
+
         A history spanning `split_from` entry ids or more is checked by two processes: this one
         takes the first 55 % of the ids, a child the rest (it also starts an interpreter and
         looks up where each chain stood); the report is the one a single pass makes."""
+        if anchor is not None:
+            return self._verify_anchored(anchor, trust, progress=progress, split_from=split_from)
         with self._session() as session:
             first, last = session.execute(
                 select(func.min(history.c.id), func.max(history.c.id))
@@ -773,6 +800,97 @@ class Tracker:
         if first is None or last - first + 1 < split_from or not self._can_split:
             return self._replay(progress=progress).report()
         return self._verify_split(first + (last - first) * 11 // 20, progress)
+
+    def anchor(self, key_file: str | Path | None = None) -> Anchor:
+        """A signed statement of every item's chain head (tracker.anchor), read in one
+        snapshot and signed with `key_file` (a team key), else this user's own key (created
+        on first use). Refused (exit 7) if an item's row does not match its chain's last
+        entry: an anchor of a broken chain would prove nothing (run `verify`)."""
+        from . import anchor as anchors
+
+        signer = anchors.signing_key(key_file)
+        head = history.alias("head")
+        query = select(items.c.key, items.c.version, items.c.last_hash, head.c.hash).outerjoin(
+            head, (head.c.item_id == items.c.id) & (head.c.version == items.c.version)
+        )
+        with self._snapshot() as session:
+            rows = session.execute(query).all()
+        for key, version, last_hash, entry_hash in rows:
+            if entry_hash != last_hash:
+                raise VerificationFailed(
+                    f"item {key!r}: its head (version {version}) is not its chain's last entry; "
+                    "run `tracker verify` before anchoring"
+                )
+        return anchors.sign(
+            (anchors.Head(key, version, hash_) for key, version, hash_, _ in rows), signer
+        )
+
+    def _verify_anchored(
+        self,
+        anchor: str | Path | Anchor,
+        trust: Sequence[str],
+        *,
+        progress: Progress,
+        split_from: int,
+    ) -> VerifyReport:
+        """`verify` plus the anchor: first its signature, count and digest and whether its key
+        is trusted (VerificationFailed, exit 7, if not), then every chain, then that each
+        anchored head is still in its item's chain: the entry at the anchored version has the
+        anchored hash. Since each hash covers the one before it, the whole anchored chain is
+        then a prefix of today's."""
+        from . import anchor as anchors
+
+        parsed, claimed = (
+            (anchor, anchor.key_id)
+            if isinstance(anchor, anchors.Anchor)
+            else (anchors.read(anchor))
+        )
+        check = anchors.check(parsed, claimed, trust)
+        report = self.verify(progress=progress, split_from=split_from)
+        problems = self._anchored_problems(parsed.heads)
+        return dataclasses.replace(
+            report,
+            problems=(*report.problems, *problems),
+            anchor=dataclasses.replace(check, ok=not problems),
+        )
+
+    def _anchored_problems(self, heads: Sequence[Head]) -> builtins.list[Problem]:
+        """Each anchored head that is not in today's chain of its item, as a problem."""
+        known: set[str] = set()
+        found: dict[tuple[str, int], tuple[int, str]] = {}
+        with self._snapshot() as session:
+            for start in range(0, len(heads), 500):
+                chunk = heads[start : start + 500]
+                versions = {head.version for head in chunk}
+                at_version = (history.c.item_id == items.c.id) & history.c.version.in_(versions)
+                query = (
+                    select(items.c.key_lower, history.c.version, history.c.id, history.c.hash)
+                    .outerjoin(history, at_version)
+                    .where(items.c.key_lower.in_({head.key.lower() for head in chunk}))
+                )
+                for lowered, version, entry_id, hash_ in session.execute(query):
+                    known.add(lowered)
+                    found[lowered, version] = (entry_id, hash_)
+        problems = []
+        for head in heads:
+            lowered = head.key.lower()
+            entry = found.get((lowered, head.version))
+            if lowered not in known:
+                message = f"anchored at version {head.version}, but the item is gone"
+                problems.append(Problem(head.key, None, message))
+            elif entry is None:
+                message = (
+                    f"anchored at version {head.version}, but its chain has no entry "
+                    f"{head.version} now: history was cut"
+                )
+                problems.append(Problem(head.key, None, message))
+            elif entry[1] != head.hash:
+                message = (
+                    f"history rewritten: entry {head.version} has hash {entry[1][:12]}…, "
+                    f"the anchor says {head.hash[:12]}…"
+                )
+                problems.append(Problem(head.key, entry[0], message))
+        return problems
 
     @property
     def _can_split(self) -> bool:

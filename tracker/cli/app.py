@@ -625,22 +625,125 @@ def import_(obj: Context, file: str, merge: bool) -> None:
 
 
 @cli.command()
+@click.option(
+    "--output", "-o", "target", default="-", metavar="FILE", help="Write to FILE (default stdout)."
+)
+@click.option(
+    "--key",
+    "key_file",
+    metavar="FILE",
+    help="Sign with this key (a team key: PEM, OpenSSH or a raw 32-byte seed) instead of your own.",
+)
+@click.option(
+    "--show-key", is_flag=True, help="Print the signing key's fingerprint and public key; exit."
+)
+@pass_context
+def anchor(obj: Context, target: str, key_file: str | None, show_key: bool) -> None:
+    """Sign a statement of every item's chain head (key, version, hash), to keep outside
+    the database: mail it to the other party, commit it to a repository. Signed with
+    Ed25519 by your key (made on first use in your config directory) or --key FILE.
+
+    \b
+    Examples:
+      tracker anchor -o anchors/2026-11-26.json
+      tracker anchor --show-key        # the fingerprint the other party pins
+      tracker verify --anchor anchors/2026-11-26.json --trust FINGERPRINT
+    """
+    from .. import anchor as anchors
+
+    if show_key:
+        key = anchors.signing_key(key_file)
+        click.echo(f"fingerprint: {anchors.public_fingerprint(key)}")
+        click.echo(anchors.public_pem(key), nl=False)
+        return
+    tracker = obj.tracker()
+    if target != "-":
+        _refuse_database_file(tracker, target)
+    made = tracker.anchor(key_file)
+    if target == "-":
+        click.echo(made.text(), nl=False)
+        return
+    _write_atomically(target, made.text())
+    click.echo(
+        f"anchored {made.count} items (digest {made.digest[:16]}), signed by key "
+        f"{made.key_id}: {target}"
+    )
+
+
+def _refuse_database_file(tracker: Tracker, target: str) -> None:
+    """Refuse to write over the SQLite database or its journal files."""
+    database = tracker.engine.url.database
+    if tracker.engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return
+    base = Path(database).resolve()
+    ours = {base, *(base.with_name(base.name + end) for end in ("-wal", "-shm", "-journal"))}
+    if Path(target).resolve() in ours:
+        raise UsageError(f"{target} is the database (or its journal): choose another file")
+
+
+def _write_atomically(target: str, text: str) -> None:
+    """Write `text` to `target` by a temporary file in the same directory, renamed over it
+    once complete: a failure leaves the previous file as it was."""
+    import tempfile
+
+    path = Path(target)
+    try:
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror}") from None
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise UsageError(f"cannot write {target}: {exc.strerror}") from None
+
+
+@cli.command()
+@click.option(
+    "--anchor",
+    "anchor_file",
+    metavar="FILE",
+    help="Also prove that today's history extends the one anchored in FILE.",
+)
+@click.option(
+    "--trust",
+    multiple=True,
+    metavar="KEY",
+    help="With --anchor: a key the anchor may be signed by (its 64-digit fingerprint or a "
+    "key file); repeatable. Default: your own key.",
+)
 @FORMAT
 @pass_context
-def verify(obj: Context, fmt: str) -> None:
+def verify(obj: Context, anchor_file: str | None, trust: tuple[str, ...], fmt: str) -> None:
     """Replay every history and check every hash chain; exit 7 on any problem.
 
     \b
-    Example:
+    Examples:
       tracker verify && echo "audit trail intact"
+      tracker verify --anchor rok-2026-11-26.json --trust 3f2a...(64 hex digits)
     """
     from ..errors import VerificationFailed
     from . import output
 
+    if trust and anchor_file is None:
+        raise UsageError("--trust needs --anchor")
     with _progress("verify", None) as progress:
-        report = obj.tracker().verify(progress=progress)
+        report = obj.tracker().verify(progress=progress, anchor=anchor_file, trust=trust)
     if fmt == "table":
+        if report.anchor is not None:
+            checked = report.anchor
+            click.echo(
+                f"anchor of {checked.created_at}: {checked.heads} heads, signed by key "
+                f"{checked.key_id} ({checked.trusted_as}, fingerprint {checked.fingerprint})"
+            )
         if report.ok:
+            if report.anchor is not None:
+                click.echo("ok: every anchored head is still in its chain")
             click.echo(f"ok: {report.items} items, {report.entries} history entries verified")
         else:
             output.emit(

@@ -1,0 +1,521 @@
+"""Signed anchors (issue 9, "Tamper evidence"): `tracker anchor` signs every chain head;
+`verify --anchor` proves that today's history extends the anchored one, which a chain that a
+forger rewrote and re-hashed end to end cannot (plain `verify` passes on it)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import create_engine, text
+
+from tests.conftest import CLI, Result
+from tests.reliability.support import snapshot
+from tests.reliability.test_tamper import DROP_TRIGGERS
+from tracker import Tracker
+from tracker.cli.app import run
+
+
+@pytest.fixture(autouse=True)
+def config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test has its own user config directory, so its own signing key."""
+    home = tmp_path / "config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    return home
+
+
+def own_key(config_home: Path) -> Path:
+    return config_home / "tracker" / "anchor-key.pem"
+
+
+def team_key(path: Path, form: str = "pem") -> Path:
+    """A new Ed25519 key written to `path` (mode 0600) in one of the documented forms."""
+    key = Ed25519PrivateKey.generate()
+    raw = key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    data = {
+        "pem": lambda: key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
+        "openssh": lambda: key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.OpenSSH,
+            serialization.NoEncryption(),
+        ),
+        "raw": lambda: raw,
+        "hex": lambda: raw.hex().encode() + b"\n",
+    }[form]()
+    path.write_bytes(data)
+    path.chmod(0o600)
+    return path
+
+
+def fingerprint_of(anchor_file: Path) -> str:
+    out = json.loads(anchor_file.read_text())
+    from hashlib import sha256
+
+    return sha256(base64.b64decode(out["public_key"])).hexdigest()
+
+
+def sql(url: str, *statements: str, **params: Any) -> None:
+    """Run statements as someone with the database's keys (triggers dropped first)."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            for statement in DROP_TRIGGERS[engine.dialect.name]:
+                conn.execute(text(statement))
+            for statement in statements:
+                conn.execute(text(statement), params)
+    finally:
+        engine.dispose()
+
+
+def item_row(url: str, key: str) -> dict[str, Any]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            query = text("SELECT * FROM items WHERE key = :key")
+            return dict(conn.execute(query, {"key": key}).mappings().one())
+    finally:
+        engine.dispose()
+
+
+def last_history_id(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT max(id) FROM history")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+# -- the normal life of anchors ----------------------------------------------------------------
+
+
+def test_history_that_grew_after_the_anchor_extends_it(
+    seeded: Tracker, cli: CLI, tmp_path: Path, config_home: Path
+) -> None:
+    anchor = tmp_path / "anchor.json"
+    made = cli("anchor", "--output", str(anchor))
+    assert made.code == 0, made.err
+    document = json.loads(anchor.read_text())
+    assert document["count"] == 4 == len(document["heads"])
+    assert [head["key"] for head in document["heads"]] == ["ACSA", "DRILLS", "REFUEL", "SAREX"]
+    assert cli("fire", "DRILLS", "resume", "--reason", "drills restart").code == 0
+    assert cli("add", "NEW", "--title", "A new item", "--kind", "drill").code == 0
+
+    result = cli("verify", "--anchor", str(anchor))
+    assert result.code == 0, result.err
+    assert "ok: every anchored head is still in its chain" in result.out
+    assert f"signed by key {document['key_id']} (own key" in result.out
+
+    report = json.loads(cli("verify", "--anchor", str(anchor), "--format", "json").out)
+    assert report["ok"] is True
+    assert report["anchor"]["ok"] is True
+    assert report["anchor"]["heads"] == 4
+    assert report["anchor"]["trusted_as"] == "own key"
+    assert report["anchor"]["fingerprint"] == fingerprint_of(anchor)
+
+
+def test_the_key_is_made_on_first_use_private_to_the_user(
+    tracker: Tracker, cli: CLI, config_home: Path
+) -> None:
+    key = own_key(config_home)
+    assert not key.exists()
+    assert cli("anchor").code == 0
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert stat.S_IMODE(key.parent.stat().st_mode) == 0o700
+    assert [p.name for p in key.parent.iterdir()] == ["anchor-key.pem"]  # no temporary left
+    first = key.read_bytes()
+    assert cli("anchor").code == 0
+    assert key.read_bytes() == first
+
+
+def test_a_key_file_others_can_read_is_refused(
+    tracker: Tracker, cli: CLI, config_home: Path, tmp_path: Path
+) -> None:
+    assert cli("anchor").code == 0
+    own_key(config_home).chmod(0o644)
+    result = cli("anchor", "--output", str(tmp_path / "a.json"))
+    assert result.code == 2
+    assert result.err.startswith("error: key file ")
+    assert "accessible by others (mode 644)" in result.err
+    assert not (tmp_path / "a.json").exists()
+
+
+def test_anchor_to_stdout_is_the_same_statement(seeded: Tracker, cli: CLI) -> None:
+    result = cli("anchor")
+    assert result.code == 0
+    document = json.loads(result.out)
+    heads = {head["key"]: head for head in document["heads"]}
+    for item in seeded.list():
+        assert heads[item.key]["version"] == item.version
+        assert heads[item.key]["hash"] == seeded.history(item.key)[-1].hash
+
+
+def test_the_python_api(seeded: Tracker) -> None:
+    anchor = seeded.anchor()
+    assert anchor.count == 4
+    seeded.fire("ACSA", "resume", reason="talks restart")
+    report = seeded.verify(anchor=anchor)
+    assert report.ok
+    assert report.anchor is not None and report.anchor.trusted_as == "own key"
+
+
+def test_an_empty_database_anchors_and_verifies(tracker: Tracker, cli: CLI, tmp_path: Path) -> None:
+    anchor = tmp_path / "empty.json"
+    assert cli("anchor", "-o", str(anchor)).code == 0
+    assert json.loads(anchor.read_text())["heads"] == []
+    assert cli("add", "X1", "--title", "t", "--kind", "drill").code == 0
+    assert cli("verify", "--anchor", str(anchor)).code == 0
+
+
+# -- what an anchor catches that the chain alone cannot -----------------------------------------
+
+
+def test_a_rewritten_row_is_exit_7(seeded: Tracker, db_url: str, cli: CLI, tmp_path: Path) -> None:
+    anchor = tmp_path / "anchor.json"
+    assert cli("anchor", "-o", str(anchor)).code == 0
+    target = seeded.history("DRILLS")[-1]
+    sql(db_url, "UPDATE history SET reason = 'nothing happened' WHERE id = :id", id=target.id)
+    result = cli("verify", "--anchor", str(anchor))
+    assert result.code == 7
+    assert "DRILLS" in result.out
+
+
+def test_a_chain_cut_and_extended_with_correct_hashes_is_exit_7(
+    seeded: Tracker, db_url: str, cli: CLI, tmp_path: Path
+) -> None:
+    """The forger's attack: cut the chain back to an earlier head and write a different
+    future with the tracker itself, so every hash is right. Plain verify cannot tell."""
+    before = item_row(db_url, "DRILLS")
+    cut_after = last_history_id(db_url)
+    assert cli("fire", "DRILLS", "resume", "--reason", "drills restart").code == 0
+    anchor = tmp_path / "anchor.json"
+    assert cli("anchor", "-o", str(anchor)).code == 0
+
+    columns = ", ".join(f"{name} = :{name}" for name in before if name != "id")
+    sql(
+        db_url,
+        "DELETE FROM history WHERE id > :cut",
+        f"UPDATE items SET {columns} WHERE id = :id",
+        cut=cut_after,
+        **before,
+    )
+    assert cli("fire", "DRILLS", "propose", "--reason", "a different past").code == 0
+    assert cli("verify").code == 0  # the forged chain is internally consistent
+
+    result = cli("verify", "--anchor", str(anchor))
+    assert result.code == 7
+    assert result.err == "error: 1 problems found\n"
+    [line] = [line for line in result.out.splitlines() if "DRILLS" in line]
+    assert "history rewritten" in line
+
+
+def test_a_chain_cut_short_is_exit_7(
+    seeded: Tracker, db_url: str, cli: CLI, tmp_path: Path
+) -> None:
+    before = item_row(db_url, "DRILLS")
+    cut_after = last_history_id(db_url)
+    assert cli("fire", "DRILLS", "resume", "--reason", "drills restart").code == 0
+    anchor = tmp_path / "anchor.json"
+    assert cli("anchor", "-o", str(anchor)).code == 0
+    columns = ", ".join(f"{name} = :{name}" for name in before if name != "id")
+    sql(
+        db_url,
+        "DELETE FROM history WHERE id > :cut",
+        f"UPDATE items SET {columns} WHERE id = :id",
+        cut=cut_after,
+        **before,
+    )
+    assert cli("verify").code == 0
+    result = cli("verify", "--anchor", str(anchor), "--format", "json")
+    assert result.code == 7
+    report = json.loads(result.out)
+    assert report["anchor"]["ok"] is False
+    [problem] = report["problems"]
+    assert problem["item"] == "DRILLS"
+    assert "history was cut" in problem["message"]
+
+
+def test_an_item_that_disappeared_is_exit_7(
+    seeded: Tracker, db_url: str, cli: CLI, tmp_path: Path
+) -> None:
+    anchor = tmp_path / "anchor.json"
+    assert cli("anchor", "-o", str(anchor)).code == 0
+    sql(
+        db_url,
+        "DELETE FROM history WHERE item_id = (SELECT id FROM items WHERE key = 'SAREX')",
+        "DELETE FROM items WHERE key = 'SAREX'",
+    )
+    assert cli("verify").code == 0
+    result = cli("verify", "--anchor", str(anchor))
+    assert result.code == 7
+    [line] = [line for line in result.out.splitlines() if "SAREX" in line]
+    assert "the item is gone" in line
+
+
+def test_anchor_refuses_an_item_whose_head_is_not_its_chain(
+    seeded: Tracker, db_url: str, cli: CLI
+) -> None:
+    sql(db_url, "UPDATE items SET last_hash = :forged WHERE key = 'ACSA'", forged="f" * 64)
+    result = cli("anchor")
+    assert result.code == 7
+    assert result.out == ""
+    assert result.err.startswith("error: item 'ACSA': its head (version ")
+
+
+# -- the anchor itself: signature, trust, malformed files -----------------------------------
+
+
+def edit(anchor: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    document = json.loads(anchor.read_text())
+    change(document)
+    anchor.write_text(json.dumps(document))
+
+
+def flip_hex(value: str) -> str:
+    return ("0" if value[0] != "0" else "1") + value[1:]
+
+
+# The anchor file is checked before the database is read: one backend is enough for these.
+sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
+
+@pytest.fixture
+def anchored(seeded: Tracker, cli: CLI, tmp_path: Path) -> Path:
+    anchor = tmp_path / "anchor.json"
+    assert cli("anchor", "-o", str(anchor)).code == 0
+    return anchor
+
+
+@sqlite_only
+def test_one_byte_of_the_anchor_changed_is_exit_7(anchored: Path, cli: CLI) -> None:
+    data = bytearray(anchored.read_bytes())
+    at = data.index(b'"hash":"') + len(b'"hash":"')
+    data[at] = ord("0") if data[at] != ord("0") else ord("1")
+    anchored.write_bytes(bytes(data))
+    result = cli("verify", "--anchor", str(anchored))
+    assert result.code == 7
+    assert result.out == ""
+    assert result.err.startswith("error: anchor signature does not verify with the key it names")
+
+
+@sqlite_only
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: d.update(created_at="2030-01-01T00:00:00.000000Z"),
+        lambda d: d["heads"].pop(),
+        lambda d: d.update(key_id=flip_hex(d["key_id"])),
+        lambda d: d.update(digest=flip_hex(d["digest"])),
+        lambda d: d.update(count=d["count"] + 1),
+        lambda d: d["heads"][0].update(version=d["heads"][0]["version"] + 1),
+    ],
+    ids=["created_at", "a head dropped", "key_id", "digest", "count", "a version"],
+)
+def test_any_field_of_the_anchor_changed_is_exit_7(
+    anchored: Path, cli: CLI, change: Callable[[dict[str, Any]], None]
+) -> None:
+    edit(anchored, change)
+    result = cli("verify", "--anchor", str(anchored))
+    assert result.code == 7
+    assert result.err.count("\n") == 1 and result.err.startswith("error: anchor ")
+
+
+@sqlite_only
+def test_an_anchor_re_signed_by_another_key_is_refused(
+    anchored: Path, cli: CLI, tmp_path: Path, config_home: Path
+) -> None:
+    """A forger who rewrote the database re-signs the anchor with a key of their own: the
+    anchor's own public key is not trusted because it is there."""
+    forger = team_key(tmp_path / "forger.pem")
+    forged = tmp_path / "forged.json"
+    assert cli("anchor", "--key", str(forger), "-o", str(forged)).code == 0
+    result = cli("verify", "--anchor", str(forged))
+    assert result.code == 7
+    assert "which is not trusted here" in result.err
+    # Pinning the right key refuses the forgery too; pinning the forger's is the user's call.
+    mine = cli("anchor", "--show-key").out.splitlines()[0].removeprefix("fingerprint: ")
+    assert cli("verify", "--anchor", str(forged), "--trust", mine).code == 7
+    assert cli("verify", "--anchor", str(anchored), "--trust", mine).code == 0
+
+
+def test_a_team_key_signs_and_the_other_party_pins_it(
+    seeded: Tracker, cli: CLI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rok = team_key(tmp_path / "rok.pem")
+    anchor = tmp_path / "rok-anchor.json"
+    made = cli("anchor", "--key", str(rok), "-o", str(anchor))
+    assert made.code == 0
+    fingerprint = fingerprint_of(anchor)
+    public = tmp_path / "rok.pub"
+    public.write_text(cli("anchor", "--key", str(rok), "--show-key").out.split("\n", 1)[1])
+
+    # JPN: another user (another config directory), pinning ROK's key three ways.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "jpn"))
+    assert cli("verify", "--anchor", str(anchor)).code == 7  # nothing pinned, not JPN's key
+    for pin in (fingerprint, fingerprint.upper(), str(public)):
+        result = cli("verify", "--anchor", str(anchor), "--trust", pin)
+        assert result.code == 0, (pin, result.err)
+        assert f"signed by key {fingerprint[:16]} (pinned" in result.out
+    wrong = "0" * 64
+    refused = cli("verify", "--anchor", str(anchor), "--trust", wrong)
+    assert refused.code == 7
+    assert "not trusted" in refused.err
+    assert not (tmp_path / "jpn").exists()  # verifying creates no key
+
+
+@pytest.mark.parametrize("form", ["pem", "openssh", "raw", "hex"])
+def test_key_file_forms(sqlite_url: str, tmp_path: Path, form: str) -> None:
+    key = team_key(tmp_path / f"key.{form}", form)
+    anchor = tmp_path / "a.json"
+    assert run(["--db", sqlite_url, "anchor", "--key", str(key), "-o", str(anchor)]) == 0
+    assert run(["--db", sqlite_url, "verify", "--anchor", str(anchor), "--trust", str(key)]) == 0
+
+
+def sqlite_cli(url: str, capsys: pytest.CaptureFixture[str], *args: str) -> Result:
+    capsys.readouterr()
+    code = run(["--db", url, *args])
+    out, err = capsys.readouterr()
+    return Result(code, out, err)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "not JSON"),
+        (b"not json at all", "not JSON"),
+        (b"\xff\xfe", "not JSON"),
+        (b"[]", "not a JSON object"),
+        (b'{"format": "tracker-export"}', "not a tracker anchor"),
+        (b'{"format": "tracker-anchor", "version": 2}', "version 2 is not supported"),
+        ("unsigned", "missing signature (unsigned)"),
+        ("algorithm", "algorithm 'rsa' is not supported"),
+        ("short signature", "signature is 3 bytes, not 64"),
+        ("bad base64", "public_key is not base64"),
+        ("head with a bad hash", "hash is not 64 lowercase hex digits"),
+        ("a head twice", "an item is listed twice"),
+        ("extra field", "unknown field 'comment'"),
+    ],
+)
+def test_a_malformed_anchor_is_exit_2(
+    sqlite_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    content: bytes | str,
+    message: str,
+) -> None:
+    with Tracker.open(sqlite_url) as tracker:
+        tracker.seed()
+        good = tracker.anchor().to_json()
+    breakages: dict[str, Callable[[dict[str, Any]], None]] = {
+        "unsigned": lambda d: d.pop("signature"),
+        "algorithm": lambda d: d.update(algorithm="rsa"),
+        "short signature": lambda d: d.update(signature="AAAA"),
+        "bad base64": lambda d: d.update(public_key="not base64!"),
+        "head with a bad hash": lambda d: d["heads"][0].update(hash="xyz"),
+        "a head twice": lambda d: d["heads"].append(d["heads"][0]),
+        "extra field": lambda d: d.update(comment="hi"),
+    }
+    if isinstance(content, str):
+        breakages[content](good)
+        content = json.dumps(good).encode()
+    anchor = tmp_path / "bad.json"
+    anchor.write_bytes(content)
+    before = snapshot(sqlite_url)
+    result = sqlite_cli(sqlite_url, capsys, "verify", "--anchor", str(anchor))
+    assert result.code == 2
+    assert result.err.startswith(f"error: anchor {anchor}: ")
+    assert message in result.err and result.err.count("\n") == 1
+    assert snapshot(sqlite_url) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["verify", "--anchor", "/nonexistent/a.json"], "cannot read anchor"),
+        (["verify", "--anchor", "."], "cannot read anchor"),
+        (["verify", "--trust", "0" * 64], "--trust needs --anchor"),
+        (["anchor", "--key", "/nonexistent/key"], "cannot read key file"),
+        (["anchor", "-o", "/nonexistent/dir/a.json"], "cannot write"),
+    ],
+)
+def test_bad_arguments_are_exit_2(
+    sqlite_url: str, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    result = sqlite_cli(sqlite_url, capsys, *args)
+    assert result.code == 2
+    assert result.err.startswith("error: ") and message in result.err
+
+
+def test_bad_key_files_and_trust_values_are_exit_2(
+    sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    not_a_key = tmp_path / "not-a-key"
+    not_a_key.write_text("hello")
+    not_a_key.chmod(0o600)
+    result = sqlite_cli(sqlite_url, capsys, "anchor", "--key", str(not_a_key))
+    assert result.code == 2 and "not an Ed25519 private key" in result.err
+
+    assert sqlite_cli(sqlite_url, capsys, "anchor", "-o", str(tmp_path / "a.json")).code == 0
+    anchor = str(tmp_path / "a.json")
+    short = fingerprint_of(tmp_path / "a.json")[:16]
+    result = sqlite_cli(sqlite_url, capsys, "verify", "--anchor", anchor, "--trust", short)
+    assert result.code == 2 and "too short to pin a key" in result.err
+    result = sqlite_cli(sqlite_url, capsys, "verify", "--anchor", anchor, "--trust", "nonsense")
+    assert result.code == 2 and "not a 64-digit fingerprint" in result.err
+
+
+def test_output_is_written_whole_and_never_over_the_database(
+    sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Tracker.open(sqlite_url) as tracker:
+        tracker.seed()
+    anchor = tmp_path / "a.json"
+    anchor.write_text("the previous anchor")
+    assert sqlite_cli(sqlite_url, capsys, "anchor", "-o", str(anchor)).code == 0
+    assert json.loads(anchor.read_text())["count"] == 4
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+    database = Path(sqlite_url.removeprefix("sqlite:///"))
+    before = database.read_bytes()
+    for target in (database, Path(f"{database}-wal")):
+        result = sqlite_cli(sqlite_url, capsys, "anchor", "-o", str(target))
+        assert result.code == 2 and "is the database" in result.err
+    assert database.read_bytes() == before
+
+
+def test_fire_does_not_import_cryptography(sqlite_url: str) -> None:
+    with Tracker.open(sqlite_url) as tracker:
+        tracker.seed()
+    program = (
+        "import sys\n"
+        "from tracker.cli.app import run\n"
+        f"code = run(['--db', {sqlite_url!r}, 'fire', 'ACSA', 'resume', '--reason', 'r'])\n"
+        "assert code == 0, code\n"
+        "print(sorted(m for m in sys.modules if m.startswith('cryptography')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ},
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"
