@@ -6,6 +6,7 @@ import io
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -590,9 +591,9 @@ def test_verify_split_over_two_processes_finds_what_one_pass_finds(
     splits: list[int] = []
     split = Tracker._verify_split
 
-    def spy(self: Tracker, boundary: int, progress: Callable[[int], None]) -> VerifyReport:
+    def spy(self: Tracker, boundary: int, *rest: Any) -> VerifyReport:
         splits.append(boundary)
-        return split(self, boundary, progress)
+        return split(self, boundary, *rest)
 
     monkeypatch.setattr(Tracker, "_verify_split", spy)
     done: list[int] = []

@@ -34,6 +34,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     type_coerce,
     union_all,
     update,
@@ -132,6 +133,14 @@ class Tracker:
         self.workflows = workflows
         self._writer = engine.execution_options(tracker_write=True)
         self._sqlite = engine.dialect.name == "sqlite"
+        # One snapshot for a whole export or verify (see `_snapshot`).
+        self._reader = (
+            engine
+            if self._sqlite
+            else engine.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+        )
         self._default_actor: str | None = None
 
     @classmethod
@@ -161,9 +170,12 @@ class Tracker:
     # -- transactions -------------------------------------------------------------------------
 
     @contextmanager
-    def _session(self, write: bool = False) -> Iterator[Session]:
+    def _session(self, write: bool = False, *, bind: Engine | None = None) -> Iterator[Session]:
         try:
-            with Session(self._writer if write else self.engine) as session, session.begin():
+            with (
+                Session(bind or (self._writer if write else self.engine)) as session,
+                session.begin(),
+            ):
                 yield session
         except TrackerError:
             raise
@@ -171,17 +183,17 @@ class Tracker:
             raise self._database_error(exc) from None
 
     @contextmanager
-    def _snapshot(self) -> Iterator[Session]:
-        """One consistent read: a REPEATABLE READ, READ ONLY transaction on PostgreSQL; on
-        SQLite one read transaction (WAL keeps its snapshot until it ends)."""
-        with self._session() as session:
-            if not self._sqlite:
-                session.connection(
-                    execution_options={
-                        "isolation_level": "REPEATABLE READ",
-                        "postgresql_readonly": True,
-                    }
-                )
+    def _snapshot(self, imported: str | None = None) -> Iterator[Session]:
+        """One consistent read of the whole database, however long it takes while others write:
+        on PostgreSQL a REPEATABLE READ, READ ONLY transaction (`imported`: a snapshot another
+        transaction exported with pg_export_snapshot(), so that two processes read the same
+        data); on SQLite one read transaction (WAL keeps its snapshot until it ends)."""
+        with self._session(bind=self._reader) as session:
+            if imported is not None:
+                if not _SNAPSHOT_ID.match(imported):
+                    raise UsageError(f"bad snapshot id {imported!r}")
+                # The first statement of the transaction; SET takes no bound parameters.
+                session.execute(text(f"SET TRANSACTION SNAPSHOT '{imported}'"))
             yield session
 
     def _database_error(self, exc: SQLAlchemyError) -> TrackerError:
@@ -700,7 +712,7 @@ class Tracker:
         import json
 
         dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-        with self._session() as session:
+        with self._snapshot() as session:
             n_items = session.execute(select(func.count()).select_from(items)).scalar_one()
             n_entries = session.execute(select(func.count()).select_from(history)).scalar_one()
             out.write(
@@ -790,16 +802,29 @@ class Tracker:
 
         A history spanning `split_from` entry ids or more is checked by two processes: this one
         takes the first 55 % of the ids, a child the rest (it also starts an interpreter and
-        looks up where each chain stood); the report is the one a single pass makes."""
+        looks up where each chain stood); the report is the one a single pass makes.
+
+        Everything is read in one snapshot (`_snapshot`), also while others write; on
+        PostgreSQL both processes read the one this transaction exports (pg_export_snapshot).
+        On SQLite each half reads in a read transaction of its own: the entries up to the
+        boundary are the same in both (history is append-only, and SQLite gives ids in commit
+        order), so the report is the one a single pass over the child's snapshot makes."""
         if anchor is not None:
             return self._verify_anchored(anchor, trust, progress=progress, split_from=split_from)
-        with self._session() as session:
+        with self._snapshot() as session:
             first, last = session.execute(
                 select(func.min(history.c.id), func.max(history.c.id))
             ).one()
-        if first is None or last - first + 1 < split_from or not self._can_split:
-            return self._replay(progress=progress).report()
-        return self._verify_split(first + (last - first) * 11 // 20, progress)
+            if first is not None and last - first + 1 >= split_from and self._can_split:
+                shared = (
+                    None
+                    if self._sqlite
+                    else str(session.execute(text("SELECT pg_export_snapshot()")).scalar_one())
+                )
+                # This transaction stays open until both halves are read: the snapshot lives
+                # as long as the transaction that exported it.
+                return self._verify_split(first + (last - first) * 11 // 20, shared, progress)
+        return self._replay(progress=progress).report()
 
     def anchor(self, key_file: str | Path | None = None) -> Anchor:
         """A signed statement of every item's chain head (tracker.anchor), read in one
@@ -899,15 +924,21 @@ class Tracker:
         return bool(sys.executable) and not in_memory
 
     def _replay(
-        self, *, after: int | None = None, upto: int | None = None, progress: Progress
+        self,
+        *,
+        after: int | None = None,
+        upto: int | None = None,
+        progress: Progress,
+        shared: str | None = None,
     ) -> Replay:
         """Check the history entries with ids in (after, upto] (each bound when given), in id
         order. With `after`, each item's chain resumes from its last entry up to there: the
-        state a single pass has at that point, whatever that entry's own check found."""
+        state a single pass has at that point, whatever that entry's own check found. One
+        snapshot (`_snapshot`; `shared`: one exported by another transaction)."""
         from .transfer import Replay
 
         replay = Replay(self.workflows)
-        with self._session() as session:
+        with self._snapshot(shared) as session:
             heads = select(
                 items.c.id,
                 items.c.key,
@@ -964,12 +995,13 @@ class Tracker:
                 progress(done)
         return replay
 
-    def _verify_split(self, boundary: int, progress: Progress) -> VerifyReport:
+    def _verify_split(self, boundary: int, shared: str | None, progress: Progress) -> VerifyReport:
         """Verify with a child process checking the entries after `boundary` and every item's
         end state while this one checks those up to it; its problems come after ours, as in
         one pass. The child is a fresh interpreter (`python -c`): no fork of an open connection,
         and no re-run of the caller's main module as multiprocessing's spawn would do. It shows
-        no progress of its own: the count here jumps by its entries at the end."""
+        no progress of its own: the count here jumps by its entries at the end. `shared`: the
+        PostgreSQL snapshot both halves read."""
         environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, sys.path))}
         command = [sys.executable, "-c", "from tracker.service import _verify_after as v; v()"]
         with subprocess.Popen(
@@ -978,9 +1010,9 @@ class Tracker:
             assert child.stdin is not None and child.stdout is not None
             tail: VerifyReport | TrackerError | None = None
             try:
-                pickle.dump((self.url, self.workflows, boundary), child.stdin)
+                pickle.dump((self.url, self.workflows, boundary, shared), child.stdin)
                 child.stdin.close()
-                head = self._replay(upto=boundary, progress=progress)
+                head = self._replay(upto=boundary, progress=progress, shared=shared)
                 tail = pickle.load(child.stdout)
             except EOFError:
                 pass
@@ -1298,18 +1330,20 @@ class Tracker:
 
 
 _VIEW_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+_SNAPSHOT_ID = re.compile(r"^[0-9A-Fa-f]+-[0-9A-Fa-f]+(-[0-9]+)?$")
 _VIEW_FILTERS = ("state", "kind", "party", "text", "as_of")
 
 
 def _verify_after() -> None:
-    """The child of a split verify: read (url, workflows, boundary) from stdin, check the
-    entries after `boundary` and every item's end state; write the report (or the error)."""
+    """The child of a split verify: read (url, workflows, boundary, snapshot) from stdin, check
+    the entries after `boundary` and every item's end state, in the parent's snapshot on
+    PostgreSQL; write the report (or the error)."""
     gc.disable()  # a short-lived process; the collector would walk every chain again and again
-    url, workflows, boundary = pickle.load(sys.stdin.buffer)
+    url, workflows, boundary, shared = pickle.load(sys.stdin.buffer)
     result: VerifyReport | TrackerError
     try:
         with Tracker(make_engine(url), url, workflows) as tracker:
-            result = tracker._replay(after=boundary, progress=_no_progress).report()
+            result = tracker._replay(after=boundary, progress=_no_progress, shared=shared).report()
     except TrackerError as exc:
         result = exc
     pickle.dump(result, sys.stdout.buffer)
