@@ -72,6 +72,11 @@ class HistoryEntry:
     hash: str
     version: int = 0
 
+    @property
+    def position(self) -> EntryPosition:
+        """Where the entry stands in the history's order (see `Tracker.history_page`)."""
+        return (self.occurred_at, self.id)
+
     def to_json(self) -> dict[str, Any]:
         """The SPEC's JSON history-entry shape."""
         return {
@@ -87,6 +92,23 @@ class HistoryEntry:
             "source": self.source,
             "hash": self.hash,
         }
+
+
+# Where an entry stands in the history's order: (effective time, id). Pages of history are
+# asked for after or before one of these (keyset paging), never by a row offset.
+EntryPosition = tuple[datetime, int]
+
+
+@dataclass(frozen=True, slots=True)
+class HistorySearch:
+    """History entries whose item key, actor and trigger start with the given prefixes
+    (case-insensitive; empty matches any) and whose effective time lies in [since, until]."""
+
+    item: str = ""
+    actor: str = ""
+    trigger: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,8 @@ from sqlalchemy.types import String
 
 from . import batch as batches
 from . import dates, fields
+from .db import as_of as as_of_sql
+from .db import history_pages
 from .db.engine import ensure_schema, first_line, make_engine, resolve_url, safe_url
 from .db.models import history, items, views
 from .errors import (
@@ -61,9 +63,11 @@ from .errors import (
 )
 from .records import (
     ApplyResult,
+    EntryPosition,
     FireCheck,
     FireResult,
     HistoryEntry,
+    HistorySearch,
     Item,
     ItemState,
     Problem,
@@ -349,19 +353,21 @@ class Tracker:
         """How many items match, per state (with `as_of`: per state then, of the items that
         existed then, as `list(as_of=...)` pages them)."""
         if as_of is not None:
-            then = history.alias("then")
-            where = self._filters(None, kind, party, text)
-            if state:
-                where.append(then.c.to_state == state.lower())
-            query = (
-                select(then.c.to_state, func.count())
-                .select_from(items)
-                .join(then, then.c.id == self._last_entry(dates.parse_when(as_of)))
-                .where(*where)
-                .group_by(then.c.to_state)
-            )
+            moment = dates.parse_when(as_of)
+            now, moved, then = as_of_sql.counts(moment, self._filters(None, kind, party, text))
+            found: dict[str, int] = {}
             with self._session() as session:
-                return {row[0]: row[1] for row in session.execute(query)}
+                found.update({row[0]: row[1] for row in session.execute(now)})
+                for (name,) in session.execute(moved):
+                    found[name] -= 1
+                for name, number in session.execute(then):
+                    found[name] = found.get(name, 0) + number
+            wanted = state.lower() if state else None
+            return {
+                name: number
+                for name, number in found.items()
+                if number and (wanted is None or name == wanted)
+            }
         query = (
             select(items.c.state, func.count())
             .where(*self._filters(state, kind, party, text))
@@ -370,11 +376,18 @@ class Tracker:
         with self._session() as session:
             return {row[0]: row[1] for row in session.execute(query)}
 
-    def last_change(self) -> int:
-        """A number that grows with every write (the newest history entry's id): poll it to
-        see whether anything changed, cheaply (live refresh)."""
+    def last_change(self) -> tuple[int, int, int, str]:
+        """A mark that differs after every write, by any process: the newest history entry's
+        id, and the saved views' count, newest id and newest save time (a view replaced in
+        place gets a new save time; a deleted one lowers the count). Poll it and compare it
+        with the last one seen to know whether anything changed, cheaply (live refresh)."""
+        newest = select(func.max(history.c.id)).scalar_subquery()
+        saved = select(
+            newest, func.count(views.c.id), func.max(views.c.id), func.max(views.c.created_at)
+        )
         with self._session() as session:
-            return int(session.execute(select(func.max(history.c.id))).scalar() or 0)
+            entry, count, view_id, view_at = session.execute(saved).one()
+        return (int(entry or 0), int(count), int(view_id or 0), str(view_at or ""))
 
     def _entry(self, row: Any) -> HistoryEntry:
         return HistoryEntry(
@@ -432,6 +445,39 @@ class Tracker:
         query = query.where(*self._history_where(key, since, until, actor, trigger))
         with self._session() as session:
             return int(session.execute(query).scalar_one())
+
+    def history_page(
+        self,
+        search: HistorySearch,
+        *,
+        after: EntryPosition | None = None,
+        backwards: bool = False,
+        limit: int = 100,
+    ) -> builtins.list[HistoryEntry]:
+        """A page of the entries `search` matches (prefixes of key, actor, trigger), newest
+        first: the `limit` after position `after` (None: from the newest), or with `backwards`
+        the `limit` just before it (None: the oldest, i.e. the last page). Keyset paging: every
+        page costs the same, however deep (an entry's `position` is the next `after`)."""
+        if limit < 0:
+            raise UsageError(f"limit must not be negative (got {limit})")
+        query = history_pages.page(search, after, backwards, limit)
+        with self._session() as session:
+            found = [self._entry(row) for row in session.execute(query)]
+        return found[::-1] if backwards else found
+
+    def history_position(self, search: HistorySearch, index: int) -> EntryPosition | None:
+        """The position of entry number `index` (0 = newest) of those `search` matches, to page
+        from with `history_page` (a jump into the middle); None past the end."""
+        if index < 0:
+            raise UsageError(f"index must not be negative (got {index})")
+        with self._session() as session:
+            row = session.execute(history_pages.position_at(search, index)).first()
+        return None if row is None else (row[0], int(row[1]))
+
+    def history_search_count(self, search: HistorySearch) -> int:
+        """How many entries `search` matches."""
+        with self._session() as session:
+            return int(session.execute(history_pages.count(search)).scalar_one())
 
     def _history_where(
         self,
@@ -496,19 +542,7 @@ class Tracker:
             return [ItemState(*row[:6]) for row in session.execute(query).all()]
 
     def _last_entry(self, moment: datetime) -> Any:
-        """The id of each item's last entry on or before `moment`, as a subquery correlated to
-        `items`: one seek per item in the index history(item_id, occurred_at, version)."""
-        entry = history.alias("last_entry")
-        return (
-            select(entry.c.id)
-            .where(entry.c.item_id == items.c.id, entry.c.occurred_at <= moment)
-            .order_by(entry.c.occurred_at.desc(), entry.c.version.desc())
-            .limit(1)
-            .correlate(items)
-            .scalar_subquery()
-        )
-
-    # -- writing ------------------------------------------------------------------------------
+        return as_of_sql.last_entry(moment)
 
     def add(
         self,
@@ -1289,25 +1323,32 @@ class Tracker:
         """`list` as of a date: each item's state, version and change time from its last entry
         on or before `moment` (items created later are left out). No trigger is allowed on the
         past, so `allowed_triggers` is empty. Title, kind and parties are today's."""
-        then = history.alias("then")
         where = self._filters(None, kind, party, text)
-        if state:
-            where.append(then.c.to_state == state.lower())
-        columns = {"key": items.c.key_lower, "state": then.c.to_state}
-        columns["changed_at"] = columns["updated_at"] = then.c.occurred_at
-        column = columns.get(order_by, items.c[order_by])
-        query = (
-            select(
-                items,
-                then.c.to_state.label("then_state"),
-                then.c.version.label("then_version"),
-                then.c.occurred_at.label("then_at"),
+        if order_by in ("state", "changed_at", "updated_at"):
+            # A sort on what the items were then reads every item: take the unchanged ones
+            # from their rows and look up only the others.
+            rows = as_of_sql.by_state_then(moment, where)
+            column = rows.c.then_state if order_by == "state" else rows.c.then_at
+            query = select(rows).order_by(column.desc() if descending else column.asc(), rows.c.id)
+            if state:
+                query = query.where(rows.c.then_state == state.lower())
+        else:
+            then = history.alias("then")
+            if state:
+                where.append(then.c.to_state == state.lower())
+            column = items.c.key_lower if order_by == "key" else items.c[order_by]
+            query = (
+                select(
+                    items,
+                    then.c.to_state.label("then_state"),
+                    then.c.version.label("then_version"),
+                    then.c.occurred_at.label("then_at"),
+                )
+                .select_from(items)
+                .join(then, then.c.id == self._last_entry(moment))
+                .where(*where)
+                .order_by(column.desc() if descending else column.asc(), items.c.id)
             )
-            .select_from(items)
-            .join(then, then.c.id == self._last_entry(moment))
-            .where(*where)
-            .order_by(column.desc() if descending else column.asc(), items.c.id)
-        )
         query = _page(query, limit, offset)
         with self._session() as session:
             return [

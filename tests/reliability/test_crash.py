@@ -58,7 +58,7 @@ def writing(db_url: str, tmp_path: Path) -> bool:
         engine.dispose()
 
 
-def counts(db_url: str) -> tuple[int, int]:
+def counts(db_url: str) -> tuple[int, tuple[int, int, int, str]]:
     with Tracker.open(db_url) as tracker:
         return sum(tracker.count().values()), tracker.last_change()
 

@@ -39,7 +39,7 @@ class TrackerApp(App[None]):
     ]
 
     class LastChange(Message):
-        def __init__(self, value: int) -> None:
+        def __init__(self, value: tuple[int, int, int, str]) -> None:
             super().__init__()
             self.value = value
 
@@ -56,7 +56,7 @@ class TrackerApp(App[None]):
         self.poll_interval = poll_interval
         self.cursor_blink = cursor_blink
         self.start_as_of = as_of
-        self._seen: int | None = None
+        self._seen: tuple[int, int, int, str] | None = None
         self._last_poll_error: str | None = None
         self.keymap_problems: list[str] = []
         self.keymap_source: Path | None = None

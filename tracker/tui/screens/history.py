@@ -1,10 +1,16 @@
-"""All history, newest first, a page at a time; filter by item, actor, trigger, date range."""
+"""All history, newest first, a page at a time; filter by prefixes of item key, actor and
+trigger, and by a date range. The selected entry's reason and source are shown in full below.
+
+Pages come by keyset (`Tracker.history_page`) from the loaded row next to the ones wanted, or
+from either end, so the last page of a million entries costs what the first does.
+"""
 
 from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from datetime import datetime
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -13,10 +19,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Header, Input, Static
+from textual.worker import get_current_worker
 
 from ... import dates
 from ...errors import TrackerError
-from ...records import HistoryEntry
+from ...records import HistoryEntry, HistorySearch
 from ...service import Tracker
 from .. import text as lit
 from ..messages import DataChanged
@@ -29,37 +36,54 @@ HISTORY_COLUMNS = (
     Column("item", "item", 10),
     Column("trigger", "trigger", 8),
     Column("change", "from → to", 21),
-    Column("actor", "actor", 16),
+    Column("actor", "actor", 18, hide_below=100),
     Column("reason", "reason"),
-    Column("source", "source", 16),
+    Column("source", "source", 20, hide_below=120),
 )
-FILTERS = ("item", "actor", "trigger", "since", "until")
+# (field, label, placeholder): placeholders say what to type, never look like a value.
+FILTERS = (
+    ("item", "item", "key prefix"),
+    ("actor", "actor", "prefix"),
+    ("trigger", "trigger", "prefix"),
+    ("since", "since", "YYYY-MM-DD"),
+    ("until", "until", "YYYY-MM-DD"),
+)
 FIRST_PAGE = 120
 
 
 @dataclass(frozen=True, slots=True)
-class HistoryQuery:
-    item: str | None = None
-    actor: str | None = None
-    trigger: str | None = None
-    since: str | None = None
-    until: str | None = None
+class Fields:
+    """What the filter fields say, as typed."""
 
-    def arguments(self) -> dict[str, Any]:
-        return {
-            "key": self.item,
-            "actor": self.actor,
-            "trigger": self.trigger,
-            "since": self.since,
-            "until": _end_of_day(self.until),
-        }
+    item: str = ""
+    actor: str = ""
+    trigger: str = ""
+    since: str = ""
+    until: str = ""
+
+    def search(self) -> HistorySearch:
+        """The search the fields ask for. Raises TrackerError naming the field whose date does
+        not parse (yet)."""
+        return HistorySearch(
+            item=self.item,
+            actor=self.actor,
+            trigger=self.trigger,
+            since=_date("since", self.since, end_of_day=False),
+            until=_date("until", self.until, end_of_day=True),
+        )
 
 
-def _end_of_day(until: str | None) -> str | None:
-    """`until 2025-11-30` means through the end of that day, as a person reads it."""
-    if until and len(until.strip()) == 10:
-        return until.strip() + "T23:59:59.999999+00:00"
-    return until
+def _date(name: str, typed: str, *, end_of_day: bool) -> datetime | None:
+    """A date field: empty is no bound; `until 2025-11-30` means through the end of that day,
+    as a person reads it."""
+    if not typed:
+        return None
+    if end_of_day and len(typed) == 10:
+        typed += "T23:59:59.999999+00:00"
+    try:
+        return dates.parse_when(typed)
+    except TrackerError as exc:
+        raise TrackerError(f"{name}: {exc}") from None
 
 
 def entry_row(entry: HistoryEntry) -> Row:
@@ -74,7 +98,53 @@ def entry_row(entry: HistoryEntry) -> Row:
             lit.literal(entry.reason),
             lit.literal(entry.source),
         ),
+        entry,
     )
+
+
+def fetch_rows(
+    tracker: Tracker, search: HistorySearch, wanted: VirtualTable.RowsWanted
+) -> tuple[int, builtins.list[Row]]:
+    """The rows a table asked for, as (offset, rows): by keyset from the loaded neighbour
+    above or below, from either end, or (a jump into the middle) from the position of the
+    row just above, which the service finds in the index alone."""
+    offset, limit = wanted.offset, wanted.limit
+    if wanted.after is not None:
+        found = tracker.history_page(search, after=wanted.after.position, limit=limit)
+    elif wanted.before is not None:
+        found = tracker.history_page(
+            search, after=wanted.before.position, backwards=True, limit=limit
+        )
+        offset += limit - len(found)
+    elif offset == 0:
+        found = tracker.history_page(search, limit=limit)
+    elif offset + limit >= wanted.total:
+        found = tracker.history_page(search, backwards=True, limit=wanted.total - offset)
+    else:
+        position = tracker.history_position(search, offset - 1)
+        found = (
+            [] if position is None else tracker.history_page(search, after=position, limit=limit)
+        )
+    return offset, [entry_row(entry) for entry in found]
+
+
+class EntryDetail(Static):
+    """The selected entry in full: what changed, when, by whom, the reason and the source."""
+
+    def show(self, entry: HistoryEntry | None) -> None:
+        if entry is None:
+            self.update("")
+            return
+        line = Text()
+        line.append_text(lit.literal(entry.item, "bold"))
+        line.append(f"  {entry.trigger}: {entry.from_state or '∅'} → {entry.to_state}  ")
+        line.append(f"{lit.when(entry.occurred_at)} UTC by ")
+        line.append_text(lit.literal(entry.actor))
+        line.append("\nreason: ", style="bold")
+        line.append_text(lit.literal(entry.reason or "-"))
+        line.append("\nsource: ", style="bold")
+        line.append_text(lit.literal(entry.source or "-"))
+        self.update(line)
 
 
 class HistoryScreen(TrackerScreen):
@@ -82,98 +152,132 @@ class HistoryScreen(TrackerScreen):
 
     AUTO_FOCUS = "#history"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back", id="history.back"),
+        Binding("escape", "back", "Back", id="history.back"),
         Binding("slash", "focus_filter", "Filter", id="history.filter"),
         Binding("ctrl+r", "clear", "Clear filters", id="history.clear"),
     ]
 
     class Loaded(Message):
-        def __init__(self, query: HistoryQuery, total: int, rows: builtins.list[Row]) -> None:
+        """The first page of `fields` (the count follows in Counted)."""
+
+        def __init__(self, fields: Fields, rows: builtins.list[Row], complete: bool) -> None:
             super().__init__()
-            self.query = query
-            self.total = total
+            self.fields = fields
             self.rows = rows
+            self.complete = complete
+
+    class Counted(Message):
+        def __init__(self, fields: Fields, total: int) -> None:
+            super().__init__()
+            self.fields = fields
+            self.total = total
 
     def __init__(self, tracker: Tracker, *, item: str | None = None) -> None:
         super().__init__()
         self.tracker = tracker
-        self.shown = HistoryQuery(item=item)
+        self.wanted = Fields(item=item or "")  # what the fields say
+        self.shown: Fields | None = None  # what the table's rows answer
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="history-filters"):
-            for name, hint in (
-                ("item", "item key"),
-                ("actor", "actor"),
-                ("trigger", "trigger"),
-                ("since", "since 2025-11-01"),
-                ("until", "until 2025-11-30"),
-            ):
-                value = self.shown.item or "" if name == "item" else ""
-                yield Input(value, placeholder=hint, id=f"h-{name}", classes="history-filter")
+            for name, label, hint in FILTERS:
+                field = Input(
+                    getattr(self.wanted, name),
+                    placeholder=hint,
+                    id=f"h-{name}",
+                    classes="history-filter",
+                )
+                field.border_title = label
+                yield field
         yield Static(id="history-status")
         yield VirtualTable(HISTORY_COLUMNS, id="history")
+        yield EntryDetail(id="history-detail")
         yield KeysFooter()
 
     def on_mount(self) -> None:
+        super().on_mount()
         self.sub_title = "history, newest first"
-        table = self.query_one("#history", VirtualTable)
+        table = self.table
         table.sorted_by = ("occurred_at", True)
+        table.waiting = True
         table.focus()
-        self.load(self.shown)
+        self.load(self.wanted)
 
     @property
     def table(self) -> VirtualTable:
         return self.query_one("#history", VirtualTable)
 
+    def _status(self, text: Text) -> None:
+        self.query_one("#history-status", Static).update(text)
+
+    # -- loading ----------------------------------------------------------------------------
+
     @work(thread=True, exclusive=True, group="history", exit_on_error=False)
-    def load(self, query: HistoryQuery) -> None:
-        arguments = query.arguments()
-        total = self.tracker.history_count(**arguments)
-        found = self.tracker.history(**arguments, newest_first=True, limit=FIRST_PAGE, offset=0)
-        self.post_message(self.Loaded(query, total, [entry_row(e) for e in found]))
+    def load(self, fields: Fields) -> None:
+        # The first page answers the keystroke; the count (a scan when filtering by actor
+        # or trigger) follows.
+        search = fields.search()
+        found = self.tracker.history_page(search, limit=FIRST_PAGE)
+        complete = len(found) < FIRST_PAGE
+        self.post_message(self.Loaded(fields, [entry_row(e) for e in found], complete))
+        if complete or get_current_worker().is_cancelled:
+            return
+        self.post_message(self.Counted(fields, self.tracker.history_search_count(search)))
 
     @work(thread=True, exclusive=True, group="history-rows", exit_on_error=False)
-    def load_page(self, query: HistoryQuery, generation: int, offset: int, limit: int) -> None:
-        found = self.tracker.history(
-            **query.arguments(), newest_first=True, limit=limit, offset=offset
-        )
-        self.table.post_message(
-            VirtualTable.PageLoaded(generation, offset, [entry_row(e) for e in found])
-        )
+    def load_page(self, fields: Fields, wanted: VirtualTable.RowsWanted) -> None:
+        offset, rows = fetch_rows(self.tracker, fields.search(), wanted)
+        self.table.post_message(VirtualTable.PageLoaded(wanted.generation, offset, rows))
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
-        self.shown = message.query
-        self.table.reset(message.total, 0, message.rows)
-        self.query_one("#history-status", Static).update(
-            Text(f"{message.total:,} entries", style="bold")
-        )
+        if message.fields != self.wanted:
+            return  # an answer to what the fields said before: dropped
+        self.shown = message.fields
+        rows = message.rows
+        self.table.reset(len(rows), 0, rows, counting=not message.complete)
+        if message.complete:
+            self._counted(self.Counted(message.fields, len(rows)))
+        else:
+            self._status(Text(f"{len(rows):,}+ entries, counting…", style="bold"))
+
+    @on(Counted)
+    def _counted(self, message: Counted) -> None:
+        if message.fields != self.shown or message.fields != self.wanted:
+            return
+        self.table.set_total(message.total)
+        self._status(Text(f"{message.total:,} entries", style="bold"))
 
     @on(VirtualTable.RowsWanted)
     def _rows_wanted(self, message: VirtualTable.RowsWanted) -> None:
-        self.load_page(self.shown, message.generation, message.offset, message.limit)
+        if self.shown is not None:
+            self.load_page(self.shown, message)
+
+    @on(VirtualTable.RowHighlighted)
+    def _highlighted(self, message: VirtualTable.RowHighlighted) -> None:
+        row = self.table.row(message.index)
+        self.query_one(EntryDetail).show(row.record if row and self.table.total else None)
 
     @on(DataChanged)
     def _data_changed(self) -> None:
-        self.load(self.shown)
+        self.load(self.wanted)
+
+    # -- the filter fields ------------------------------------------------------------------
 
     @on(Input.Changed, ".history-filter")
     def _filter_changed(self) -> None:
-        values: dict[str, str | None] = {}
-        status = self.query_one("#history-status", Static)
-        for name in FILTERS:
-            values[name] = self.query_one(f"#h-{name}", Input).value.strip() or None
-        for name in ("since", "until"):
-            typed = values[name]
-            if typed is None:
-                continue
-            try:
-                dates.parse_when(typed)
-            except TrackerError as exc:
-                status.update(Text(f"{name}: {exc}", style="bold red"))
-                return  # keep showing the last good query until the date parses
-        self.load(HistoryQuery(**values))
+        typed = {name: self.query_one(f"#h-{name}", Input).value.strip() for name, _, _ in FILTERS}
+        self.wanted = Fields(**typed)
+        try:
+            self.wanted.search()
+        except TrackerError as exc:
+            # No toast while typing; no rows that the fields do not describe either.
+            self.shown = None
+            self.table.reset(0)
+            self._status(Text(f"{exc} (no rows until it is a date)", style="bold red"))
+            return
+        self.load(self.wanted)
 
     @on(Input.Submitted, ".history-filter")
     def _filter_done(self) -> None:
@@ -182,8 +286,15 @@ class HistoryScreen(TrackerScreen):
     def action_focus_filter(self) -> None:
         self.query_one("#h-item", Input).focus()
 
+    def action_back(self) -> None:
+        """Escape: from a filter field back to the list; from the list, back a screen."""
+        if isinstance(self.focused, Input):
+            self.table.focus()
+            return
+        self.app.pop_screen()
+
     def action_clear(self) -> None:
-        for name in FILTERS:
+        for name, _, _ in FILTERS:
             self.query_one(f"#h-{name}", Input).value = ""
 
     @on(VirtualTable.RowSelected)

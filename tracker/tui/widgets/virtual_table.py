@@ -5,13 +5,18 @@ row count and keeps a window of rows; when it needs rows it does not have, it po
 `RowsWanted` and the screen fetches that page in a worker and hands it back with `set_rows`.
 A `generation` number ties every page to the query that made it, so a page that arrives after
 the filter changed is dropped.
+
+Pages are asked for by row index, and each request also names the loaded neighbours of the rows
+it wants (`after`: the record just above, `before`: the one just below). A screen over a huge
+ordered set (history: a million entries) pages by keyset from those neighbours, or from either
+end, instead of by OFFSET; a screen over a small set may ignore them and use the offset.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -38,10 +43,12 @@ class Column:
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One row: the key it stands for and its cells (literal Text)."""
+    """One row: the key it stands for, its cells (literal Text), and the record it shows
+    (a screen's own value: what it pages from and shows in full)."""
 
     key: str
     cells: tuple[Text, ...]
+    record: Any = None
 
 
 class VirtualTable(ScrollView, can_focus=True):
@@ -102,14 +109,27 @@ class VirtualTable(ScrollView, can_focus=True):
         self.set_rows(message.generation, message.offset, message.rows)
 
     class RowsWanted(Message):
-        """The table needs rows `offset .. offset+limit-1` of query `generation`."""
+        """The table needs rows `offset .. offset+limit-1` of query `generation` (of `total`).
+        `after` is the record of the loaded row just above them, `before` that of the loaded
+        row just below (None where that row is not loaded): keyset paging starts there."""
 
-        def __init__(self, table: VirtualTable, generation: int, offset: int, limit: int) -> None:
+        def __init__(
+            self,
+            table: VirtualTable,
+            generation: int,
+            offset: int,
+            limit: int,
+            after: Any = None,
+            before: Any = None,
+        ) -> None:
             super().__init__()
             self.table = table
             self.generation = generation
             self.offset = offset
             self.limit = limit
+            self.total = table.total
+            self.after = after
+            self.before = before
 
     class RowHighlighted(Message):
         def __init__(self, table: VirtualTable, index: int, key: str | None) -> None:
@@ -152,6 +172,9 @@ class VirtualTable(ScrollView, can_focus=True):
         self.total = 0
         self.sorted_by: tuple[str, bool] | None = None
         self.waiting = True
+        # The row count is provisional until the screen calls set_total: `G` waits for it.
+        self.counting = False
+        self._last_wanted = False
         self._rows: dict[int, Row] = {}
         self._asked: tuple[int, int, int] | None = None
         self._fetch_scheduled = False
@@ -168,11 +191,15 @@ class VirtualTable(ScrollView, can_focus=True):
         rows: Sequence[Row] = (),
         *,
         keep_cursor: bool = False,
+        counting: bool = False,
     ) -> int:
-        """Start a new query with `total` rows (and its first page); returns its generation."""
+        """Start a new query with `total` rows (and its first page); returns its generation.
+        With `counting`, `total` is provisional until `set_total` brings the count."""
         self.generation += 1
         self.total = total
         self.waiting = False
+        self.counting = counting
+        self._last_wanted = self._last_wanted and counting
         self._rows = {offset + i: row for i, row in enumerate(rows)}
         self._asked = None
         self.virtual_size = Size(self.scrollable_content_region.width, total + 1)
@@ -186,11 +213,15 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def set_total(self, total: int) -> None:
         """The row count of the current query, once it is known (rows kept)."""
+        self.counting = False
         self.total = total
         self._rows = {i: row for i, row in self._rows.items() if i < total}
         self.virtual_size = Size(self.scrollable_content_region.width, total + 1)
         if self.cursor >= total:
             self.cursor = max(0, total - 1)
+        if self._last_wanted:
+            self._last_wanted = False
+            self.action_last()
         self.refresh()
 
     def set_columns(self, columns: Sequence[Column]) -> None:
@@ -326,7 +357,15 @@ class VirtualTable(ScrollView, can_focus=True):
         if ask == self._asked:
             return
         self._asked = ask
-        self.post_message(self.RowsWanted(self, *ask))
+        above, below = self._rows.get(first - 1), self._rows.get(last + 1)
+        self.post_message(
+            self.RowsWanted(
+                self,
+                *ask,
+                after=above.record if above else None,
+                before=below.record if below else None,
+            )
+        )
 
     # -- the cursor -------------------------------------------------------------------------
 
@@ -363,6 +402,9 @@ class VirtualTable(ScrollView, can_focus=True):
         self._move(0)
 
     def action_last(self) -> None:
+        if self.counting:
+            self._last_wanted = True  # the last row is not known yet: go there once it is
+            return
         self._move(self.total - 1)
 
     def action_select(self) -> None:
