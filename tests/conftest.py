@@ -116,11 +116,12 @@ CLI = Callable[..., Result]
 def cli(db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> CLI:
     """Run `tracker --db URL ARGS...` through the console entry point, in this process."""
 
-    def invoke(*args: str, stdin: str | None = None) -> Result:
+    def invoke(*args: str, stdin: str | bytes | None = None) -> Result:
         if stdin is not None:
             import io
 
-            monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+            raw = stdin.encode("utf-8", "surrogatepass") if isinstance(stdin, str) else stdin
+            monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw), "utf-8"))
         capsys.readouterr()
         code = run(["--db", db_url, *args])
         captured = capsys.readouterr()

@@ -11,9 +11,16 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, BinaryIO
 
 from .errors import UsageError
+
+MAX_LINE = 1 << 20
+"""The longest line of an NDJSON batch or export, in bytes (1 MiB); a longer one is refused."""
+MAX_DOCUMENT = 32 << 20
+"""The largest JSON-array or YAML batch, in bytes (32 MiB); NDJSON has no total limit."""
+_CHUNK = 1 << 16
+_BLANK = b" \t\r\n"
 
 FIELDS: dict[str, frozenset[str]] = {
     "add": frozenset(
@@ -51,8 +58,11 @@ def operations(raw: Iterable[tuple[int, Any]]) -> list[Operation]:
             raise UsageError(
                 f"line {line}: an operation must be an object, not {type(obj).__name__}"
             )
+        for name in obj:
+            if type(name) is not str:  # YAML allows numbers, dates, null... as names
+                raise UsageError(f"line {line}: a field name must be a string, not {name!r}")
         op = obj.get("op")
-        if op not in FIELDS:
+        if type(op) is not str or op not in FIELDS:
             raise UsageError(f"line {line}: unknown op {op!r} (ops: {', '.join(FIELDS)})")
         if not FIELDS[op].issuperset(obj):
             unknown = sorted(set(obj) - FIELDS[op])
@@ -91,8 +101,72 @@ def parse(text: str) -> list[Operation]:
     return operations(_yaml_list(text))
 
 
-def _line_at(text: str, pos: int) -> int:
-    return text.count("\n", 0, pos) + 1
+def read(stream: BinaryIO) -> list[Operation]:
+    """Read and parse a batch from a byte stream with bounded memory: NDJSON line by line
+    (each at most MAX_LINE bytes), a JSON array or YAML list whole (at most MAX_DOCUMENT)."""
+    head = b""
+    while not head.lstrip(_BLANK):
+        chunk = stream.read(_CHUNK)
+        if not chunk:
+            return []
+        head += chunk
+        if len(head) > MAX_DOCUMENT:
+            raise _too_big()
+    if head.lstrip(_BLANK).startswith(b"{"):
+        return operations(ndjson(read_lines(stream, head)))
+    rest = stream.read(MAX_DOCUMENT + 1 - len(head))
+    if len(head) + len(rest) > MAX_DOCUMENT:
+        raise _too_big()
+    return parse(_decoded(head + rest, None))
+
+
+def _too_big() -> UsageError:
+    return UsageError(
+        f"the batch is larger than {MAX_DOCUMENT >> 20} MiB: split it, "
+        "or give it as NDJSON (one operation a line)"
+    )
+
+
+def read_lines(stream: BinaryIO, head: bytes = b"") -> Iterator[str]:
+    """The lines of a UTF-8 byte stream (after `head`, bytes already read from it), split at
+    "\n" only, without it. A line longer than MAX_LINE bytes or not UTF-8 is a UsageError,
+    found without reading further: memory stays bounded whatever the stream holds."""
+    pending = head
+    number = 0
+    while True:
+        chunk = stream.read(_CHUNK)
+        pending += chunk
+        start = 0
+        while (end := pending.find(b"\n", start)) != -1:
+            number += 1
+            yield _line(pending[start:end], number)
+            start = end + 1
+        pending = pending[start:]
+        if len(pending) > MAX_LINE:
+            raise _too_long(number + 1)
+        if not chunk:
+            break
+    if pending:
+        yield _line(pending, number + 1)
+
+
+def _line(raw: bytes, number: int) -> str:
+    if len(raw) > MAX_LINE:
+        raise _too_long(number)
+    return _decoded(raw, number)
+
+
+def _too_long(number: int) -> UsageError:
+    return UsageError(f"line {number}: too long (the limit is {MAX_LINE >> 20} MiB a line)")
+
+
+def _decoded(raw: bytes, number: int | None) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if number is None:  # a whole document: name the line of the bad byte
+            number = raw.count(b"\n", 0, exc.start) + 1
+        raise UsageError(f"line {number}: not UTF-8 text ({exc.reason})") from None
 
 
 def _json_error(exc: json.JSONDecodeError) -> UsageError:
@@ -110,29 +184,48 @@ def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def loads(raw: str) -> Any:
-    """One JSON value; duplicate names and nesting too deep to read are UsageErrors."""
+    """One JSON value; duplicate names, nesting too deep to read and numbers too long to
+    convert are UsageErrors (JSONDecodeError for malformed JSON)."""
     try:
         return json.loads(raw, object_pairs_hook=unique_keys)
+    except json.JSONDecodeError:
+        raise
     except RecursionError:
         raise UsageError("bad JSON: nested too deeply") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise UsageError(f"bad JSON: {_first_clause(exc)}") from None
+
+
+def _first_clause(exc: ValueError) -> str:
+    return str(exc).split(";", 1)[0]
 
 
 def _json_array(text: str) -> Iterator[tuple[int, Any]]:
     decoder = json.JSONDecoder(object_pairs_hook=unique_keys)
     pos = text.index("[") + 1
     expect_value = True
+    # The line number of `pos`, counted on from the last position asked for: counting from
+    # the start each time made a one-line array of 60,000 operations quadratic (minutes).
+    counted, line = 0, 1
+
+    def line_of(at: int) -> int:
+        nonlocal counted, line
+        line += text.count("\n", counted, at)
+        counted = at
+        return line
+
     while True:
         while pos < len(text) and text[pos] in " \t\r\n":
             pos += 1
         if pos >= len(text):
-            raise UsageError(f"line {_line_at(text, pos)}: bad JSON: unterminated array")
+            raise UsageError(f"line {line_of(pos)}: bad JSON: unterminated array")
         if text[pos] == "]":
             if text[pos + 1 :].strip():
-                raise UsageError(f"line {_line_at(text, pos)}: bad JSON: text after the array")
+                raise UsageError(f"line {line_of(pos)}: bad JSON: text after the array")
             return
         if not expect_value:
             if text[pos] != ",":
-                raise UsageError(f"line {_line_at(text, pos)}: bad JSON: expected ',' or ']'")
+                raise UsageError(f"line {line_of(pos)}: bad JSON: expected ',' or ']'")
             pos += 1
             expect_value = True
             continue
@@ -141,10 +234,12 @@ def _json_array(text: str) -> Iterator[tuple[int, Any]]:
         except json.JSONDecodeError as exc:
             raise _json_error(exc) from None
         except RecursionError:
-            raise UsageError(f"line {_line_at(text, pos)}: bad JSON: nested too deeply") from None
+            raise UsageError(f"line {line_of(pos)}: bad JSON: nested too deeply") from None
         except UsageError as exc:
-            raise UsageError(f"line {_line_at(text, pos)}: {exc}") from None
-        yield _line_at(text, pos), obj
+            raise UsageError(f"line {line_of(pos)}: {exc}") from None
+        except ValueError as exc:  # an integer of more than 4,300 digits
+            raise UsageError(f"line {line_of(pos)}: bad JSON: {_first_clause(exc)}") from None
+        yield line_of(pos), obj
         pos = end
         expect_value = False
 
@@ -188,6 +283,8 @@ def _yaml_list(text: str) -> Iterator[tuple[int, Any]]:
         raise UsageError(f"bad YAML: {exc}") from None
     except RecursionError:
         raise UsageError("bad YAML: nested too deeply") from None
+    except (ValueError, OverflowError) as exc:  # a value PyYAML cannot construct
+        raise UsageError(f"bad YAML: {exc}") from None
     finally:
         loader.dispose()
 
@@ -212,4 +309,24 @@ def _unique_key_loader() -> Any:
                 seen.add(key_node.value)
             return super().construct_mapping(node, deep=deep)
 
+        def construct_yaml_timestamp(self, node: Any) -> Any:
+            try:
+                return super().construct_yaml_timestamp(node)
+            except (ValueError, OverflowError):  # 30 February, hour 25, offset +99:00
+                raise UsageError(
+                    f"line {node.start_mark.line + 1}: bad date {node.value!r}"
+                ) from None
+
+        def construct_yaml_int(self, node: Any) -> Any:
+            try:
+                return super().construct_yaml_int(node)
+            except ValueError as exc:  # more than 4,300 digits
+                raise UsageError(
+                    f"line {node.start_mark.line + 1}: bad number: {_first_clause(exc)}"
+                ) from None
+
+    UniqueKeyLoader.add_constructor(
+        "tag:yaml.org,2002:timestamp", UniqueKeyLoader.construct_yaml_timestamp
+    )
+    UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", UniqueKeyLoader.construct_yaml_int)
     return UniqueKeyLoader

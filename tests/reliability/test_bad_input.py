@@ -164,7 +164,7 @@ CASES = [
         "batch file not UTF-8",
         ("apply", "{dir}/latin1.json"),
         2,
-        "cannot read",
+        "not UTF-8",
         files=(("latin1.json", b'[{"op":"add","key":"NEW","title":"\xe9","kind":"k"}]'),),
     ),
     # malformed workflow files

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 import click
 
@@ -540,13 +540,18 @@ def _progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
         yield lambda done: bar.update(task, completed=done)
 
 
-def _read_input(path: str) -> str:
+@contextmanager
+def _open_input(path: str) -> Iterator[BinaryIO]:
+    """FILE or stdin (`-`) as bytes; the readers in tracker.batch bound what they take of it.
+    An error while reading (EISDIR, EIO...) is a UsageError too."""
     try:
         if path == "-":
-            return sys.stdin.read()
-        return Path(path).read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+            yield sys.stdin.buffer
+            return
+        with Path(path).open("rb") as stream:
+            yield stream
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 @cli.command()
@@ -566,7 +571,8 @@ def apply(obj: Context, file: str, dry_run: bool, fmt: str) -> None:
     from .. import batch
     from . import output
 
-    ops = batch.parse(_read_input(file))
+    with _open_input(file) as stream:
+        ops = batch.read(stream)
     with _progress("apply", len(ops)) as progress:
         result = obj.tracker().apply(ops, dry_run=dry_run, progress=progress)
     if fmt == "table":
@@ -618,9 +624,12 @@ def import_(obj: Context, file: str, merge: bool) -> None:
     Example:
       tracker --db restored.db import backup.ndjson
     """
-    lines = _read_input(file).splitlines()
-    with _progress("import", None) as progress:
-        n_items, n_entries = obj.tracker().import_(lines, merge=merge, progress=progress)
+    from ..batch import read_lines
+
+    with _open_input(file) as stream, _progress("import", None) as progress:
+        n_items, n_entries = obj.tracker().import_(
+            read_lines(stream), merge=merge, progress=progress
+        )
     click.echo(f"imported {n_items} items and {n_entries} history entries")
 
 
