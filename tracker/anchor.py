@@ -259,7 +259,7 @@ def parse(document: object, name: str = "anchor") -> tuple[Anchor, str]:
     if not isinstance(document["heads"], list):
         raise bad("heads is not a list")
     heads = tuple(_head(value, bad) for value in document["heads"])
-    keys = {head.key for head in heads}
+    keys = {head.key.lower() for head in heads}  # keys are unique case-insensitively
     if len(keys) != len(heads):
         raise bad("an item is listed twice in heads")
     anchor = Anchor(

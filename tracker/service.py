@@ -868,20 +868,17 @@ class Tracker:
         from . import anchor as anchors
 
         signer = anchors.signing_key(key_file)
-        head = history.alias("head")
-        query = select(items.c.key, items.c.version, items.c.last_hash, head.c.hash).outerjoin(
-            head, (head.c.item_id == items.c.id) & (head.c.version == items.c.version)
-        )
         with self._snapshot() as session:
-            rows = session.execute(query).all()
-        for key, version, last_hash, entry_hash in rows:
+            rows = session.execute(self._chain_heads()).all()
+        for key, _, _, version, last_hash, _, entry_hash in rows:
             if entry_hash != last_hash:
                 raise VerificationFailed(
                     f"item {key!r}: its head (version {version}) is not its chain's last entry; "
                     "run `tracker verify` before anchoring"
                 )
         return anchors.sign(
-            (anchors.Head(key, version, hash_) for key, version, hash_, _ in rows), signer
+            (anchors.Head(key, version, last_hash) for key, _, _, version, last_hash, _, _ in rows),
+            signer,
         )
 
     def _verify_anchored(
@@ -913,42 +910,66 @@ class Tracker:
             anchor=dataclasses.replace(check, ok=not problems),
         )
 
+    def _chain_heads(self) -> Select[Any]:
+        """Every item with the history entry at its version: (key, key_lower, id, version,
+        last_hash, entry id, entry hash), the entry's columns null where there is none."""
+        at_version = (history.c.item_id == items.c.id) & (history.c.version == items.c.version)
+        return select(
+            items.c.key,
+            items.c.key_lower,
+            items.c.id,
+            items.c.version,
+            items.c.last_hash,
+            history.c.id,
+            history.c.hash,
+        ).outerjoin(history, at_version)
+
     def _anchored_problems(self, heads: Sequence[Head]) -> builtins.list[Problem]:
-        """Each anchored head that is not in today's chain of its item, as a problem."""
-        known: set[str] = set()
-        found: dict[tuple[str, int], tuple[int, str]] = {}
+        """Each anchored head that is not in today's chain of its item, as a problem. Read
+        from history itself: the entry at the item's version for the items whose version is
+        the anchored one (one pass over the items), by (item, version) for the others."""
+        found: dict[str, tuple[int, int | None, str | None]] = {}  # version, entry id, hash
+        ids: dict[str, int] = {}
         with self._snapshot() as session:
-            for start in range(0, len(heads), 500):
-                chunk = heads[start : start + 500]
-                versions = {head.version for head in chunk}
-                at_version = (history.c.item_id == items.c.id) & history.c.version.in_(versions)
-                query = (
-                    select(items.c.key_lower, history.c.version, history.c.id, history.c.hash)
-                    .outerjoin(history, at_version)
-                    .where(items.c.key_lower.in_({head.key.lower() for head in chunk}))
-                )
-                for lowered, version, entry_id, hash_ in session.execute(query):
-                    known.add(lowered)
-                    found[lowered, version] = (entry_id, hash_)
+            for _, lowered, item_id, version, _, entry_id, hash_ in session.execute(
+                self._chain_heads()
+            ):
+                ids[lowered] = item_id
+                found[lowered] = (version, entry_id, hash_)
+            moved: dict[int, builtins.list[tuple[int, Head]]] = {}
+            for head in heads:
+                current = found.get(head.key.lower())
+                if current is not None and current[0] != head.version:
+                    moved.setdefault(head.version, []).append((ids[head.key.lower()], head))
+            # The moved heads by version, 500 items a query: each row read is one wanted.
+            for version, pairs in moved.items():
+                for start in range(0, len(pairs), 500):
+                    wanted = dict(pairs[start : start + 500])
+                    query = select(history.c.item_id, history.c.id, history.c.hash).where(
+                        history.c.version == version, history.c.item_id.in_(wanted)
+                    )
+                    for item_id, entry_id, hash_ in session.execute(query):
+                        found[wanted.pop(item_id).key.lower()] = (version, entry_id, hash_)
+                    for head in wanted.values():
+                        found[head.key.lower()] = (version, None, None)
         problems = []
         for head in heads:
-            lowered = head.key.lower()
-            entry = found.get((lowered, head.version))
-            if lowered not in known:
+            known = found.get(head.key.lower())
+            if known is None:
                 message = f"anchored at version {head.version}, but the item is gone"
                 problems.append(Problem(head.key, None, message))
-            elif entry is None:
+            elif known[2] is None:
                 message = (
                     f"anchored at version {head.version}, but its chain has no entry "
                     f"{head.version} now: history was cut"
                 )
                 problems.append(Problem(head.key, None, message))
-            elif entry[1] != head.hash:
+            elif known[2] != head.hash:
                 message = (
-                    f"history rewritten: entry {head.version} has hash {entry[1][:12]}…, "
+                    f"history rewritten: entry {head.version} has hash {known[2][:12]}…, "
                     f"the anchor says {head.hash[:12]}…"
                 )
-                problems.append(Problem(head.key, entry[0], message))
+                problems.append(Problem(head.key, known[1], message))
         return problems
 
     @property

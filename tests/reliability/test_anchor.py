@@ -196,8 +196,11 @@ def test_a_rewritten_row_is_exit_7(seeded: Tracker, db_url: str, cli: CLI, tmp_p
     assert "DRILLS" in result.out
 
 
+@pytest.mark.parametrize(
+    "forged", [["propose"], ["propose", "resume"]], ids=["as long", "longer than anchored"]
+)
 def test_a_chain_cut_and_extended_with_correct_hashes_is_exit_7(
-    seeded: Tracker, db_url: str, cli: CLI, tmp_path: Path
+    seeded: Tracker, db_url: str, cli: CLI, tmp_path: Path, forged: list[str]
 ) -> None:
     """The forger's attack: cut the chain back to an earlier head and write a different
     future with the tracker itself, so every hash is right. Plain verify cannot tell."""
@@ -215,7 +218,8 @@ def test_a_chain_cut_and_extended_with_correct_hashes_is_exit_7(
         cut=cut_after,
         **before,
     )
-    assert cli("fire", "DRILLS", "propose", "--reason", "a different past").code == 0
+    for trigger in forged:
+        assert cli("fire", "DRILLS", trigger, "--reason", "a different past").code == 0
     assert cli("verify").code == 0  # the forged chain is internally consistent
 
     result = cli("verify", "--anchor", str(anchor))
