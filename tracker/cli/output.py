@@ -1,7 +1,8 @@
 """One formatter per output format: a Rich table for people; JSON, NDJSON and CSV for scripts.
 
-Text from the database is printed literally: Rich markup is never interpreted and control
-characters are shown escaped, so a title cannot drive the terminal.
+Text from the database is printed literally: in tables Rich markup is never interpreted and
+control characters are shown escaped (tracker.render.text), so a title cannot drive the
+terminal; JSON, NDJSON and CSV carry the exact text.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol, TextIO
 
+# Re-exported for the CLI's commands: one terminal-safe text for the CLI and the TUI.
+from ..render.text import safe as safe
+from ..render.text import safe_lines as safe_lines
+
 FORMATS = ("table", "json", "ndjson", "csv")
-_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]}
-_CONTROL.update({0x0A: "\\n", 0x09: "\\t", 0x0D: "\\r"})
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -31,16 +34,6 @@ def _short(value: str) -> str:
     """Times in tables read as `2026-01-30 09:00` (UTC); scripts get the full ISO form."""
     match = _ISO.match(value)
     return f"{match[1]} {match[2]}" if match else value
-
-
-def safe(value: object) -> str:
-    """A value as one line of inert text: control characters escaped."""
-    return "" if value is None else str(value).translate(_CONTROL)
-
-
-def safe_lines(value: str) -> str:
-    """Multi-line text with every control character but the newline escaped."""
-    return "\n".join(safe(line) for line in value.split("\n"))
 
 
 def cell(value: object) -> str:
@@ -67,11 +60,9 @@ def emit(
         for record in records:
             stream.write(_dumps(record.to_json()) + "\n")
     elif fmt == "csv":
-        writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow(columns)
-        for record in records:
-            data = record.to_json()
-            writer.writerow([cell(data.get(c)) for c in columns])
+        write_csv(
+            stream, columns, ([record.to_json().get(c) for c in columns] for record in records)
+        )
     else:
         table(
             [[r.to_json().get(c) for c in columns] for r in records],
@@ -79,6 +70,30 @@ def emit(
             title=title,
             out=stream,
         )
+
+
+def csv_text(value: object) -> str:
+    """A value as a CSV field: a string exactly as JSON has it (no escapes; the writer quotes),
+    names in a list space-separated (parties), anything else its JSON text; None is empty."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return " ".join(value)
+    return _dumps(value)
+
+
+def write_csv(stream: TextIO, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """A header and rows that a CSV reader (Python's csv, csvkit) reads back as the JSON's text.
+    Lines end in `\\n`; a field holding one is quoted. Python 3.11's writer quotes only by the
+    line terminator, so a row holding a `\\r` is written with every field quoted."""
+    minimal = csv.writer(stream, lineterminator="\n")
+    quoted = csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    minimal.writerow(columns)
+    for row in rows:
+        fields = [csv_text(value) for value in row]
+        (quoted if any("\r" in field for field in fields) else minimal).writerow(fields)
 
 
 def emit_one(record: Record, fmt: str, *, out: TextIO | None = None) -> None:

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 
-from ..cli.output import safe
 from ..records import Item
+from ..render.text import safe
 
 if TYPE_CHECKING:
     from ..service import Tracker

@@ -10,8 +10,8 @@ from datetime import datetime
 
 from rich.text import Text
 
-from ..cli.output import safe, safe_lines
 from ..dates import iso
+from ..render.text import safe, safe_lines
 
 STATE_STYLES = {
     "proposed": "bold cyan",

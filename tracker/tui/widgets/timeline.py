@@ -25,9 +25,9 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ...cli.output import safe
 from ...dates import now
 from ...records import Span
+from ...render.text import safe
 
 STATE_COLOURS = {
     "proposed": "dark_cyan",

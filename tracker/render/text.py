@@ -1,0 +1,20 @@
+"""Terminal-safe text: a value from the database shown literally, never as terminal control.
+
+The one place the CLI's tables and the TUI escape control characters; machine formats (JSON,
+NDJSON, CSV) carry the exact text instead.
+"""
+
+from __future__ import annotations
+
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]}
+_CONTROL.update({0x0A: "\\n", 0x09: "\\t", 0x0D: "\\r"})
+
+
+def safe(value: object) -> str:
+    """A value as one line of inert text: control characters escaped."""
+    return "" if value is None else str(value).translate(_CONTROL)
+
+
+def safe_lines(value: str) -> str:
+    """Multi-line text with every control character but the newline escaped."""
+    return "\n".join(safe(line) for line in value.split("\n"))
