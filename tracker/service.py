@@ -32,6 +32,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     text,
@@ -1192,15 +1193,16 @@ class Tracker:
         return self._check(trigger, [found[k] for k in wanted])
 
     def _key_sets(self, lowered: builtins.list[str]) -> Iterator[ColumnElement[bool]]:
-        """Conditions selecting these keys: one array parameter on PostgreSQL (much cheaper
-        than 10,000 bound values); chunks of IN lists within SQLite's parameter limit."""
+        """Conditions selecting these keys, as one parameter (much cheaper than 10,000 bound
+        values, which SQLAlchemy names and SQLite parses one by one): an array on PostgreSQL,
+        a JSON array read by json_each on SQLite."""
         if not self._sqlite:
             from sqlalchemy.dialects.postgresql import ARRAY
 
             yield items.c.key_lower == any_(bindparam("keys", lowered, type_=ARRAY(String)))
             return
-        for start in range(0, len(lowered), 5000):
-            yield items.c.key_lower.in_(lowered[start : start + 5000])
+        listed = func.json_each(bindparam("keys", json.dumps(lowered), type_=String))
+        yield items.c.key_lower.in_(select(literal_column("value")).select_from(listed))
 
     def _check(self, trigger: str, targets: Sequence[Any]) -> FireCheck:
         trigger = trigger.strip().lower()

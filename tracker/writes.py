@@ -177,12 +177,8 @@ class Batch:
             text_of(items.c.updated_at),
             text_of(items.c.changed_at),
         )
-        for start in range(0, len(listed), 5000):
-            query = (
-                select(*columns)
-                .where(items.c.key_lower.in_(listed[start : start + 5000]))
-                .order_by(items.c.id)
-            )
+        for chosen in self.tracker._key_sets(listed):
+            query = select(*columns).where(chosen).order_by(items.c.id)
             if not self.tracker._sqlite:
                 query = query.with_for_update()  # lock in id order: no deadlocks between batches
             for row in self.session.execute(query).all():

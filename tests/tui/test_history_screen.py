@@ -184,3 +184,30 @@ async def test_a_view_saved_by_another_process_appears(app: TrackerApp, tui_url:
         listing = app.screen.query_one(ViewsList)
         labels = [str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]
         assert any("stalled-ones" in label for label in labels)
+
+
+async def test_time_travel_shows_that_it_is_loading_then_the_counts_of_that_moment(
+    app: TrackerApp, tui_tracker: Tracker
+) -> None:
+    from datetime import UTC, datetime
+
+    from tracker.tui.screens.items import StateCounts
+
+    when = datetime(2025, 12, 1, tzinfo=UTC)
+    then = tui_tracker.count(as_of=when)
+    assert then != tui_tracker.count()  # the seed differs between then and now
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ItemsScreen)
+        screen.travel_to(when)
+        counts = str(screen.query_one(StateCounts).content)
+        assert counts.startswith("counting as of 2025-12-01")  # not today's numbers
+        assert screen.table.total == 0 and screen.table.waiting
+        await settle(pilot)
+        text = screen_text(app)
+        assert "TIME TRAVEL" in text
+        assert f"total {sum(then.values())}" in text
+        for state, number in then.items():
+            assert f"{state} {number}" in text
+        assert screen.table.total == sum(then.values())

@@ -152,8 +152,17 @@ def page(tracker: Tracker, query: Query, offset: int, limit: int) -> builtins.li
 class StateCounts(Static):
     """`proposed 3 · stalled 1 · ...` for the items the filter matches, and the marks."""
 
+    _loading: str | None = None  # the moment whose counts are on their way
+
     def show(self, counts: dict[str, int], states: Sequence[str], total: int) -> None:
         self._counts = (dict(counts), tuple(states), total)
+        self._loading = None
+        self._draw()
+
+    def show_loading(self, what: str) -> None:
+        """Counts are on their way: say so rather than show numbers of another moment."""
+        self._counts = ({}, (), 0)
+        self._loading = what
         self._draw()
 
     def show_marked(self, marked: int) -> None:
@@ -163,6 +172,9 @@ class StateCounts(Static):
     def _draw(self) -> None:
         counts, states, total = getattr(self, "_counts", ({}, (), 0))
         marked = getattr(self, "_marked", 0)
+        if self._loading is not None:
+            self.update(Text(f"counting {self._loading}…", style="italic"))
+            return
         line = Text()
         for name in [*states, *sorted(set(counts) - set(states))]:
             line.append_text(lit.state(name))
@@ -332,7 +344,13 @@ class ItemsScreen(TrackerScreen):
             total = max(message.offset + len(message.rows) + FIRST_PAGE, table.total)
             if not message.keep_cursor:
                 total = message.offset + len(message.rows)
-        table.reset(total, message.offset, message.rows, keep_cursor=message.keep_cursor)
+        table.reset(
+            total,
+            message.offset,
+            message.rows,
+            keep_cursor=message.keep_cursor,
+            counting=message.total is None,
+        )
 
     @on(Counted)
     def _counted(self, message: Counted) -> None:
@@ -361,6 +379,12 @@ class ItemsScreen(TrackerScreen):
         self._apply_wanted()
 
     def _apply_wanted(self) -> None:
+        if self.wanted.as_of != self.shown.as_of:
+            # Another moment: nothing on screen answers it any more, rows or counts.
+            self.table.reset(0)
+            self.table.waiting = True
+            when = "now" if self.as_of is None else f"as of {lit.when(self.as_of)}"
+            self.query_one(StateCounts).show_loading(when)
         self.load(self.wanted, 0, FIRST_PAGE, False)
 
     @on(Input.Submitted, "#filter")
@@ -574,8 +598,6 @@ class ItemsScreen(TrackerScreen):
             return
         self.wanted = replace(self.wanted, as_of=when)
         self._show_mode()
-        self.table.reset(0)
-        self.table.waiting = True
         self._apply_wanted()
 
     def action_now(self) -> None:

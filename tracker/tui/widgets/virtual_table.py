@@ -303,9 +303,10 @@ class VirtualTable(ScrollView, can_focus=True):
             return self._line(self._header_cells(), width, base + header, gutter)
         index = int(self.scroll_y) + y - 1
         if index >= self.total:
-            if index == 0 and not self.waiting:
+            if index == 0:
                 muted = self.get_component_rich_style("virtual-table--placeholder")
-                return self._message(" (nothing matches)", width, base + muted)
+                shown = " loading…" if self.waiting else " (nothing matches)"
+                return self._message(shown, width, base + muted)
             return Strip([Segment(" " * width, base)], width)
         row = self._rows.get(index)
         style = base
