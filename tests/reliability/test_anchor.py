@@ -503,6 +503,43 @@ def test_output_is_written_whole_and_never_over_the_database(
     assert database.read_bytes() == before
 
 
+@pytest.mark.parametrize("command", ["anchor", "export"])
+def test_a_failed_write_leaves_the_previous_file(
+    sqlite_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+) -> None:
+    """`anchor -o` and `export -o` share one writer: a temporary file renamed on success."""
+    with Tracker.open(sqlite_url) as tracker:
+        tracker.seed()
+    previous = tmp_path / "previous.out"
+    previous.write_text("the previous file")
+
+    def half_then_fail(self: Tracker, out: Any, **_: Any) -> Any:
+        out.write("half")
+        raise OSError(28, "No space left on device")
+
+    def no_rename(*_: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        if command == "export":
+            patched.setattr(Tracker, "export", half_then_fail)
+        else:
+            patched.setattr(os, "replace", no_rename)
+        result = sqlite_cli(sqlite_url, capsys, command, "-o", str(previous))
+    assert result.code == 2
+    assert result.err == f"error: cannot write {previous}: No space left on device\n"
+    assert previous.read_text() == "the previous file"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".previous")] == []
+
+    database = Path(sqlite_url.removeprefix("sqlite:///"))
+    refused = sqlite_cli(sqlite_url, capsys, command, "-o", str(database))
+    assert refused.code == 2 and "is the database" in refused.err
+
+
 def test_fire_does_not_import_cryptography(sqlite_url: str) -> None:
     with Tracker.open(sqlite_url) as tracker:
         tracker.seed()

@@ -596,21 +596,69 @@ def export(obj: Context, target: str) -> None:
       tracker export -o backup.ndjson && tracker --db new.db import backup.ndjson
     """
     tracker = obj.tracker()
-    with _open_output(target) as out, _progress("export", None) as progress:
+    with _open_output(target, tracker) as out, _progress("export", None) as progress:
         tracker.export(out, progress=progress)
 
 
 @contextmanager
-def _open_output(target: str) -> Iterator[TextIO]:
+def _open_output(target: str, tracker: Tracker) -> Iterator[TextIO]:
+    """Where a command's output goes: stdout for "-"; a pipe or device as it is; any other
+    path through a temporary file beside it, renamed over it only once everything is written,
+    so a failure (a full disk, an error) leaves the previous file as it was. Never the database
+    or its journal files."""
     if target == "-":
         yield sys.stdout
         return
+    _refuse_database_file(tracker, target)
+    given = Path(target)
+    if given.exists() and not given.is_file():  # /dev/stdout, a FIFO: nothing to rename
+        try:
+            with given.open("w", encoding="utf-8") as handle:
+                yield handle
+        except OSError as exc:
+            raise UsageError(f"cannot write {target}: {exc.strerror}") from None
+        return
+    path = given.resolve()  # through a symlink: replace the file, not the link
+    import tempfile
+
     try:
-        handle = Path(target).open("w", encoding="utf-8")  # noqa: SIM115 - closed below
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     except OSError as exc:
         raise UsageError(f"cannot write {target}: {exc.strerror}") from None
-    with handle:
-        yield handle
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, _new_file_mode(path))
+        os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise UsageError(f"cannot write {target}: {exc.strerror}") from None
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _new_file_mode(path: Path) -> int:
+    """The mode of the file being replaced, else what the umask gives a new file."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _refuse_database_file(tracker: Tracker, target: str) -> None:
+    """Refuse to write over the SQLite database or its journal files."""
+    database = tracker.engine.url.database
+    if tracker.engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return
+    base = Path(database).resolve()
+    ours = {base, *(base.with_name(base.name + end) for end in ("-wal", "-shm", "-journal"))}
+    if Path(target).resolve() in ours:
+        raise UsageError(f"{target} is the database (or its journal): choose another file")
 
 
 @cli.command("import")
@@ -666,50 +714,14 @@ def anchor(obj: Context, target: str, key_file: str | None, show_key: bool) -> N
         click.echo(anchors.public_pem(key), nl=False)
         return
     tracker = obj.tracker()
-    if target != "-":
-        _refuse_database_file(tracker, target)
     made = tracker.anchor(key_file)
-    if target == "-":
-        click.echo(made.text(), nl=False)
-        return
-    _write_atomically(target, made.text())
-    click.echo(
-        f"anchored {made.count} items (digest {made.digest[:16]}), signed by key "
-        f"{made.key_id}: {target}"
-    )
-
-
-def _refuse_database_file(tracker: Tracker, target: str) -> None:
-    """Refuse to write over the SQLite database or its journal files."""
-    database = tracker.engine.url.database
-    if tracker.engine.dialect.name != "sqlite" or not database or database == ":memory:":
-        return
-    base = Path(database).resolve()
-    ours = {base, *(base.with_name(base.name + end) for end in ("-wal", "-shm", "-journal"))}
-    if Path(target).resolve() in ours:
-        raise UsageError(f"{target} is the database (or its journal): choose another file")
-
-
-def _write_atomically(target: str, text: str) -> None:
-    """Write `text` to `target` by a temporary file in the same directory, renamed over it
-    once complete: a failure leaves the previous file as it was."""
-    import tempfile
-
-    path = Path(target)
-    try:
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as exc:
-        raise UsageError(f"cannot write {target}: {exc.strerror}") from None
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        raise UsageError(f"cannot write {target}: {exc.strerror}") from None
+    with _open_output(target, tracker) as out:
+        out.write(made.text())
+    if target != "-":
+        click.echo(
+            f"anchored {made.count} items (digest {made.digest[:16]}), signed by key "
+            f"{made.key_id}: {target}"
+        )
 
 
 @cli.command()
