@@ -138,6 +138,24 @@ class Anchor:
 
 
 @dataclass(frozen=True, slots=True)
+class AnchorWritten:
+    """What `tracker anchor -o FILE` reports: where the anchor went and what it holds."""
+
+    output: str
+    anchor: Anchor
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "output": self.output,
+            "created_at": self.anchor.created_at,
+            "count": self.anchor.count,
+            "digest": self.anchor.digest,
+            "key_id": self.anchor.key_id,
+            "fingerprint": self.anchor.fingerprint,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class AnchorCheck:
     """What `verify --anchor` found about the anchor itself: when it was made, how many heads
     it holds, whose key signed it and why that key is trusted."""

@@ -113,6 +113,9 @@ def test_history_that_grew_after_the_anchor_extends_it(
     assert made.code == 0, made.err
     document = json.loads(anchor.read_text())
     assert document["count"] == 4 == len(document["heads"])
+    summary = cli("anchor", "--output", str(tmp_path / "again.json"), "--format", "json")
+    assert json.loads(summary.out)["count"] == 4
+    assert json.loads(summary.out)["fingerprint"] == fingerprint_of(anchor)
     assert [head["key"] for head in document["heads"]] == ["ACSA", "DRILLS", "REFUEL", "SAREX"]
     assert cli("fire", "DRILLS", "resume", "--reason", "drills restart").code == 0
     assert cli("add", "NEW", "--title", "A new item", "--kind", "drill").code == 0
@@ -389,6 +392,37 @@ def test_key_file_forms(sqlite_url: str, tmp_path: Path, form: str) -> None:
     anchor = tmp_path / "a.json"
     assert run(["--db", sqlite_url, "anchor", "--key", str(key), "-o", str(anchor)]) == 0
     assert run(["--db", sqlite_url, "verify", "--anchor", str(anchor), "--trust", str(key)]) == 0
+
+
+def test_trust_an_openssh_public_key_or_the_base64_key(sqlite_url: str, tmp_path: Path) -> None:
+    private = team_key(tmp_path / "team", "openssh")
+    loaded = serialization.load_ssh_private_key(private.read_bytes(), password=None)
+    public = tmp_path / "team.pub"
+    public.write_bytes(
+        loaded.public_key().public_bytes(
+            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+        )
+        + b" team@rok\n"
+    )
+    anchor = tmp_path / "a.json"
+    assert run(["--db", sqlite_url, "anchor", "--key", str(private), "-o", str(anchor)]) == 0
+    embedded = json.loads(anchor.read_text())["public_key"]
+    for pin in (str(public), embedded):
+        assert run(["--db", sqlite_url, "verify", "--anchor", str(anchor), "--trust", pin]) == 0
+
+
+def test_two_first_uses_at_once_agree_on_one_key(config_home: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tracker import anchor as anchors
+
+    def first_use(_: int) -> str:
+        return anchors.public_fingerprint(anchors.signing_key())
+
+    with ThreadPoolExecutor(8) as pool:
+        seen = set(pool.map(first_use, range(8)))
+    assert len(seen) == 1
+    assert [p.name for p in own_key(config_home).parent.iterdir()] == ["anchor-key.pem"]
 
 
 def sqlite_cli(url: str, capsys: pytest.CaptureFixture[str], *args: str) -> Result:

@@ -694,11 +694,14 @@ def import_(obj: Context, file: str, merge: bool) -> None:
 @click.option(
     "--show-key", is_flag=True, help="Print the signing key's fingerprint and public key; exit."
 )
+@FORMAT
 @pass_context
-def anchor(obj: Context, target: str, key_file: str | None, show_key: bool) -> None:
+def anchor(obj: Context, target: str, key_file: str | None, show_key: bool, fmt: str) -> None:
     """Sign a statement of every item's chain head (key, version, hash), to keep outside
     the database: mail it to the other party, commit it to a repository. Signed with
     Ed25519 by your key (made on first use in your config directory) or --key FILE.
+    Without --output the anchor itself is printed (JSON, whatever --format says); with it,
+    --format sets how the summary is printed.
 
     \b
     Examples:
@@ -717,11 +720,17 @@ def anchor(obj: Context, target: str, key_file: str | None, show_key: bool) -> N
     made = tracker.anchor(key_file)
     with _open_output(target, tracker) as out:
         out.write(made.text())
-    if target != "-":
+    if target == "-":
+        return
+    if fmt == "table":
         click.echo(
             f"anchored {made.count} items (digest {made.digest[:16]}), signed by key "
             f"{made.key_id}: {target}"
         )
+    else:
+        from . import output
+
+        output.emit_one(anchors.AnchorWritten(target, made), fmt)
 
 
 @cli.command()
