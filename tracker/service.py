@@ -49,7 +49,14 @@ from . import batch as batches
 from . import dates, fields
 from .db import as_of as as_of_sql
 from .db import history_pages
-from .db.engine import ensure_schema, first_line, make_engine, resolve_url, safe_url
+from .db.engine import (
+    ensure_schema,
+    first_line,
+    in_memory,
+    make_engine,
+    resolve_url,
+    safe_url,
+)
 from .db.models import history, items, views
 from .errors import (
     Conflict,
@@ -976,8 +983,7 @@ class Tracker:
     @property
     def _can_split(self) -> bool:
         """Whether a child Python can open this database (not an in-memory SQLite one)."""
-        in_memory = self._sqlite and self.engine.url.database in (None, "", ":memory:")
-        return bool(sys.executable) and not in_memory
+        return bool(sys.executable) and not in_memory(self.url)
 
     def _replay(
         self,

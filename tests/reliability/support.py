@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from urllib.parse import unquote
 
 import psycopg
 
+from tests.conftest import Result
 from tracker import Tracker
+from tracker.cli.app import run
 
 PG_SERVER = os.environ.get("TRACKER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 
@@ -40,3 +43,19 @@ def snapshot(url: str) -> str:
 def schema_of(url: str) -> str:
     """The per-test schema a `pg_url` points at."""
     return unquote(url).split("search_path=", 1)[1].split("&", 1)[0]
+
+
+def run_cli(*args: str) -> Result:
+    """The CLI's entry point in this process (so a test can patch what it uses)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = run(list(args))
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def one_error_line(stderr: str) -> str:
+    """`stderr` is exactly one `error:` line (no traceback, no warning block)."""
+    assert stderr.startswith("error: "), stderr
+    assert stderr.count("\n") == 1, stderr
+    assert "Traceback" not in stderr
+    return stderr

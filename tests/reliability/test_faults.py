@@ -3,8 +3,6 @@ and leaves the database as it was (compared as a full export before and after)."
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import socket
@@ -19,25 +17,9 @@ import pytest
 from sqlalchemy import Engine, event
 
 import tracker.service
-from tests.conftest import Result, run_exe
-from tests.reliability.support import snapshot
+from tests.conftest import run_exe
+from tests.reliability.support import one_error_line, run_cli, snapshot
 from tracker import Tracker
-from tracker.cli.app import run
-
-
-def run_cli(*args: str) -> Result:
-    """The CLI's entry point in this process (so a test can patch the engine it builds)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = run(list(args))
-    return Result(code, out.getvalue(), err.getvalue())
-
-
-def one_error_line(stderr: str) -> str:
-    assert stderr.startswith("error: "), stderr
-    assert stderr.count("\n") == 1, stderr
-    assert "Traceback" not in stderr
-    return stderr
 
 
 @pytest.fixture

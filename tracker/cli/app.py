@@ -53,9 +53,15 @@ class Context:
 
     def tracker(self) -> Tracker:
         if self._tracker is None:
+            from ..db.engine import in_memory, resolve_url
             from ..service import Tracker
 
-            self._tracker = Tracker.open(self.db, workflows_dir=self.workflows)
+            url = resolve_url(self.db)
+            if in_memory(url):
+                raise UsageError(
+                    "a database in memory is gone when the command ends: give a file or a URL"
+                )
+            self._tracker = Tracker.open(url, workflows_dir=self.workflows)
         return self._tracker
 
     def close(self) -> None:
@@ -652,10 +658,12 @@ def _new_file_mode(path: Path) -> int:
 
 def _refuse_database_file(tracker: Tracker, target: str) -> None:
     """Refuse to write over the SQLite database or its journal files."""
-    database = tracker.engine.url.database
-    if tracker.engine.dialect.name != "sqlite" or not database or database == ":memory:":
+    from ..db.engine import sqlite_file
+
+    database = sqlite_file(tracker.url)
+    if database is None:
         return
-    base = Path(database).resolve()
+    base = database.resolve()
     ours = {base, *(base.with_name(base.name + end) for end in ("-wal", "-shm", "-journal"))}
     if Path(target).resolve() in ours:
         raise UsageError(f"{target} is the database (or its journal): choose another file")

@@ -8,14 +8,23 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import URL, Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    NoSuchModuleError,
+    SAWarning,
+    SQLAlchemyError,
+)
 
 from ..errors import Conflict, DatabaseUnusable, UsageError
 
@@ -23,64 +32,148 @@ from ..errors import Conflict, DatabaseUnusable, UsageError
 # tests/test_migrations.py checks this against migrations/versions.
 REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004")
 HEAD = REVISIONS[-1]
-BUSY_TIMEOUT_MS = int(os.environ.get("TRACKER_BUSY_TIMEOUT_MS", "10000"))
+# The environment's settings: (default, unit) of each; a value is a whole number.
+SETTINGS = {
+    "TRACKER_BUSY_TIMEOUT_MS": (10_000, "milliseconds"),
+    "TRACKER_CONNECT_TIMEOUT": (5, "seconds"),
+}
+_WHOLE = re.compile(r"^[0-9]{1,10}$")
+_LARGEST = 2**31 - 1
+# A URL starts with a scheme; anything else given as the database is a file path.
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+# The drivers the tracker runs on (backend, driver).
+_SUPPORTED = {("sqlite", "pysqlite"), ("postgresql", "psycopg")}
+
+
+def setting(name: str) -> int:
+    """A whole number from the environment variable `name` (its default when unset or empty);
+    anything else is a UsageError naming the variable."""
+    default, unit = SETTINGS[name]
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not _WHOLE.match(raw) or int(raw) > _LARGEST:
+        raise UsageError(
+            f"{name} must be a whole number of {unit} (0 to {_LARGEST}), not {raw[:40]!r}"
+        )
+    return int(raw)
 
 
 def default_url() -> str:
     """A SQLite file in the user's data directory (platformdirs)."""
     from platformdirs import user_data_dir
 
-    return f"sqlite:///{Path(user_data_dir('tracker', appauthor=False)) / 'tracker.db'}"
+    return sqlite_url(Path(user_data_dir("tracker", appauthor=False)) / "tracker.db")
+
+
+def sqlite_url(path: Path) -> str:
+    """The URL of the SQLite file at `path`, whatever characters its name holds (`?`, `%`,
+    `#` are quoted, so the URL names exactly that file)."""
+    return URL.create("sqlite", database=str(path)).render_as_string()
 
 
 def resolve_url(url: str | None = None) -> str:
-    """`url`, else TRACKER_DB, else the default file. A bare path means a SQLite file;
-    `postgresql://` means psycopg 3."""
-    chosen = url or os.environ.get("TRACKER_DB") or default_url()
-    if "://" not in chosen:
-        return f"sqlite:///{Path(chosen).expanduser().absolute()}"
+    """`url`, else TRACKER_DB, else the default file. Something that starts with a scheme
+    (`sqlite:///`, `postgresql://`...) is a URL; anything else is the path of a SQLite file,
+    taken literally. `postgresql://` means psycopg 3. An empty value (an unset variable
+    spliced in) is a UsageError, never "some database"."""
+    chosen = url if url is not None else os.environ.get("TRACKER_DB") or None
+    if chosen is None:
+        return default_url()
+    if not chosen.strip():
+        raise UsageError("the database is empty: give --db or TRACKER_DB a file path or a URL")
+    if not _SCHEME.match(chosen):
+        return sqlite_url(Path(chosen).expanduser().absolute())
     if chosen.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + chosen.split("://", 1)[1]
     return chosen
 
 
-def make_engine(url: str) -> Engine:
-    """An engine with the tracker's connection settings (SQLite: WAL, busy timeout,
-    foreign keys, BEGIN IMMEDIATE for writes)."""
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file a SQLite URL names (also as a `file:` URI with uri=true); None when the
+    database is in memory (or the URL is not SQLite's)."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database or ""
+    if str(parsed.query.get("uri", "")).lower() == "true" and database.startswith("file:"):
+        split = urlsplit(database)
+        if parsed.query.get("mode") == "memory" or "mode=memory" in split.query:
+            return None
+        database = unquote(split.path)
+    return None if database in ("", ":memory:") else Path(database)
+
+
+def in_memory(url: str) -> bool:
+    """Whether `url` is a SQLite database in memory, gone when the process ends."""
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise UsageError(f"bad database URL {url!r}") from None
-    if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, parsed.database)
+        return False
+    return (
+        parsed.get_backend_name() == "sqlite"
+        and bool(parsed.database)
+        and sqlite_file(parsed) is None
+    )
+
+
+def make_engine(url: str) -> Engine:
+    """An engine with the tracker's connection settings (SQLite: WAL, busy timeout,
+    foreign keys, BEGIN IMMEDIATE for writes). A URL that names no database, a driver the
+    tracker does not run on, or settings the driver would ignore are UsageErrors."""
     try:
-        return create_engine(url, pool_pre_ping=False, connect_args=_connect_args(parsed))
-    except (NoSuchModuleError, ArgumentError) as exc:
-        raise UsageError(f"unsupported database URL {url!r}: {exc}") from None
+        parsed = make_url(url)
+    except ArgumentError:
+        raise UsageError(f"bad database URL {safe_url(url)!r}") from None
+    backend = parsed.get_backend_name()
+    try:
+        driver = parsed.get_driver_name()
+    except NoSuchModuleError:  # a scheme SQLAlchemy has no dialect for
+        driver = ""
+    if (backend, driver) not in _SUPPORTED:
+        raise UsageError(
+            f"unsupported database URL {safe_url(url)!r}: tracker runs on SQLite "
+            "(a file path or sqlite:///FILE) and PostgreSQL (postgresql://, psycopg 3)"
+        )
+    if backend == "sqlite" and not parsed.database:
+        raise UsageError(
+            f"database URL {url!r} names no file (for one in memory, say sqlite:///:memory:)"
+        )
+    try:
+        with warnings.catch_warnings():
+            # SQLAlchemy warns of URL arguments it ignores: the URL does not say what was meant.
+            warnings.simplefilter("error", SAWarning)
+            if backend == "sqlite":
+                return _sqlite_engine(url, sqlite_file(parsed))
+            return create_engine(url, pool_pre_ping=False, connect_args=_connect_args())
+    except SAWarning as exc:
+        ignored = first_line(exc).split(" (Background", 1)[0]
+        raise UsageError(f"bad database URL {safe_url(url)!r}: {ignored}") from None
+    except (NoSuchModuleError, ArgumentError, ImportError) as exc:
+        raise UsageError(f"unsupported database URL {safe_url(url)!r}: {exc}") from None
 
 
-def _connect_args(parsed: Any) -> dict[str, Any]:
-    if parsed.get_backend_name() == "postgresql":
-        return {"connect_timeout": int(os.environ.get("TRACKER_CONNECT_TIMEOUT", "5"))}
-    return {}
+def _connect_args() -> dict[str, Any]:
+    return {"connect_timeout": setting("TRACKER_CONNECT_TIMEOUT")}
 
 
-def _sqlite_engine(url: str, database: str | None) -> Engine:
-    if database and database != ":memory:":
-        parent = Path(database).parent
+def _sqlite_engine(url: str, database: Path | None) -> Engine:
+    if database is not None:
+        parent = database.parent
         if not parent.exists():
             try:
                 parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise DatabaseUnusable(f"cannot create {parent}: {exc.strerror}") from None
-    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    busy_timeout_ms = setting("TRACKER_BUSY_TIMEOUT_MS")
+    engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own is deferred and late).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys = ON")
         # A read-only file cannot switch to WAL; reading it still works.
         with contextlib.suppress(Exception):

@@ -1,0 +1,129 @@
+"""The database URL and the environment (issue 9): an empty URL, a bare path, an in-memory or
+unsupported database, a malformed setting. Each is one `error:` line and exit 2, or (a path)
+exactly the file named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_exe
+from tests.reliability.support import one_error_line, run_cli
+from tracker import Tracker, UsageError
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working directory, and an empty data directory for the default database."""
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.delenv("TRACKER_DB", raising=False)
+    return work
+
+
+def files_under(*roots: Path) -> set[str]:
+    return {
+        str(path.relative_to(root))
+        for root in roots
+        if root.exists()
+        for path in root.rglob("*")
+        if path.is_file()
+    }
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///",
+        "sqlite://",
+        "",
+        "  ",
+        "sqlite:///:memory:",
+        "sqlite:///file:x?mode=memory&uri=true",
+        "sqlite:///:memory:?mode=memory",
+    ],
+)
+def test_no_file_or_memory_is_refused(here: Path, url: str) -> None:
+    """An unset variable in `--db "sqlite:///$FILE"` used an in-memory database: `add` said
+    added and the next command found nothing."""
+    result = run_cli("--db", url, "add", "X", "--title", "t", "--kind", "drill")
+    assert result.code == 2, result
+    one_error_line(result.err)
+    assert result.out == ""
+    assert files_under(here, here.parent / "data") == set()
+
+
+def test_tracker_db_unset_or_empty_means_the_default_file(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRACKER_DB", "")
+    assert run_cli("add", "X", "--title", "t", "--kind", "drill").code == 0
+    assert files_under(here.parent / "data") == {"tracker/tracker.db"}
+    assert run_cli("show", "X").code == 0
+
+
+def test_the_python_api_refuses_a_url_without_a_file(here: Path) -> None:
+    with pytest.raises(UsageError, match="names no file"):
+        Tracker.open("sqlite://")
+
+
+@pytest.mark.parametrize("name", ["dir/my?file.db", "a%41b.db", "x#y.db", "s p+a.db", "é€.db"])
+def test_a_bare_path_is_exactly_that_file(here: Path, name: str) -> None:
+    """`--db "dir/my?file.db"` wrote `dir/my`, `a%41b.db` wrote `aAb.db`."""
+    assert run_cli("--db", name, "add", "X", "--title", "t", "--kind", "drill").code == 0
+    shown = run_cli("--db", name, "show", "X")
+    assert shown.code == 0 and "X" in shown.out
+    made = files_under(here) - {f"{name}-wal", f"{name}-shm"}
+    assert made == {name}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://user@localhost/tracker",
+        "oracle://user@localhost/tracker",
+        "postgresql+asyncpg://user@localhost/tracker",
+        "postgresql+psycopg2://user@localhost/tracker",
+        "sqlite+aiosqlite:///x.db",
+        "nosuchdb://x",
+    ],
+)
+def test_unsupported_drivers_are_usage_errors(here: Path, url: str) -> None:
+    result = run_cli("--db", url, "list")
+    assert result.code == 2
+    assert "unsupported database URL" in one_error_line(result.err)
+
+
+def test_a_url_argument_the_driver_ignores_is_one_error_line(here: Path, tracker_exe: str) -> None:
+    """`?mode=...` without uri=true printed SQLAlchemy's warning block on stderr (a real
+    process: pytest would swallow the warning in this one)."""
+    result = run_exe(tracker_exe, "--db", "sqlite:///x.db?mode=ro", "list")
+    assert result.returncode == 2
+    assert "'mode'" in one_error_line(result.stderr)
+    assert "Warning" not in result.stderr
+    assert files_under(here) == set()
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "1e3", "10.5", "0x10", "9" * 5000, "2147483648"])
+@pytest.mark.parametrize(
+    ("variable", "postgresql"),
+    [("TRACKER_BUSY_TIMEOUT_MS", False), ("TRACKER_CONNECT_TIMEOUT", True)],
+)
+def test_a_setting_that_is_not_a_whole_number_is_a_usage_error(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    postgresql: bool,
+    value: str,
+) -> None:
+    url = str(request.getfixturevalue("pg_url")) if postgresql else str(tmp_path / "t.db")
+    monkeypatch.setenv(variable, value)
+    result = run_cli("--db", url, "list")
+    assert result.code == 2, result
+    assert variable in one_error_line(result.err)
+    monkeypatch.setenv(variable, " 300 ")
+    assert run_cli("--db", url, "list").code == 0
