@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import html
 import io
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -60,19 +62,59 @@ def render(
     fmt = output_format(path)
     check_size(len({span.key for span in spans}))
     _require_matplotlib()
-    figure, tooltips = _draw(spans, since, until, title)
     target = Path(path)
-    try:
-        if fmt == ".png":
-            figure.savefig(target, format="png", dpi=150)
-            return
-        svg = _svg_with_tooltips(figure, tooltips)
-        if fmt == ".svg":
-            target.write_text(svg, encoding="utf-8")
-        else:
-            target.write_text(_html_page(svg, spans, title), encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    with _literal_text():
+        figure, tooltips = _draw(spans, since, until, title)
+        try:
+            if fmt == ".png":
+                figure.savefig(target, format="png", dpi=150)
+                return
+            svg = _svg_with_tooltips(figure, tooltips)
+            if fmt == ".svg":
+                target.write_text(svg, encoding="utf-8")
+            else:
+                target.write_text(_html_page(svg, spans, title), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+# Fonts with Hangul, kana and CJK ideographs, tried after DejaVu Sans for the glyphs it lacks.
+CJK_FONTS = (
+    "Noto Sans CJK KR",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK SC",
+    "Noto Sans KR",
+    "Noto Sans JP",
+    "Source Han Sans",
+    "NanumGothic",
+    "Malgun Gothic",
+    "Apple SD Gothic Neo",
+    "Hiragino Sans",
+    "Yu Gothic",
+    "MS Gothic",
+    "IPAGothic",
+    "WenQuanYi Zen Hei",
+    "Droid Sans Fallback",
+)
+
+
+@contextmanager
+def _literal_text() -> Iterator[None]:
+    """Draw every text as typed: `$...$` is not mathtext (a title `$\\frac{1}{$` crashed, and
+    `$5 and $6` came out in italics). Korean and Japanese use an installed CJK font where
+    there is one; where there is none their glyphs are boxes, without a warning per glyph."""
+    import matplotlib
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    fallback = [name for name in CJK_FONTS if name in installed]
+    families = ["DejaVu Sans", *fallback]
+    with (
+        matplotlib.rc_context({"text.parse_math": False, "font.family": families}),
+        warnings.catch_warnings(),
+    ):
+        warnings.filterwarnings("ignore", r"Glyph \d+ .*missing from", UserWarning)
+        yield
 
 
 def check_size(items: int) -> None:

@@ -1,0 +1,57 @@
+"""Timeline text drawn literally (issue 9, "Bad input"): a title with `$\\frac{1}{$` crashed
+matplotlib's mathtext (exit 1), `$5 and $6` came out as maths, and Korean or Japanese titles put
+a warning per missing glyph on stderr."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CLI, run_exe
+from tracker import Tracker
+from tracker import timeline as drawing
+
+SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+MATHS = r"$\frac{1}{$"
+
+
+@SQLITE
+@pytest.mark.parametrize("suffix", [".svg", ".png", ".html"])
+def test_a_title_of_broken_mathtext_is_drawn(
+    seeded: Tracker, cli: CLI, tmp_path: Path, suffix: str
+) -> None:
+    seeded.add("DOLLAR", title="Costs $5 and $6", kind="exercise")
+    target = tmp_path / f"t{suffix}"
+    result = cli("timeline", "--output", str(target), "--title", MATHS)
+    assert result.code == 0, result.err
+    assert target.stat().st_size > 1000
+    if suffix == ".html":
+        assert r"$\frac{1}{$" in target.read_text("utf-8")
+
+
+@SQLITE
+def test_every_text_of_the_picture_is_literal(seeded: Tracker) -> None:
+    seeded.add("DOLLAR", title="Costs $5 and $6", kind="exercise")
+    with drawing._literal_text():
+        figure, _ = drawing._draw(seeded.spans(), None, None, MATHS)
+        texts = figure.findobj(lambda artist: hasattr(artist, "get_parse_math"))
+    assert any(t.get_text() == MATHS for t in texts)
+    assert any("Costs $5 and $6" in t.get_text() for t in texts)
+    assert texts and not [t.get_text() for t in texts if t.get_parse_math()]
+
+
+@SQLITE
+def test_korean_and_japanese_titles_put_nothing_on_stderr(
+    seeded: Tracker, tracker_exe: str, tmp_path: Path
+) -> None:
+    """A real process: Python prints a UserWarning to stderr, pytest would only record it."""
+    seeded.add("HANGUL", title="한일 합동 수색구조 훈련 日本 🚢", kind="exercise")
+    for suffix in (".png", ".svg"):
+        target = tmp_path / f"cjk{suffix}"
+        done = run_exe(
+            tracker_exe, "--db", seeded.url, "timeline", "--output", str(target), "--title", "합동"
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stderr == ""
+        assert target.exists()
