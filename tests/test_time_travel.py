@@ -42,5 +42,14 @@ def test_counts_and_state_sorted_pages_as_of_agree_with_as_of(tracker: Tracker) 
         newest = tracker.list(as_of=moment, order_by="changed_at", descending=True, limit=3)
         expected = sorted(then, key=lambda s: s.occurred_at, reverse=True)[:3]
         assert [i.changed_at for i in newest] == [s.occurred_at for s in expected]
+        by_title = tracker.list(as_of=moment, order_by="title", descending=True)
+        titles = {i.key: i.title for i in tracker.list()}
+        assert [(i.key, i.state) for i in by_title] == [
+            (s.key, s.state) for s in sorted(then, key=lambda s: titles[s.key], reverse=True)
+        ]
+        page = tracker.list(as_of=moment, order_by="key", limit=3, offset=2)
+        assert [(i.key, i.state, i.version) for i in page] == [
+            (s.key, s.state, s.version) for s in then[2:5]
+        ]
         stalled = tracker.list(as_of=moment, order_by="state", state="stalled")
         assert {i.key for i in stalled} == {s.key for s in then if s.state == "stalled"}

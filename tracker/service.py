@@ -1361,10 +1361,21 @@ class Tracker:
             query = select(rows).order_by(column.desc() if descending else column.asc(), rows.c.id)
             if state:
                 query = query.where(rows.c.then_state == state.lower())
+        elif not state:
+            # Sorted by the items' own columns: an item existed then if it was created by
+            # then, so the page is cut from `items` alone and only its rows are looked up.
+            column = items.c.key_lower if order_by == "key" else items.c[order_by]
+            order = [column.desc() if descending else column.asc(), items.c.id]
+            existed = select(items).where(*where, items.c.created_at <= moment).order_by(*order)
+            page = _page(existed, limit, offset).subquery("page")
+            sort = page.c[column.name]
+            query = as_of_sql.page_then(
+                moment, page, [sort.desc() if descending else sort.asc(), page.c.id]
+            )
+            limit, offset = None, 0
         else:
             then = history.alias("then")
-            if state:
-                where.append(then.c.to_state == state.lower())
+            where.append(then.c.to_state == state.lower())
             column = items.c.key_lower if order_by == "key" else items.c[order_by]
             query = (
                 select(

@@ -17,22 +17,42 @@ from sqlalchemy import ColumnElement, Select, Subquery, func, select, union_all
 from .models import history, items
 
 
-def _last(moment: datetime, column: Any) -> Any:
+def _last(moment: datetime, column: str, item_id: Any = items.c.id) -> Any:
     entry = history.alias("last_entry")
     return (
         select(entry.c[column])
-        .where(entry.c.item_id == items.c.id, entry.c.occurred_at <= moment)
+        .where(entry.c.item_id == item_id, entry.c.occurred_at <= moment)
         .order_by(entry.c.occurred_at.desc(), entry.c.version.desc())
         .limit(1)
-        .correlate(items)
+        .correlate_except(entry)
         .scalar_subquery()
     )
 
 
-def last_entry(moment: datetime) -> Any:
+def last_entry(moment: datetime, item_id: Any = items.c.id) -> Any:
     """The id of each item's last entry on or before `moment`, as a subquery correlated to
-    `items`: one seek per item in the index history(item_id, occurred_at, version)."""
-    return _last(moment, "id")
+    the item id column given: one seek per item in the index history(item_id, occurred_at,
+    version)."""
+    return _last(moment, "id", item_id)
+
+
+def page_then(moment: datetime, page: Subquery, order: Sequence[Any]) -> Select[Any]:
+    """A page of item rows (already sorted and cut by the caller), each with its state,
+    version and change time at `moment`: the page is chosen first, so only its items are looked
+    up (sorting 100,000 items by title with a lookup each took seconds). `order` re-states the
+    page's sort over its columns."""
+    then = history.alias("then")
+    return (
+        select(
+            page,
+            then.c.to_state.label("then_state"),
+            then.c.version.label("then_version"),
+            then.c.occurred_at.label("then_at"),
+        )
+        .select_from(page)
+        .join(then, then.c.id == last_entry(moment, page.c.id))
+        .order_by(*order)
+    )
 
 
 def counts(moment: datetime, where: Sequence[ColumnElement[bool]]) -> tuple[Select[Any], ...]:
