@@ -218,6 +218,8 @@ class View:
     as_of: datetime | None = None
     created_at: datetime | None = None
     created_by: str | None = None
+    # Why the stored row cannot be used (written around the tracker); None for a good view.
+    broken: str | None = None
 
     def filters(self) -> dict[str, Any]:
         """The view's filters as `Tracker.list` keywords (None where unset)."""
@@ -239,6 +241,7 @@ class View:
             "as_of": iso(self.as_of) if self.as_of else None,
             "created_at": iso(self.created_at) if self.created_at else None,
             "created_by": self.created_by,
+            **({"broken": self.broken} if self.broken else {}),
         }
 
 

@@ -57,7 +57,7 @@ from .db.engine import (
     resolve_url,
     safe_url,
 )
-from .db.models import history, items, views
+from .db.models import history, items, utc_time, views
 from .errors import (
     Conflict,
     DatabaseUnusable,
@@ -1133,17 +1133,27 @@ class Tracker:
         return saved
 
     def views(self) -> builtins.list[View]:
-        """Every saved view, by name."""
+        """Every saved view, by name. A row that cannot be read (written around the tracker:
+        filters that are not a JSON object of texts, a bad date) is listed too, its filters
+        unset and `broken` saying what is wrong, so that one bad row hides none of the others."""
         with self._session() as session:
-            return [_view(row) for row in session.execute(select(views).order_by(views.c.name))]
+            rows = session.execute(_VIEW_ROWS.order_by(views.c.name))
+            return [_view(row) for row in rows]
 
     def view(self, name: str) -> View:
-        """One saved view by name (case-insensitive). Raises NotFound (3)."""
+        """One saved view by name (case-insensitive). Raises NotFound (3), and UsageError (2)
+        for a view whose row cannot be read (save it again with replace, or delete it)."""
         with self._session() as session:
-            row = session.execute(select(views).where(views.c.name == name.lower())).first()
+            row = session.execute(_VIEW_ROWS.where(views.c.name == name.lower())).first()
         if row is None:
             raise NotFound(f"no view {name!r}")
-        return _view(row)
+        saved = _view(row)
+        if saved.broken:
+            raise UsageError(
+                f"view {saved.name!r} cannot be used: {saved.broken} "
+                "(save it again with --replace, or delete it)"
+            )
+        return saved
 
     def delete_view(self, name: str) -> None:
         """Delete a saved view. Raises NotFound (3) when there is none of that name."""
@@ -1442,16 +1452,38 @@ def _view_name(name: str) -> str:
     return lowered
 
 
+# created_at as stored: on SQLite a text that SQL may have set to anything (see `_view`).
+_VIEW_ROWS = select(
+    views.c.name,
+    views.c.filters,
+    type_coerce(views.c.created_at, String).label("created_at"),
+    views.c.created_by,
+)
+
+
 def _view(row: Any) -> View:
-    data = json.loads(row.filters)
+    """A saved view from its row. Rows are written by `save_view`, but a row changed by SQL
+    may hold anything: then the view comes back with its filters unset and `broken` saying
+    why, never an exception (one bad row made `view list` fail, exit 1)."""
+    try:
+        data = json.loads(row.filters)
+        if not isinstance(data, dict):
+            raise ValueError("the filters are not a JSON object")
+        for name, value in data.items():
+            if name not in _VIEW_FILTERS or not (value is None or isinstance(value, str)):
+                raise ValueError(f"bad filter {name!r}: {value!r}")
+        as_of = dates.parse_when(data["as_of"]) if data.get("as_of") else None
+        created_at = utc_time(row.created_at)
+    except (TypeError, ValueError, RecursionError, UsageError) as exc:
+        return View(name=str(row.name), created_by=row.created_by, broken=str(exc)[:200])
     return View(
         name=row.name,
         state=data.get("state"),
         kind=data.get("kind"),
         party=data.get("party"),
         text=data.get("text"),
-        as_of=dates.parse_when(data["as_of"]) if data.get("as_of") else None,
-        created_at=row.created_at,
+        as_of=as_of,
+        created_at=created_at,
         created_by=row.created_by,
     )
 

@@ -850,8 +850,11 @@ def view_list(obj: Context, fmt: str) -> None:
     """
     from . import output
 
+    saved = obj.tracker().views()
     columns = ["name", "state", "kind", "party", "text", "as_of", "created_by"]
-    output.emit(obj.tracker().views(), fmt, columns)
+    if any(v.broken for v in saved):  # a row changed around the tracker: say what is wrong
+        columns.append("broken")
+    output.emit(saved, fmt, columns)
 
 
 @view.command("delete")

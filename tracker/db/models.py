@@ -53,12 +53,18 @@ class UTCTime(TypeDecorator[datetime]):
         return value if isinstance(value, str) else iso(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            return datetime.fromisoformat(value)
-        moment: datetime = value
-        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return utc_time(value)
+
+
+def utc_time(value: Any) -> datetime | None:
+    """A stored time (SQLite: its text; PostgreSQL: a datetime) as an aware UTC datetime.
+    ValueError for a text that is not ISO 8601 (only SQL written around the tracker)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return datetime.fromisoformat(value)
+    moment: datetime = value
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # SQLite only makes a rowid alias of INTEGER PRIMARY KEY, so BIGINT is INTEGER there.

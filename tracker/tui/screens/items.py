@@ -561,6 +561,9 @@ class ItemsScreen(TrackerScreen):
             self.notify(f"no view {number} (v saves the current filter as a view)", timeout=3)
             return
         view = self.saved_views[number - 1]
+        if view.broken:  # its filters are unknown: showing every item would mislead
+            self.notify(f"view {view.name} cannot be used: {view.broken}", markup=False)
+            return
         self.use_filter(Query.of_view(view), view.as_of)
         self.notify(f"view {view.name}", markup=False, timeout=2)
 
