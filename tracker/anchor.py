@@ -181,6 +181,11 @@ class AnchorCheck:
         }
 
 
+def _why(exc: Exception) -> str:
+    """An OSError's reason ("No such file or directory"), else the error's own text."""
+    return getattr(exc, "strerror", None) or str(exc)
+
+
 def fingerprint(raw_public_key: bytes) -> str:
     return hashlib.sha256(raw_public_key).hexdigest()
 
@@ -231,8 +236,8 @@ def read(path: str | Path) -> tuple[Anchor, str]:
     try:
         with Path(path).open("rb") as handle:
             data = handle.read(MAX_ANCHOR_BYTES + 1)
-    except OSError as exc:
-        raise UsageError(f"cannot read anchor {name}: {exc.strerror or exc}") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        raise UsageError(f"cannot read anchor {name}: {_why(exc)}") from None
     if len(data) > MAX_ANCHOR_BYTES:
         raise UsageError(f"anchor {name}: larger than {MAX_ANCHOR_BYTES} bytes")
     try:
@@ -376,7 +381,11 @@ def trusted_fingerprint(value: str) -> str:
             "64-digit fingerprint (`tracker anchor --show-key` prints it)"
         )
     path = Path(value).expanduser()
-    if path.is_file():
+    try:
+        is_file = path.is_file()
+    except (OSError, ValueError):  # a name too long, a NUL: not a file, then
+        is_file = False
+    if is_file:
         return _file_fingerprint(path)
     try:
         raw = base64.b64decode(value, validate=True)
@@ -457,15 +466,15 @@ def _create_key(path: Path) -> None:
         finally:
             os.unlink(temporary)
     except OSError as exc:
-        raise UsageError(f"cannot create the signing key {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot create the signing key {path}: {_why(exc)}") from None
 
 
 def _read_key_bytes(path: Path) -> bytes:
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_KEY_FILE_BYTES + 1)
-    except OSError as exc:
-        raise UsageError(f"cannot read key file {path}: {exc.strerror or exc}") from None
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read key file {path}: {_why(exc)}") from None
     if len(data) > MAX_KEY_FILE_BYTES:
         raise UsageError(f"key file {path}: too large to be a key")
     return data
@@ -514,8 +523,8 @@ def _refuse_shared(path: Path) -> None:
     sign anchors in our name."""
     try:
         mode = path.stat().st_mode
-    except OSError as exc:
-        raise UsageError(f"cannot read key file {path}: {exc.strerror or exc}") from None
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read key file {path}: {_why(exc)}") from None
     if os.name == "posix" and mode & 0o077:
         raise UsageError(
             f"key file {path} is accessible by others (mode {mode & 0o777:o}); "

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 
 from tests.conftest import CLI, Result
@@ -594,3 +596,61 @@ def test_fire_does_not_import_cryptography(sqlite_url: str) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=80),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    field=st.sampled_from(
+        [
+            "format",
+            "version",
+            "created_at",
+            "count",
+            "digest",
+            "algorithm",
+            "public_key",
+            "key_id",
+            "signature",
+            "heads",
+        ]
+    ),
+    value=json_values,
+)
+def test_any_value_in_any_field_is_exit_2_or_7_never_a_crash(field: str, value: Any) -> None:
+    """An anchor with one field replaced by arbitrary JSON: refused as malformed (exit 2) or
+    as not proved (exit 7), never an unexpected error."""
+    from tracker import anchor as anchors
+    from tracker.errors import UsageError, VerificationFailed
+
+    document = dict(_GOOD_ANCHOR)
+    if value == document[field] and type(value) is type(document[field]):
+        return
+    document[field] = value
+    try:
+        parsed, claimed = anchors.parse(json.loads(json.dumps(document)))
+        anchors.check(parsed, claimed, [_GOOD_FINGERPRINT])
+    except (UsageError, VerificationFailed):
+        return
+    pytest.fail("a changed anchor was accepted")
+
+
+def _good_anchor() -> tuple[dict[str, Any], str]:
+    """A valid anchor and the fingerprint of the key that signed it (trusted above)."""
+    from tracker import anchor as anchors
+
+    key = Ed25519PrivateKey.generate()
+    heads = [anchors.Head("ACSA", 2, "a" * 64), anchors.Head("DRILLS", 1, "b" * 64)]
+    anchor = anchors.sign(heads, key)
+    document = anchor.to_json()
+    assert anchors.check(*anchors.parse(document), [anchor.fingerprint]).ok
+    return document, anchor.fingerprint
+
+
+_GOOD_ANCHOR, _GOOD_FINGERPRINT = _good_anchor()
