@@ -97,7 +97,9 @@ def parse(text: str) -> list[Operation]:
     if stripped.startswith("["):
         return operations(_json_array(text))
     if stripped.startswith("{"):
-        return operations(ndjson(text.splitlines()))
+        # "\n" only: splitlines() also ends a line at U+2028, U+2029, U+0085, \r, \x1c-\x1e...,
+        # which a JSON string may hold.
+        return operations(ndjson(text.split("\n")))
     return operations(_yaml_list(text))
 
 
@@ -245,9 +247,10 @@ def _json_array(text: str) -> Iterator[tuple[int, Any]]:
 
 
 def ndjson(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
-    """Each non-blank line's JSON value with its line number; errors name the line."""
+    """Each non-blank line's JSON value with its line number; errors name the line. Blank is
+    JSON's whitespace only (str.strip() would also skip a line of U+2028 or \x1c)."""
     for line, raw in enumerate(lines, start=1):
-        if not raw.strip():
+        if not raw.strip(" \t\r\n"):
             continue
         try:
             obj = loads(raw)

@@ -613,7 +613,8 @@ def _open_output(target: str, tracker: Tracker) -> Iterator[TextIO]:
     so a failure (a full disk, an error) leaves the previous file as it was. Never the database
     or its journal files."""
     if target == "-":
-        yield sys.stdout
+        with _utf8_stdout() as out:
+            yield out
         return
     _refuse_database_file(tracker, target)
     given = Path(target)
@@ -644,6 +645,25 @@ def _open_output(target: str, tracker: Tracker) -> Iterator[TextIO]:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def _utf8_stdout() -> Iterator[TextIO]:
+    """stdout as UTF-8 with "\n" line ends, whatever the locale says (an export is UTF-8 NDJSON;
+    a latin-1 or ASCII stdout failed on the first character it cannot encode)."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None or (sys.stdout.encoding or "").lower().replace("-", "") == "utf8":
+        yield sys.stdout
+        return
+    import io
+
+    sys.stdout.flush()
+    out = io.TextIOWrapper(buffer, encoding="utf-8", newline="\n")
+    try:
+        yield out
+    finally:
+        out.flush()
+        out.detach()
 
 
 def _new_file_mode(path: Path) -> int:
