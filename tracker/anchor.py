@@ -257,18 +257,19 @@ def parse(document: object, name: str = "anchor") -> tuple[Anchor, str]:
         raise bad("not a JSON object")
     if document.get("format") != FORMAT:
         raise bad(f"not a tracker anchor (format is not {FORMAT!r})")
-    if document.get("version") != VERSION or type(document.get("version")) is not int:
-        raise bad(f"anchor version {document.get('version')!r} is not supported (only {VERSION})")
-    missing = [name for name in _FIELDS if name not in document]
+    version = document.get("version", VERSION)
+    if version != VERSION or type(version) is not int:
+        raise bad(f"anchor version {_shown(version)} is not supported (only {VERSION})")
+    missing = [wanted for wanted in _FIELDS if wanted not in document]
     if missing:
         raise bad(
             f"missing {', '.join(missing)}" + (" (unsigned)" if "signature" in missing else "")
         )
     unknown = sorted(set(document) - set(_FIELDS))
     if unknown:
-        raise bad(f"unknown field {unknown[0]!r}")
+        raise bad(f"unknown field {_shown(unknown[0])}")
     if document["algorithm"] != ALGORITHM:
-        raise bad(f"algorithm {document['algorithm']!r} is not supported (only {ALGORITHM!r})")
+        raise bad(f"algorithm {_shown(document['algorithm'])} is not supported (only 'ed25519')")
     for text_field in ("created_at", "digest", "public_key", "key_id", "signature"):
         if not isinstance(document[text_field], str):
             raise bad(f"{text_field} is not a string")
@@ -296,6 +297,12 @@ def parse(document: object, name: str = "anchor") -> tuple[Anchor, str]:
     return anchor, document["key_id"]
 
 
+def _shown(value: object) -> str:
+    """A value from the file for an error message: its repr, cut to 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _decode(text: str, size: int, bad: Any, what: str) -> bytes:
     try:
         raw = base64.b64decode(text, validate=True)
@@ -311,9 +318,9 @@ def _head(value: object, bad: Any) -> Head:
         raise bad("a head is not an object of key, version and hash")
     key, version, hash_ = value["key"], value["version"], value["hash"]
     if not isinstance(key, str) or not key or type(version) is not int or version < 1:
-        raise bad(f"head {value!r}: bad key or version")
+        raise bad(f"head {_shown(value)}: bad key or version")
     if not isinstance(hash_, str) or not _HEX64.match(hash_):
-        raise bad(f"head {key!r}: hash is not 64 lowercase hex digits")
+        raise bad(f"head {_shown(key)}: hash is not 64 lowercase hex digits")
     return Head(key, version, hash_)
 
 
