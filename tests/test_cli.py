@@ -84,6 +84,16 @@ def test_init_is_idempotent(seeded_cli: CLI) -> None:
     assert "(4 items)" in ok(seeded_cli("init")).out
 
 
+def test_init_shows_the_url_without_its_password(
+    pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = pg_url.replace("postgres@", "postgres:s3cret@", 1)  # trust auth ignores it
+    assert run(["--db", url, "init"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("database ready: postgresql+psycopg://postgres:***@")
+    assert "s3cret" not in out
+
+
 def test_add_list_show(cli: CLI, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "200")
     added = ok(

@@ -26,13 +26,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 from sqlalchemy import (
     Engine,
     Select,
-    any_,
-    bindparam,
     delete,
     func,
     insert,
     literal,
-    literal_column,
     or_,
     select,
     text,
@@ -56,8 +53,10 @@ from .db.engine import (
     make_engine,
     resolve_url,
     safe_url,
+    sqlite_file,
 )
 from .db.models import history, items, utc_time, views
+from .db.queries import key_sets, time_text
 from .errors import (
     Conflict,
     DatabaseUnusable,
@@ -156,10 +155,21 @@ class Tracker:
         self._default_actor: str | None = None
 
     @classmethod
-    def open(cls, url: str | None = None, *, workflows_dir: str | Path | None = None) -> Tracker:
+    def open(
+        cls,
+        url: str | None = None,
+        *,
+        workflows_dir: str | Path | None = None,
+        lasting: bool = False,
+    ) -> Tracker:
         """Open (creating or upgrading) the database at `url`, TRACKER_DB or the default file.
-        Extra workflow files come from `workflows_dir` and TRACKER_WORKFLOWS."""
+        Extra workflow files come from `workflows_dir` and TRACKER_WORKFLOWS. `lasting` refuses
+        a database in memory (UsageError): for callers that are a new process each time (CLI)."""
         resolved = resolve_url(url)
+        if lasting and in_memory(resolved):
+            raise UsageError(
+                "a database in memory is gone when the command ends: give a file or a URL"
+            )
         workflows = Workflows.from_environment(workflows_dir)
         engine = make_engine(resolved)
         try:
@@ -221,6 +231,16 @@ class Tracker:
         if isinstance(exc, OperationalError | DBAPIError):
             return DatabaseUnusable(f"database {safe_url(self.url)}: {message}")
         return DatabaseUnusable(f"database error: {message}")
+
+    @property
+    def shown_url(self) -> str:
+        """The database URL as a person may see it (password hidden)."""
+        return safe_url(self.url)
+
+    @property
+    def database_file(self) -> Path | None:
+        """The SQLite database file; None on PostgreSQL or for an in-memory database."""
+        return sqlite_file(self.url)
 
     @property
     def default_actor(self) -> str:
@@ -705,7 +725,9 @@ class Tracker:
             return ApplyResult(0, 0, 0, 0, dry_run), []
         actor = self.default_actor
         with self._session(write=True) as session:
-            run = Batch(self, session, actor, name_lines=not quiet_lines)
+            run = Batch(
+                self.workflows, session, actor, sqlite=self._sqlite, name_lines=not quiet_lines
+            )
             run.run(ops, progress)
             if dry_run:
                 session.rollback()
@@ -743,10 +765,7 @@ class Tracker:
     # -- export, import, verify -------------------------------------------------------------
 
     def _time_text(self, column: Any) -> ColumnElement[str]:
-        """A time column as the canonical text, computed by the database (fast for verify)."""
-        if self._sqlite:
-            return type_coerce(column, String)
-        return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+        return time_text(column, self._sqlite)
 
     def export(self, out: TextIO, *, progress: Progress = _no_progress) -> tuple[int, int]:
         """Write the whole database as NDJSON: a header line, then items, then history entries
@@ -1209,16 +1228,7 @@ class Tracker:
         return self._check(trigger, [found[k] for k in wanted])
 
     def _key_sets(self, lowered: builtins.list[str]) -> Iterator[ColumnElement[bool]]:
-        """Conditions selecting these keys, as one parameter (much cheaper than 10,000 bound
-        values, which SQLAlchemy names and SQLite parses one by one): an array on PostgreSQL,
-        a JSON array read by json_each on SQLite."""
-        if not self._sqlite:
-            from sqlalchemy.dialects.postgresql import ARRAY
-
-            yield items.c.key_lower == any_(bindparam("keys", lowered, type_=ARRAY(String)))
-            return
-        listed = func.json_each(bindparam("keys", json.dumps(lowered), type_=String))
-        yield items.c.key_lower.in_(select(literal_column("value")).select_from(listed))
+        return key_sets(lowered, self._sqlite)
 
     def _check(self, trigger: str, targets: Sequence[Any]) -> FireCheck:
         trigger = trigger.strip().lower()

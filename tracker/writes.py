@@ -10,7 +10,7 @@ import builtins
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -19,12 +19,10 @@ from . import batch as batches
 from . import dates, fields
 from .db.chain import GENESIS, entry_hash
 from .db.models import items
+from .db.queries import key_sets, time_text
 from .errors import Conflict, ItemNotFound, NotAllowed, NotFound, TrackerError, UsageError
 from .records import FireResult, HistoryEntry, Item
-from .workflow import Workflow
-
-if TYPE_CHECKING:
-    from .service import Tracker
+from .workflow import Workflow, Workflows
 
 Progress = Callable[[int], None]
 
@@ -100,8 +98,11 @@ class Batch:
     # Batches up to this size report each operation's result (items and entries with ids).
     REPORT_LIMIT = 1000
 
-    def __init__(self, tracker: Tracker, session: Session, actor: str, name_lines: bool) -> None:
-        self.tracker = tracker
+    def __init__(
+        self, workflows: Workflows, session: Session, actor: str, *, sqlite: bool, name_lines: bool
+    ) -> None:
+        self.workflows = workflows
+        self.sqlite = sqlite
         self.name_lines = name_lines
         self.done: list[tuple[Item, Entry]] = []
         self.entry_ids: dict[int, int] = {}
@@ -133,7 +134,7 @@ class Batch:
                 raise
             self.counts[op.op] += 1
             if report:
-                workflow = self.tracker.workflows.by_name.get(live.workflow)
+                workflow = self.workflows.by_name.get(live.workflow)
                 self.done.append((live.record(workflow), live.entries[-1]))
             if done % 10000 == 0:
                 progress(done)
@@ -161,7 +162,6 @@ class Batch:
 
     def load(self, keys: set[str]) -> None:
         listed = sorted(keys)
-        text_of = self.tracker._time_text
         columns = (
             items.c.id,
             items.c.key,
@@ -173,13 +173,13 @@ class Batch:
             items.c.state,
             items.c.version,
             items.c.last_hash,
-            text_of(items.c.created_at),
-            text_of(items.c.updated_at),
-            text_of(items.c.changed_at),
+            time_text(items.c.created_at, self.sqlite),
+            time_text(items.c.updated_at, self.sqlite),
+            time_text(items.c.changed_at, self.sqlite),
         )
-        for chosen in self.tracker._key_sets(listed):
+        for chosen in key_sets(listed, self.sqlite):
             query = select(*columns).where(chosen).order_by(items.c.id)
-            if not self.tracker._sqlite:
+            if not self.sqlite:
                 query = query.with_for_update()  # lock in id order: no deadlocks between batches
             for row in self.session.execute(query).all():
                 (
@@ -273,7 +273,7 @@ class Batch:
         live.changed, live.updated = when[1], self.recorded_text
 
     def workflow_of(self, live: Live) -> Workflow:
-        workflow = self.tracker.workflows.by_name.get(live.workflow)
+        workflow = self.workflows.by_name.get(live.workflow)
         if workflow is None:
             raise NotFound(f"{live.key} follows workflow {live.workflow!r}, which is not loaded")
         return workflow
@@ -283,7 +283,7 @@ class Batch:
         if key.lower() in self.live:
             raise Conflict(f"item {self.live[key.lower()].key!r} already exists")
         kind = fields.kind(str(op["kind"]))
-        workflow = self.tracker.workflows.for_kind(kind)
+        workflow = self.workflows.for_kind(kind)
         when = self.when(op.get("at"), None)
         live = Live(
             id=None,
@@ -371,7 +371,7 @@ class Batch:
 
     def stored(self, when: str) -> Any:
         """A time as the database takes it: SQLite the canonical text, PostgreSQL a datetime."""
-        return when if self.tracker._sqlite else datetime.fromisoformat(when)
+        return when if self.sqlite else datetime.fromisoformat(when)
 
     def driver_sql(
         self, statement: str, rows: builtins.list[tuple[Any, ...]] | tuple[Any, ...] = ()
@@ -386,7 +386,7 @@ class Batch:
     def insert_entries(self, touched: builtins.list[Live]) -> None:
         recorded = self.stored(self.recorded_text)
         rows: builtins.list[tuple[Any, ...]]
-        if self.tracker._sqlite:
+        if self.sqlite:
             rows = [(live.id, *entry, recorded) for live in touched for entry in live.entries]
         else:
             rows = [

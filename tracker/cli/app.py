@@ -53,15 +53,9 @@ class Context:
 
     def tracker(self) -> Tracker:
         if self._tracker is None:
-            from ..db.engine import in_memory, resolve_url
             from ..service import Tracker
 
-            url = resolve_url(self.db)
-            if in_memory(url):
-                raise UsageError(
-                    "a database in memory is gone when the command ends: give a file or a URL"
-                )
-            self._tracker = Tracker.open(url, workflows_dir=self.workflows)
+            self._tracker = Tracker.open(self.db, workflows_dir=self.workflows, lasting=True)
         return self._tracker
 
     def close(self) -> None:
@@ -160,16 +154,10 @@ def init(obj: Context, seed: bool) -> None:
     added = tracker.seed() if seed else 0
     count = sum(tracker.count().values())
     click.echo(
-        f"database ready: {_shown_url(tracker.url)} ({count} items"
+        f"database ready: {tracker.shown_url} ({count} items"
         + (f", {added} seeded" if seed else "")
         + ")"
     )
-
-
-def _shown_url(url: str) -> str:
-    from ..db.engine import safe_url
-
-    return safe_url(url)
 
 
 @cli.command()
@@ -678,9 +666,7 @@ def _new_file_mode(path: Path) -> int:
 
 def _refuse_database_file(tracker: Tracker, target: str) -> None:
     """Refuse to write over the SQLite database or its journal files."""
-    from ..db.engine import sqlite_file
-
-    database = sqlite_file(tracker.url)
+    database = tracker.database_file
     if database is None:
         return
     base = database.resolve()
