@@ -245,16 +245,30 @@ class Tracker:
     @property
     def default_actor(self) -> str:
         """Who a change is by when no actor is given: the OS user on SQLite, the database
-        role (current_user) on PostgreSQL."""
+        role (current_user) on PostgreSQL. It must pass the rule an explicit actor passes
+        (fields.text): a UsageError naming where it came from, never a record no import takes."""
         if self._default_actor is None:
             if self._sqlite:
                 try:
-                    self._default_actor = getpass.getuser()
+                    found = getpass.getuser()
                 except (KeyError, OSError):
-                    self._default_actor = "unknown"
+                    found = "unknown"
+                # getpass reads these variables in this order, then the user database.
+                where = next(
+                    (f"${name}" for name in _USER_VARIABLES if os.environ.get(name) == found),
+                    "the OS user name",
+                )
             else:
                 with self._session() as session:
-                    self._default_actor = str(session.execute(select(func.current_user())).scalar())
+                    found = str(session.execute(select(func.current_user())).scalar())
+                where = "the PostgreSQL role (current_user)"
+            try:
+                self._default_actor = fields.text("actor", found, required=True) or found
+            except UsageError as exc:
+                raise UsageError(
+                    f"the default actor from {where} is not usable: {exc}; "
+                    "set it to your name, or give --actor"
+                ) from None
         return self._default_actor
 
     # -- reading ------------------------------------------------------------------------------
@@ -723,10 +737,13 @@ class Tracker:
     ) -> tuple[ApplyResult, builtins.list[FireResult]]:
         if not ops:
             return ApplyResult(0, 0, 0, 0, dry_run), []
-        actor = self.default_actor
         with self._session(write=True) as session:
             run = Batch(
-                self.workflows, session, actor, sqlite=self._sqlite, name_lines=not quiet_lines
+                self.workflows,
+                session,
+                lambda: self.default_actor,
+                sqlite=self._sqlite,
+                name_lines=not quiet_lines,
             )
             run.run(ops, progress)
             if dry_run:
@@ -1430,6 +1447,7 @@ class Tracker:
             ]
 
 
+_USER_VARIABLES = ("LOGNAME", "USER", "LNAME", "USERNAME")
 _VIEW_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _SNAPSHOT_ID = re.compile(r"^[0-9A-Fa-f]+-[0-9A-Fa-f]+(-[0-9]+)?$")
 _VIEW_FILTERS = ("state", "kind", "party", "text", "as_of")

@@ -99,7 +99,13 @@ class Batch:
     REPORT_LIMIT = 1000
 
     def __init__(
-        self, workflows: Workflows, session: Session, actor: str, *, sqlite: bool, name_lines: bool
+        self,
+        workflows: Workflows,
+        session: Session,
+        actor: Callable[[], str],
+        *,
+        sqlite: bool,
+        name_lines: bool,
     ) -> None:
         self.workflows = workflows
         self.sqlite = sqlite
@@ -108,11 +114,17 @@ class Batch:
         self.entry_ids: dict[int, int] = {}
         self.times: dict[str, tuple[datetime, str]] = {}
         self.session = session
-        self.actor = actor
+        self.default_actor = actor
         self.live: dict[str, Live] = {}
         self.counts = {"add": 0, "fire": 0, "comment": 0, "edit": 0}
         self.recorded_at = dates.now()
         self.recorded_text = dates.iso(self.recorded_at)
+
+    @property
+    def actor(self) -> str:
+        """Who an operation naming no actor is by, looked up when first needed: a default
+        actor that is not usable refuses only the writes that would record it."""
+        return self.default_actor()
 
     def touched(self) -> list[Live]:
         return [live for live in self.live.values() if live.entries]

@@ -127,3 +127,27 @@ def test_a_setting_that_is_not_a_whole_number_is_a_usage_error(
     assert variable in one_error_line(result.err)
     monkeypatch.setenv(variable, " 300 ")
     assert run_cli("--db", url, "list").code == 0
+
+
+@pytest.mark.parametrize("value", ["ab\x01c", "a\x1bb", "x\u202ey", "\u2028", "  "])
+def test_a_default_actor_the_text_rule_refuses_is_a_usage_error(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """A control character in LOGNAME was written (verify passed) and the export then did
+    not import: the default actor passes the rule an explicit --actor passes."""
+    monkeypatch.setenv("LOGNAME", value)
+    result = run_cli("--db", sqlite_url, "add", "A", "--title", "t", "--kind", "drill")
+    assert result.code == 2
+    assert "$LOGNAME" in one_error_line(result.err)
+    assert run_cli("--db", sqlite_url, "list", "--format", "json").out.strip() == "[]"
+    named = run_cli(
+        "--db", sqlite_url, "add", "A", "--title", "t", "--kind", "drill", "--actor", "ana"
+    )
+    assert named.code == 0, named.err
+
+
+def test_the_default_actor_is_the_os_user(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOGNAME", "kim")
+    assert run_cli("--db", sqlite_url, "add", "A", "--title", "t", "--kind", "drill").code == 0
+    with Tracker.open(sqlite_url) as opened:
+        assert [entry.actor for entry in opened.history("A")] == ["kim"]
