@@ -117,7 +117,7 @@ def test_cli_fire_where_json_and_dry_run(seeded: Tracker, cli: CLI) -> None:
 def test_cli_fire_where_text_may_hold_commas(seeded: Tracker, cli: CLI) -> None:
     seeded.add("PKO", "Peacekeeping, logistics", "support")
     done = cli("fire", "resume", "--where", "text=keeping, log,state=proposed")
-    assert (done.code, done.out.strip()) == (0, "fired resume on 1 items: PKO")
+    assert (done.code, done.out.strip()) == (0, "fired resume on 1 item: PKO")
 
 
 @pytest.mark.parametrize(

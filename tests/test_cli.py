@@ -398,7 +398,7 @@ def test_verify_after_tampering_exits_7_naming_item_and_entry(seeded_cli: CLI, d
     result = seeded_cli("verify")
     assert result.code == 7
     assert "REFUEL" in result.out and str(entries[1]["id"]) in result.out
-    assert result.err == "error: 1 problems found\n"
+    assert result.err == "error: 1 problem found\n"
     report = json.loads(seeded_cli("verify", "--format", "json").out)
     assert report["ok"] is False
     assert report["problems"] == [

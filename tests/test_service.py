@@ -446,7 +446,7 @@ def test_import_refuses_a_non_empty_target_unless_merge(
     with Tracker.open(another_db()) as target:
         target.add("OTHER", "Other", "drill")
         before = dump(target)
-        with pytest.raises(Conflict, match="already has 1 items") as caught:
+        with pytest.raises(Conflict, match="already has 1 item;") as caught:
             target.import_(exported.splitlines())
         assert caught.value.exit_code == 5
         assert dump(target) == before

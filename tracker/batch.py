@@ -50,43 +50,44 @@ class Operation:
         return f"line {self.line}"
 
 
-def operations(raw: Iterable[tuple[int, Any]]) -> list[Operation]:
-    """Check the shape of each (line, object): a known op, no unknown or missing fields."""
+def operations(raw: Iterable[tuple[int, Any]], *, name_lines: bool = True) -> list[Operation]:
+    """Check the shape of each (line, object): a known op, no unknown or missing fields.
+    Errors name the line, unless `name_lines` is false (one command's operations: a user who
+    typed `tracker comment` wrote no line 1)."""
     checked = []
     for line, obj in raw:
+        at = f"line {line}: " if name_lines else ""
         if not isinstance(obj, Mapping):
-            raise UsageError(
-                f"line {line}: an operation must be an object, not {type(obj).__name__}"
-            )
+            raise UsageError(f"{at}an operation must be an object, not {type(obj).__name__}")
         for name in obj:
             if type(name) is not str:  # YAML allows numbers, dates, null... as names
-                raise UsageError(f"line {line}: a field name must be a string, not {name!r}")
+                raise UsageError(f"{at}a field name must be a string, not {name!r}")
         op = obj.get("op")
         if type(op) is not str or op not in FIELDS:
-            raise UsageError(f"line {line}: unknown op {op!r} (ops: {', '.join(FIELDS)})")
+            raise UsageError(f"{at}unknown op {op!r} (ops: {', '.join(FIELDS)})")
         if not FIELDS[op].issuperset(obj):
             unknown = sorted(set(obj) - FIELDS[op])
-            raise UsageError(f"line {line}: unknown field {unknown[0]!r} for op {op!r}")
+            raise UsageError(f"{at}unknown field {unknown[0]!r} for op {op!r}")
         for name in REQUIRED[op]:
             if obj.get(name) in (None, ""):
-                raise UsageError(f"line {line}: op {op!r} needs {name!r}")
+                raise UsageError(f"{at}op {op!r} needs {name!r}" if at else f"{op} needs {name!r}")
         for name, value in obj.items():
             if value is None or (type(value) is str and name != "parties"):
                 continue
             if name == "parties":
                 if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
-                    raise UsageError(f"line {line}: 'parties' must be a list of strings")
+                    raise UsageError(f"{at}'parties' must be a list of strings")
             elif name == "at" and isinstance(value, date):
                 continue  # YAML reads a bare date or time as one
             elif not isinstance(value, str):
-                raise UsageError(f"line {line}: {name!r} must be a string")
+                raise UsageError(f"{at}{name!r} must be a string")
         checked.append(Operation(line, op, obj))
     return checked
 
 
-def numbered(ops: Iterable[Mapping[str, Any]]) -> list[Operation]:
+def numbered(ops: Iterable[Mapping[str, Any]], *, name_lines: bool = True) -> list[Operation]:
     """Operations given as Python mappings, numbered from 1."""
-    return operations(enumerate(ops, start=1))
+    return operations(enumerate(ops, start=1), name_lines=name_lines)
 
 
 def parse(text: str) -> list[Operation]:

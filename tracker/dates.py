@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from .errors import UsageError
 
-_BARE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_BARE_DATE = re.compile(r"\A\d{4}-\d{2}-\d{2}\Z")
 
 
 def now() -> datetime:
@@ -38,6 +38,33 @@ def parse_when(text: str | datetime | date) -> datetime:
     except OverflowError:  # e.g. 9999-12-31T23:59-23:59 is past the last representable time
         raise UsageError(f"bad date {text!r}: out of range") from None
     return _checked(moment, text)
+
+
+def parse_since(value: str | datetime | date) -> datetime:
+    """The start of a `since` range: a bare date is the start of that day (UTC), a time exact."""
+    return parse_when(value)
+
+
+def parse_until(value: str | datetime | date) -> datetime:
+    """The end of an inclusive `until` range: a bare date covers that whole day (UTC), so
+    `until 2025-11-30` includes 30 November; a time is exact. The one rule for every front end."""
+    moment = parse_when(value)
+    if is_bare_date(value):
+        return moment + timedelta(days=1, microseconds=-1)
+    return moment
+
+
+def is_bare_date(value: str | datetime | date) -> bool:
+    """A day without a time: `2025-11-30` or a `date` (not a `datetime`)."""
+    if isinstance(value, datetime):
+        return False
+    if isinstance(value, date):
+        return True
+    try:  # ISO 8601 spells a day more than one way (2025-11-30, 20251130, 2025-W48-7)
+        date.fromisoformat(value.strip())
+    except ValueError:
+        return False
+    return True
 
 
 def _checked(moment: datetime, text: object) -> datetime:

@@ -83,6 +83,7 @@ from .records import (
     VerifyReport,
     View,
 )
+from .wording import plural
 from .workflow import Workflow, Workflows
 from .writes import Batch, Progress
 
@@ -104,12 +105,20 @@ def _no_progress(_done: int) -> None:
 SPLIT_VERIFY_FROM = 200_000
 
 
+# The largest LIMIT/OFFSET both databases take (a signed 64-bit integer).
+_PAGE_MAX = 2**63 - 1
+
+
 def _page(query: Select[Any], limit: int | None, offset: int) -> Select[Any]:
     """One page of `query`. Negative numbers are refused here: SQLite would read them as
-    "no limit" and PostgreSQL as an error, and a caller should see the same on both."""
+    "no limit" and PostgreSQL as an error, and a caller should see the same on both. A limit
+    or offset beyond what a database takes means "all" or "none", as it would if it fitted."""
     if (limit is not None and limit < 0) or offset < 0:
         raise UsageError(f"limit and offset must not be negative (got {limit}, {offset})")
-    return query.limit(limit).offset(offset) if limit is not None else query.offset(offset)
+    if limit is not None and limit > _PAGE_MAX:
+        limit = None
+    query = query.offset(min(offset, _PAGE_MAX))
+    return query.limit(limit) if limit is not None else query
 
 
 # The fields of an Item from a `select(items)` row, by position in one C call: a list of
@@ -315,29 +324,45 @@ class Tracker:
         text: str | None,
         keys: Sequence[str] | None = None,
     ) -> list[ColumnElement[bool]]:
+        """The conditions of the item filters, one meaning for every front end (SPEC
+        "Filters"): None is no filter, an empty value a UsageError (never "match everything");
+        `state`, `kind` and `party` exact and case-insensitive (a party is one of the item's
+        parties, never a LIKE pattern); `text` each word in the key or the title."""
         where: list[ColumnElement[bool]] = []
-        if state:
-            where.append(items.c.state == state.lower())
-        if kind:
-            where.append(items.c.kind == kind.lower())
-        if party:
+        state, kind, party, text = self._criteria(state, kind, party, text)
+        if state is not None:
+            where.append(items.c.state == state)
+        if kind is not None:
+            where.append(items.c.kind == kind)
+        if party is not None:
             padded = literal(" ") + items.c.parties + literal(" ")
-            where.append(padded.like(f"% {party.strip().upper()} %"))
-        if text:
-            pattern = (
-                "%"
-                + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                + "%"
-            )
+            where.append(padded.contains(f" {party} ", autoescape=True))
+        for word in text.lower().split() if text is not None else ():
             where.append(
                 or_(
-                    items.c.key_lower.like(pattern, escape="\\"),
-                    func.lower(items.c.title).like(pattern, escape="\\"),
+                    items.c.key_lower.contains(word, autoescape=True),
+                    func.lower(items.c.title).contains(word, autoescape=True),
                 )
             )
         if keys is not None:
             where.append(items.c.key_lower.in_([k.lower() for k in keys]))
         return where
+
+    def _criteria(
+        self, state: str | None, kind: str | None, party: str | None, text: str | None
+    ) -> tuple[str | None, str | None, str | None, str | None]:
+        """The filters' values checked and normalised (state a known one, lower-cased; kind
+        lower-cased; party an upper-cased code; text stripped); UsageError for an empty one."""
+        state = self._state(state)
+        kind = fields.filter_value("kind", kind)
+        party = fields.filter_value("party", party)
+        text = fields.filter_value("text", text)
+        return (
+            state,
+            fields.kind(kind) if kind is not None else None,
+            fields.party(party) if party is not None else None,
+            text,
+        )
 
     def list(
         self,
@@ -359,9 +384,11 @@ class Tracker:
         with `as_of` (given or the view's) the items are as they stood then (see `_as_of_items`)."""
         if view is not None:
             saved = self.view(view)
-            state, kind = state or saved.state, kind or saved.kind
-            party, text = party or saved.party, text or saved.text
-            as_of = as_of or saved.as_of
+            state = state if state is not None else saved.state
+            kind = kind if kind is not None else saved.kind
+            party = party if party is not None else saved.party
+            text = text if text is not None else saved.text
+            as_of = as_of if as_of is not None else saved.as_of
         if order_by not in SORTABLE:
             raise UsageError(f"cannot sort by {order_by!r} (one of: {', '.join(SORTABLE)})")
         if as_of is not None:
@@ -396,6 +423,7 @@ class Tracker:
         existed then, as `list(as_of=...)` pages them)."""
         if as_of is not None:
             moment = dates.parse_when(as_of)
+            wanted = self._state(state)
             now, moved, then = as_of_sql.counts(moment, self._filters(None, kind, party, text))
             found: dict[str, int] = {}
             with self._session() as session:
@@ -404,7 +432,6 @@ class Tracker:
                     found[name] -= 1
                 for name, number in session.execute(then):
                     found[name] = found.get(name, 0) + number
-            wanted = state.lower() if state else None
             return {
                 name: number
                 for name, number in found.items()
@@ -530,15 +557,18 @@ class Tracker:
         trigger: str | None,
     ) -> builtins.list[ColumnElement[bool]]:
         where: builtins.list[ColumnElement[bool]] = []
+        key = fields.filter_value("item", key)
+        actor = fields.filter_value("actor", actor)
+        trigger = fields.filter_value("trigger", trigger)
         if key is not None:
             where.append(history.c.item_id == self._item_id(key))
         if since is not None:
-            where.append(history.c.occurred_at >= dates.parse_when(since))
+            where.append(history.c.occurred_at >= dates.parse_since(since))
         if until is not None:
-            where.append(history.c.occurred_at <= dates.parse_when(until))
-        if actor:
+            where.append(history.c.occurred_at <= dates.parse_until(until))
+        if actor is not None:
             where.append(history.c.actor == actor)
-        if trigger:
+        if trigger is not None:
             where.append(history.c.trigger == trigger.lower())
         return where
 
@@ -665,7 +695,8 @@ class Tracker:
             }
             for key in keys
         ]
-        return self._write(batches.numbered(ops), dry_run=dry_run, quiet_lines=True)[1]
+        quiet = batches.numbered(ops, name_lines=False)
+        return self._write(quiet, dry_run=dry_run, quiet_lines=True)[1]
 
     def comment(
         self,
@@ -711,7 +742,8 @@ class Tracker:
         return self._write_one(op)
 
     def _write_one(self, op: dict[str, Any]) -> FireResult:
-        return self._write(batches.numbered([op]), dry_run=False, quiet_lines=True)[1][0]
+        quiet = batches.numbered([op], name_lines=False)
+        return self._write(quiet, dry_run=False, quiet_lines=True)[1][0]
 
     def apply(
         self,
@@ -834,7 +866,7 @@ class Tracker:
             existing = session.execute(select(func.count()).select_from(items)).scalar_one()
             if existing and not merge:
                 raise Conflict(
-                    f"the database already has {existing} items; import into an "
+                    f"the database already has {plural(existing, 'item')}; import into an "
                     "empty database, or pass --merge to add new items only"
                 )
             clash = (
@@ -1142,13 +1174,14 @@ class Tracker:
     ) -> View:
         """Save a named filter for every user of the database. Conflict (5) when the name is
         taken, unless `replace`. Names are short words, compared case-insensitively."""
+        state, kind, party, text = self._criteria(state, kind, party, text)
         saved = View(
             name=_view_name(name),
-            state=self._known_state(state),
-            kind=fields.kind(kind) if kind else None,
-            party=fields.parties([party])[0] if party else None,
-            text=fields.text("text", text),
-            as_of=dates.parse_when(as_of) if as_of else None,
+            state=state,
+            kind=kind,
+            party=party,
+            text=text,
+            as_of=dates.parse_when(as_of) if as_of is not None else None,
             created_at=dates.now(),
             created_by=fields.text("actor", actor) or self.default_actor,
         )
@@ -1199,8 +1232,10 @@ class Tracker:
                 raise NotFound(f"no view {name!r}")
             session.execute(delete(views).where(views.c.id == found))
 
-    def _known_state(self, state: str | None) -> str | None:
-        if not state:
+    def _state(self, state: str | None) -> str | None:
+        """A state filter: None, or a state of a loaded workflow, lower-cased."""
+        state = fields.filter_value("state", state)
+        if state is None:
             return None
         lowered = state.strip().lower()
         known = {s for workflow in self.workflows.by_name.values() for s in workflow.states}
@@ -1291,8 +1326,9 @@ class Tracker:
             shown = ", ".join(f"{r.key} ({r.state})" for r in check.refused[:5])
             more = f" and {len(check.refused) - 5} more" if len(check.refused) > 5 else ""
             raise NotAllowed(
-                f"cannot {check.trigger} {len(check.refused)} of the {len(targets)} matching "
-                f"items: {shown}{more}; narrow the selection (e.g. by state)"
+                f"cannot {check.trigger} {len(check.refused)} of the "
+                f"{plural(len(targets), 'matching item')}: {shown}{more}; "
+                "narrow the selection (e.g. by state)"
             )
         ops = [
             {
@@ -1308,7 +1344,8 @@ class Tracker:
             }
             for row in targets
         ]
-        summary = self._write(batches.numbered(ops), dry_run=dry_run, quiet_lines=True)[0]
+        quiet = batches.numbered(ops, name_lines=False)
+        summary = self._write(quiet, dry_run=dry_run, quiet_lines=True)[0]
         return dataclasses.replace(summary, keys=tuple(row.key for row in targets))
 
     def spans(
@@ -1329,8 +1366,8 @@ class Tracker:
         if keys:
             for key in keys:
                 self._item_id(key)
-        start = dates.parse_when(since) if since is not None else None
-        stop = dates.parse_when(until) if until is not None else None
+        start = dates.parse_since(since) if since is not None else None
+        stop = dates.parse_until(until) if until is not None else None
         query = (
             select(
                 items.c.key,
@@ -1389,6 +1426,7 @@ class Tracker:
         """`list` as of a date: each item's state, version and change time from its last entry
         on or before `moment` (items created later are left out). No trigger is allowed on the
         past, so `allowed_triggers` is empty. Title, kind and parties are today's."""
+        state = self._state(state)
         where = self._filters(None, kind, party, text)
         if order_by in ("state", "changed_at", "updated_at"):
             # A sort on what the items were then reads every item: take the unchanged ones
@@ -1396,9 +1434,9 @@ class Tracker:
             rows = as_of_sql.by_state_then(moment, where)
             column = rows.c.then_state if order_by == "state" else rows.c.then_at
             query = select(rows).order_by(column.desc() if descending else column.asc(), rows.c.id)
-            if state:
-                query = query.where(rows.c.then_state == state.lower())
-        elif not state:
+            if state is not None:
+                query = query.where(rows.c.then_state == state)
+        elif state is None:
             # Sorted by the items' own columns: an item existed then if it was created by
             # then, so the page is cut from `items` alone and only its rows are looked up.
             column = items.c.key_lower if order_by == "key" else items.c[order_by]
@@ -1412,7 +1450,7 @@ class Tracker:
             limit, offset = None, 0
         else:
             then = history.alias("then")
-            where.append(then.c.to_state == state.lower())
+            where.append(then.c.to_state == state)
             column = items.c.key_lower if order_by == "key" else items.c[order_by]
             query = (
                 select(

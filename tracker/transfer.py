@@ -17,6 +17,7 @@ from .db.chain import GENESIS, entry_hash
 from .db.models import history, items
 from .errors import UsageError, VerificationFailed
 from .records import ENTRY_FIELDS, ITEM_FIELDS, Problem, VerifyReport
+from .wording import plural
 from .workflow import Workflows
 
 HASH = re.compile(r"^[0-9a-f]{64}$")
@@ -378,7 +379,7 @@ def read_export(lines: Iterable[str], workflows: Workflows) -> Dump:
         raise VerificationFailed(
             f"import refused: {first.item}{where}: {first.message}"
             + (
-                f" (and {len(report.problems) - 1} more problems)"
+                f" (and {plural(len(report.problems) - 1, 'more problem', 'more problems')})"
                 if len(report.problems) > 1
                 else ""
             )

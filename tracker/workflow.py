@@ -17,7 +17,8 @@ from typing import Any
 
 from transitions import Machine
 
-from .errors import NotAllowed, NotFound, TriggerNotFound, WorkflowFileError
+from . import fields as text_rules
+from .errors import NotAllowed, NotFound, TriggerNotFound, UsageError, WorkflowFileError
 
 # History's own triggers, and `state`: the attribute transitions keeps the state in.
 RESERVED_TRIGGERS = frozenset({"create", "comment", "edit", "state"})
@@ -25,7 +26,7 @@ RESERVED_TRIGGERS = frozenset({"create", "comment", "edit", "state"})
 # `is_<state>`): a trigger so named would shadow or be shadowed by one if a model were attached.
 _MODEL_NAME = re.compile(r"^(?:trigger|(?:to|may|is)_.*)$")
 REQUIRABLE_FIELDS = frozenset({"reason", "source"})
-_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+_NAME = text_rules.NAME
 _KEYS = frozenset({"name", "description", "initial", "states", "transitions", "kinds"})
 _TRANSITION_KEYS = frozenset({"trigger", "from", "to", "requires"})
 
@@ -122,7 +123,10 @@ class Workflow:
     def check(self, state: str, trigger: str, fields: Mapping[str, str | None]) -> str:
         """Validate a fire and return its target state. Missing required fields are NotAllowed."""
         target = self.target(state, trigger)
-        missing = [name for name in self.requires(trigger) if not (fields.get(name) or "").strip()]
+        # A reason of spaces or zero-width characters is no reason (fields.visible).
+        missing = [
+            name for name in self.requires(trigger) if not text_rules.visible(fields.get(name))
+        ]
         if missing:
             raise NotAllowed(f"{trigger} requires {' and '.join(missing)}")
         return target
@@ -244,13 +248,25 @@ class _WorkflowReader:
         kinds = data.get("kinds", [])
         if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
             raise self.fail("`kinds` must be a list of kind names", self.line_of(r"^\s*kinds"))
+        description = data.get("description", "")
+        if not isinstance(description, str):
+            raise self.fail("`description` must be text", self.line_of(r"^\s*description"))
+        try:
+            # Labels are shown by `workflow list/show` and the TUI: the text rules of any field.
+            kinds = [text_rules.kind(k) for k in kinds]
+        except UsageError as exc:
+            raise self.fail(str(exc), self.line_of(r"^\s*kinds")) from None
+        try:
+            description = text_rules.text("description", description) or ""
+        except UsageError as exc:
+            raise self.fail(f"`description`: {exc}", self.line_of(r"^\s*description")) from None
         return Workflow(
             name=name,
             initial=initial,
             states=tuple(states),
             transitions=tuple(transitions),
-            description=str(data.get("description", "")),
-            kinds=tuple(k.lower() for k in kinds),
+            description=description,
+            kinds=tuple(kinds),
             path=self.path,
         )
 

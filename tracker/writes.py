@@ -233,7 +233,9 @@ class Batch:
         return live
 
     def when(self, at: Any, live: Live | None) -> tuple[datetime, str]:
-        if at in (None, ""):
+        if at in (None, "") or (type(at) is str and at.strip().lower() == "now"):
+            # `now` is the batch's one time, read under the write lock: a second clock read
+            # here would come out a little after it and be refused as "in the future".
             moment, text = self.recorded_at, self.recorded_text
         elif type(at) is str and at in self.times:
             moment, text = self.times[at]  # a batch often repeats one effective date

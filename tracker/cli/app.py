@@ -16,6 +16,7 @@ from ..errors import TrackerError, UsageError
 
 # CSV is for scripts: every field of SPEC's JSON shapes, in that order (tables show fewer).
 from ..records import ENTRY_FIELDS, ITEM_FIELDS
+from ..wording import plural
 
 if TYPE_CHECKING:
     from ..service import Tracker
@@ -154,7 +155,7 @@ def init(obj: Context, seed: bool) -> None:
     added = tracker.seed() if seed else 0
     count = sum(tracker.count().values())
     click.echo(
-        f"database ready: {tracker.shown_url} ({count} items"
+        f"database ready: {tracker.shown_url} ({plural(count, 'item')}"
         + (f", {added} seeded" if seed else "")
         + ")"
     )
@@ -414,7 +415,7 @@ def _fire_where(
     shown = ", ".join(output.safe(key) for key in result.keys[:20])
     more = f" and {len(result.keys) - 20} more" if len(result.keys) > 20 else ""
     word = "would fire" if dry_run else "fired"
-    click.echo(f"{word} {args[0].lower()} on {result.fired} items: {shown}{more}")
+    click.echo(f"{word} {args[0].lower()} on {plural(result.fired, 'item')}: {shown}{more}")
 
 
 @cli.command()
@@ -572,7 +573,7 @@ def apply(obj: Context, file: str, dry_run: bool, fmt: str) -> None:
     if fmt == "table":
         verb = "would apply" if dry_run else "applied"
         click.echo(
-            f"{verb} {len(ops)} operations: {result.added} added, {result.fired} fired, "
+            f"{verb} {plural(len(ops), 'operation')}: {result.added} added, {result.fired} fired, "
             f"{result.commented} commented, {result.edited} edited"
         )
     else:
@@ -692,7 +693,8 @@ def import_(obj: Context, file: str, merge: bool) -> None:
         n_items, n_entries = obj.tracker().import_(
             read_lines(stream), merge=merge, progress=progress
         )
-    click.echo(f"imported {n_items} items and {n_entries} history entries")
+    entries = plural(n_entries, "history entry", "history entries")
+    click.echo(f"imported {plural(n_items, 'item')} and {entries}")
 
 
 @cli.command()
@@ -738,7 +740,7 @@ def anchor(obj: Context, target: str, key_file: str | None, show_key: bool, fmt:
         return
     if fmt == "table":
         click.echo(
-            f"anchored {made.count} items (digest {made.digest[:16]}), signed by key "
+            f"anchored {plural(made.count, 'item')} (digest {made.digest[:16]}), signed by key "
             f"{made.key_id}: {target}"
         )
     else:
@@ -782,13 +784,14 @@ def verify(obj: Context, anchor_file: str | None, trust: tuple[str, ...], fmt: s
         if report.anchor is not None:
             checked = report.anchor
             click.echo(
-                f"anchor of {checked.created_at}: {checked.heads} heads, signed by key "
+                f"anchor of {checked.created_at}: {plural(checked.heads, 'head')}, signed by key "
                 f"{checked.key_id} ({checked.trusted_as}, fingerprint {checked.fingerprint})"
             )
         if report.ok:
             if report.anchor is not None:
                 click.echo("ok: every anchored head is still in its chain")
-            click.echo(f"ok: {report.items} items, {report.entries} history entries verified")
+            entries = plural(report.entries, "history entry", "history entries")
+            click.echo(f"ok: {plural(report.items, 'item')}, {entries} verified")
         else:
             output.emit(
                 report.problems,
@@ -799,7 +802,7 @@ def verify(obj: Context, anchor_file: str | None, trust: tuple[str, ...], fmt: s
     else:
         output.emit_one(report, fmt)
     if not report.ok:
-        raise VerificationFailed(f"{len(report.problems)} problems found")
+        raise VerificationFailed(f"{plural(len(report.problems), 'problem')} found")
 
 
 @cli.group()
@@ -937,7 +940,8 @@ def timeline(
         raise NotFound("no history to draw: no item matches in that date range")
     drawing.render(spans, target, since=start, until=stop, title=title)
     count = len({span.key for span in spans})
-    click.echo(f"wrote {target} ({count} items, {len(spans)} history entries)")
+    entries = plural(len(spans), "history entry", "history entries")
+    click.echo(f"wrote {target} ({plural(count, 'item')}, {entries})")
 
 
 @cli.group()
@@ -983,11 +987,12 @@ def workflow_list(obj: Context) -> None:
       tracker --workflows ./my-workflows workflow list
     """
     from ..workflow import Workflows
+    from . import output
 
     workflows = Workflows.from_environment(obj.workflows)
     for wf in workflows.by_name.values():
         kinds = ", ".join(wf.kinds) or ("every other kind" if wf.name == "default" else "-")
-        click.echo(f"{wf.name}: {' '.join(wf.states)} (kinds: {kinds}) [{wf.path}]")
+        click.echo(output.safe(f"{wf.name}: {' '.join(wf.states)} (kinds: {kinds}) [{wf.path}]"))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -999,7 +1004,9 @@ def main(argv: list[str] | None = None) -> None:
 
 def run(argv: list[str] | None = None) -> int:
     try:
-        cli.main(args=argv, prog_name="tracker", standalone_mode=False)
+        args = sys.argv[1:] if argv is None else argv
+        _check_arguments(args)
+        cli.main(args=args, prog_name="tracker", standalone_mode=False)
     except TrackerError as exc:
         return _fail(str(exc), exc.exit_code)
     except click.exceptions.NoArgsIsHelpError as exc:
@@ -1025,8 +1032,28 @@ def run(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _check_arguments(args: list[str]) -> None:
+    """Every argument must be text: bytes that are not UTF-8 reach Python as lone surrogates
+    (surrogateescape), which no database, file or terminal takes. Refused here, once, for every
+    command and option (exit 2) rather than failing somewhere inside."""
+    for number, arg in enumerate(args, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            raise UsageError(
+                f'argument {number} ("{shown[:80]}") is not valid UTF-8 text'
+            ) from None
+
+
+# An error is one line a person reads: a value quoted in it (a 5,000-digit number) is cut.
+_MESSAGE_MAX = 1000
+
+
 def _fail(message: str, code: int) -> int:
     from .output import safe
 
+    if len(message) > _MESSAGE_MAX:
+        message = message[:_MESSAGE_MAX] + "…"
     sys.stderr.write(f"error: {safe(message)}\n")
     return code

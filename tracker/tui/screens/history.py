@@ -75,13 +75,11 @@ class Fields:
 
 def _date(name: str, typed: str, *, end_of_day: bool) -> datetime | None:
     """A date field: empty is no bound; `until 2025-11-30` means through the end of that day,
-    as a person reads it."""
+    by the service's one rule (dates.parse_until)."""
     if not typed:
         return None
-    if end_of_day and len(typed) == 10:
-        typed += "T23:59:59.999999+00:00"
     try:
-        return dates.parse_when(typed)
+        return dates.parse_until(typed) if end_of_day else dates.parse_since(typed)
     except TrackerError as exc:
         raise TrackerError(f"{name}: {exc}") from None
 
