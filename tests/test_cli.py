@@ -554,7 +554,7 @@ def test_long_commands_print_no_progress_when_piped(tracker_exe: str, tmp_path: 
     assert imported.stdout == "imported 204 items and 210 history entries\n"
 
 
-def test_fire_does_not_import_textual_or_alembic(tmp_path: Path) -> None:
+def test_fire_does_not_import_textual_alembic_yaml_or_cryptography(tmp_path: Path) -> None:
     db = str(tmp_path / "lazy.db")
     assert run(["--db", db, "init", "--seed"]) == 0
     probe = (
@@ -562,8 +562,8 @@ def test_fire_does_not_import_textual_or_alembic(tmp_path: Path) -> None:
         "from tracker.cli.app import run\n"
         f"code = run(['--db', {db!r}, 'fire', 'ACSA', 'resume', '--reason', 'r'])\n"
         "assert code == 0, code\n"
-        "heavy = sorted(m for m in ('textual', 'alembic', 'yaml') if m in sys.modules)\n"
-        "print(','.join(heavy) or 'none')\n"
+        "heavy = ('textual', 'alembic', 'yaml', 'cryptography')\n"
+        "print(','.join(sorted(m for m in heavy if m in sys.modules)) or 'none')\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe],

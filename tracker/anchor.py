@@ -62,7 +62,7 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _signed_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 _HEX16 = re.compile(r"[0-9a-f]{16}\Z")
-_FIELDS = (
+FIELDS = (
     "format",
     "version",
     "created_at",
@@ -260,12 +260,12 @@ def parse(document: object, name: str = "anchor") -> tuple[Anchor, str]:
     version = document.get("version", VERSION)
     if version != VERSION or type(version) is not int:
         raise bad(f"anchor version {_shown(version)} is not supported (only {VERSION})")
-    missing = [wanted for wanted in _FIELDS if wanted not in document]
+    missing = [wanted for wanted in FIELDS if wanted not in document]
     if missing:
         raise bad(
             f"missing {', '.join(missing)}" + (" (unsigned)" if "signature" in missing else "")
         )
-    unknown = sorted(set(document) - set(_FIELDS))
+    unknown = sorted(set(document) - set(FIELDS))
     if unknown:
         raise bad(f"unknown field {_shown(unknown[0])}")
     if document["algorithm"] != ALGORITHM:
