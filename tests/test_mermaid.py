@@ -3,14 +3,16 @@ for every legal state name, with every state drawn.
 
 The suite does not need node: `parse` below holds the output to the part of the grammar we emit
 (generated ids, quoted labels, every state declared, no keyword as an id). That this subset is
-what mermaid-cli renders was checked once by hand, with @mermaid-js/mermaid-cli 11 from npm and
-Debian's chromium (puppeteer config: executablePath /usr/bin/chromium, args --no-sandbox):
+what mermaid-cli renders was checked by hand with @mermaid-js/mermaid-cli 11.17.0 (mermaid
+11.17.2) from npm and Debian's chromium 156 (puppeteer config: executablePath /usr/bin/chromium,
+args --no-sandbox):
 
-    mmdc -p puppeteer.json -i hostile.mmd -o hostile.svg
+    mmdc -q -p puppeteer.json -i hostile.mmd -o hostile.svg
 
-on the shipped `default` and `agreement` workflows and on HOSTILE below (with and without a
-current state): all rendered, each state name once in the SVG. The old output (state names as
-ids) failed on HOSTILE: "Parse error on line 2: ... Expecting 'ID', 'EDGE_STATE', got 'DEFAULT'".
+for HOSTILE below (current state none, `on-hold`, `archived`) and the shipped `default` and
+`agreement` workflows: 5 of 5 rendered, each of HOSTILE's 13 state names in the SVG. The old
+output (state names as ids) failed on HOSTILE: "Parse error on line 2: ... Expecting 'ID',
+'EDGE_STATE', got 'DEFAULT'".
 """
 
 from __future__ import annotations
