@@ -17,6 +17,7 @@ import pickle
 import re
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -424,14 +425,17 @@ class Tracker:
         if as_of is not None:
             moment = dates.parse_when(as_of)
             wanted = self._state(state)
-            now, moved, then = as_of_sql.counts(moment, self._filters(None, kind, party, text))
-            found: dict[str, int] = {}
+            counting = as_of_sql.Counting(moment, self._filters(None, kind, party, text))
             with self._session() as session:
-                found.update({row[0]: row[1] for row in session.execute(now)})
-                for (name,) in session.execute(moved):
-                    found[name] -= 1
-                for name, number in session.execute(then):
-                    found[name] = found.get(name, 0) + number
+                now = {row[0]: row[1] for row in session.execute(counting.now)}
+                changed = session.execute(counting.changed).scalar_one()
+                found: Counter[str] = Counter()
+                if changed * 2 <= sum(now.values()):
+                    found.update(now)
+                    found.subtract(session.execute(counting.states_changed).scalars())
+                else:
+                    found.update(session.execute(counting.states_unchanged).scalars())
+                found.update(s for s in session.execute(counting.states_then).scalars() if s)
             return {
                 name: number
                 for name, number in found.items()
@@ -529,8 +533,13 @@ class Tracker:
         page costs the same, however deep (an entry's `position` is the next `after`)."""
         if limit < 0:
             raise UsageError(f"limit must not be negative (got {limit})")
-        query = history_pages.page(search, after, backwards, limit)
         with self._session() as session:
+            few = None
+            if search.item:
+                chosen = session.execute(history_pages.items_with_prefix(search.item)).scalars()
+                few = builtins.list(chosen)
+                few = few if len(few) <= history_pages.FEW_ITEMS else None
+            query = history_pages.page(search, after, backwards, limit, few)
             found = [self._entry(row) for row in session.execute(query)]
         return found[::-1] if backwards else found
 

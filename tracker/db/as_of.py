@@ -55,19 +55,22 @@ def page_then(moment: datetime, page: Subquery, order: Sequence[Any]) -> Select[
     )
 
 
-def counts(moment: datetime, where: Sequence[ColumnElement[bool]]) -> tuple[Select[Any], ...]:
-    """Three queries over the items `where` picks: (state, count) now; the state now of each
-    item changed since `moment` (one row each: grouped in SQL, SQLite would walk the state
-    index and read every row); (state, count) of those items then. Counts then are the first
-    minus the second plus the third; items created after `moment` have no state then."""
-    since = [*where, items.c.changed_at > moment]
-    now = select(items.c.state, func.count()).where(*where).group_by(items.c.state)
-    moved = select(items.c.state).where(*since)
-    then = select(_last(moment, "to_state").label("state")).where(*since).subquery()
-    before = (
-        select(then.c.state, func.count()).where(then.c.state.is_not(None)).group_by(then.c.state)
-    )
-    return now, moved, before
+class Counting:
+    """The queries that count items per state at `moment`, over the items `where` picks.
+
+    Counts then = the states of the items unchanged since (their rows say it) + the states
+    then of the items changed since (a seek each; None if not created yet). The unchanged part
+    is read whichever way touches fewer rows: directly, or as counts now minus the changed
+    items' states now. Grouping happens in Python: grouped in SQL, SQLite walks the state index
+    and reads every row."""
+
+    def __init__(self, moment: datetime, where: Sequence[ColumnElement[bool]]) -> None:
+        since = items.c.changed_at > moment
+        self.now = select(items.c.state, func.count()).where(*where).group_by(items.c.state)
+        self.changed = select(func.count()).where(*where, since)
+        self.states_changed = select(items.c.state).where(*where, since)
+        self.states_unchanged = select(items.c.state).where(*where, ~since)
+        self.states_then = select(_last(moment, "to_state")).where(*where, since)
 
 
 def by_state_then(moment: datetime, where: Sequence[ColumnElement[bool]]) -> Subquery:
