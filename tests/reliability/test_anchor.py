@@ -235,7 +235,7 @@ def test_a_chain_cut_and_extended_with_correct_hashes_is_exit_7(
 
     result = cli("verify", "--anchor", str(anchor))
     assert result.code == 7
-    assert result.err == "error: 1 problems found\n"
+    assert result.err == "error: 1 problem found\n"
     [line] = [line for line in result.out.splitlines() if "DRILLS" in line]
     assert "history rewritten" in line
 

@@ -72,7 +72,7 @@ def test_verify_names_the_item_and_entry_edited_behind_its_back(
         engine.dispose()
     result = cli("verify")
     assert result.code == 7
-    assert result.err == "error: 1 problems found\n"
+    assert result.err == "error: 1 problem found\n"
     problem = [line for line in result.out.splitlines() if "DRILLS" in line]
     assert len(problem) == 1
     assert f" {target.id} " in f" {problem[0]} "
