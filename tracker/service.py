@@ -48,6 +48,7 @@ from . import dates, fields
 from .db import as_of as as_of_sql
 from .db import history_pages
 from .db.engine import (
+    UNICODE_LOWER,
     ensure_schema,
     first_line,
     in_memory,
@@ -339,10 +340,14 @@ class Tracker:
             padded = literal(" ") + items.c.parties + literal(" ")
             where.append(padded.contains(f" {party} ", autoescape=True))
         for word in text.lower().split() if text is not None else ():
+            # SQLite's lower() folds ASCII only: a word in another script needs ours.
+            lower = (
+                getattr(func, UNICODE_LOWER) if self._sqlite and not word.isascii() else func.lower
+            )
             where.append(
                 or_(
                     items.c.key_lower.contains(word, autoescape=True),
-                    func.lower(items.c.title).contains(word, autoescape=True),
+                    lower(items.c.title).contains(word, autoescape=True),
                 )
             )
         if keys is not None:

@@ -322,7 +322,10 @@ class Batch:
         live = self.find(str(op["key"]))
         workflow = self.workflow_of(live)
         expected = op.get("expect_state")
-        if expected and expected.lower() != live.state:
+        if expected is not None and not expected.strip():
+            # `--expect-state "$S"` with S unset must not fire without the check it asked for.
+            raise UsageError("expect_state is empty: give the state expected, or leave it out")
+        if expected and expected.strip().lower() != live.state:
             raise Conflict(f"{live.key} is {live.state}, not {expected.lower()} (--expect-state)")
         trigger = str(op["trigger"]).lower()
         try:

@@ -124,6 +124,18 @@ def test_text_is_words_in_the_key_or_title_wildcards_literal(seeded: Tracker) ->
     assert seeded.keys(text="%") == ["PCT"]
     assert seeded.keys(text="_") == ["UNDER_SCORE"]
     assert seeded.keys(text="joint nothing") == []
+    seeded.add("UMLAUT", "Ärger über Öl", "support")
+    assert seeded.keys(text="ärger") == ["UMLAUT"]  # SQLite's lower() alone folds ASCII only
+    assert seeded.keys(text="ÖL ÄRGER") == ["UMLAUT"]
+
+
+def test_an_empty_expected_state_is_an_error_not_no_check(seeded: Tracker, cli: CLI) -> None:
+    """`fire --expect-state "$S"` with S unset fired without the check it asked for."""
+    before = snapshot(seeded.url)
+    refused(cli("fire", "ACSA", "resume", "--expect-state", ""), 2, "expect_state is empty")
+    assert snapshot(seeded.url) == before
+    done = cli("fire", "ACSA", "resume", "--expect-state", " Stalled ")
+    assert done.code == 0, done.err
 
 
 def _dated(tracker: Tracker) -> None:

@@ -59,6 +59,14 @@ def setting(name: str) -> int:
     return int(raw)
 
 
+# The name of SQLite's Unicode lower-case function (see _sqlite_engine).
+UNICODE_LOWER = "tracker_lower"
+
+
+def _unicode_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 def default_url() -> str:
     """A SQLite file in the user's data directory (platformdirs)."""
     from platformdirs import user_data_dir
@@ -180,6 +188,9 @@ def _sqlite_engine(url: str, database: Path | None) -> Engine:
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
+        # SQLite's lower() folds ASCII only; PostgreSQL's folds every script. The text filter
+        # uses this one for a word that is not ASCII, so "ärger" finds "Ärger" on both.
+        dbapi_connection.create_function(UNICODE_LOWER, 1, _unicode_lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
