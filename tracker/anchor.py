@@ -138,6 +138,21 @@ class Anchor:
 
 
 @dataclass(frozen=True, slots=True)
+class PublicKey:
+    """The public half of a signing key, to hand to the other party: what `--trust` takes."""
+
+    fingerprint: str
+    pem: str
+
+    @classmethod
+    def of(cls, key: Ed25519PrivateKey) -> PublicKey:
+        return cls(public_fingerprint(key), public_pem(key))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"fingerprint": self.fingerprint, "key_id": self.fingerprint[:16], "pem": self.pem}
+
+
+@dataclass(frozen=True, slots=True)
 class AnchorWritten:
     """What `tracker anchor -o FILE` reports: where the anchor went and what it holds."""
 

@@ -353,6 +353,7 @@ def test_an_anchor_re_signed_by_another_key_is_refused(
     assert "which is not trusted here" in result.err
     # Pinning the right key refuses the forgery too; pinning the forger's is the user's call.
     mine = cli("anchor", "--show-key").out.splitlines()[0].removeprefix("fingerprint: ")
+    assert json.loads(cli("anchor", "--show-key", "--format", "json").out)["fingerprint"] == mine
     assert cli("verify", "--anchor", str(forged), "--trust", mine).code == 7
     assert cli("verify", "--anchor", str(anchored), "--trust", mine).code == 0
 

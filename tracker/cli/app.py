@@ -728,9 +728,14 @@ def anchor(obj: Context, target: str, key_file: str | None, show_key: bool, fmt:
     from .. import anchor as anchors
 
     if show_key:
-        key = anchors.signing_key(key_file)
-        click.echo(f"fingerprint: {anchors.public_fingerprint(key)}")
-        click.echo(anchors.public_pem(key), nl=False)
+        public = anchors.PublicKey.of(anchors.signing_key(key_file))
+        if fmt == "table":
+            click.echo(f"fingerprint: {public.fingerprint}")
+            click.echo(public.pem, nl=False)
+        else:
+            from . import output
+
+            output.emit_one(public, fmt)
         return
     tracker = obj.tracker()
     made = tracker.anchor(key_file)
