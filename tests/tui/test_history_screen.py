@@ -211,3 +211,22 @@ async def test_time_travel_shows_that_it_is_loading_then_the_counts_of_that_mome
         for state, number in then.items():
             assert f"{state} {number}" in text
         assert screen.table.total == sum(then.values())
+
+
+async def test_live_refresh_keeps_the_cursor_deep_in_the_history(long_history: Tracker) -> None:
+    app = make_app(long_history, poll_interval=None, cursor_blink=False)
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await open_history(app, pilot)
+        table = screen.table
+        await pilot.press("G", "pageup")
+        await settle(pilot)
+        kept = table.cursor
+        assert kept > 300
+        long_history.comment("ab2", "a note written elsewhere")
+        app.data_changed()  # what the poll does when the change mark moves
+        await settle(pilot)
+        everything = long_history.history(newest_first=True)
+        assert table.total == len(everything) == 401
+        assert table.cursor == kept
+        assert table.row(kept).record == everything[kept]
+        assert table.row(0) is None or table.row(0).record == everything[0]

@@ -164,6 +164,15 @@ class HistoryScreen(TrackerScreen):
             self.rows = rows
             self.complete = complete
 
+    class Refreshed(Message):
+        """After a write: the count and the first page of `fields`, the cursor kept."""
+
+        def __init__(self, fields: Fields, total: int, rows: builtins.list[Row]) -> None:
+            super().__init__()
+            self.fields = fields
+            self.total = total
+            self.rows = rows
+
     class Counted(Message):
         def __init__(self, fields: Fields, total: int) -> None:
             super().__init__()
@@ -223,6 +232,14 @@ class HistoryScreen(TrackerScreen):
             return
         self.post_message(self.Counted(fields, self.tracker.history_search_count(search)))
 
+    @work(thread=True, exclusive=True, group="history", exit_on_error=False)
+    def refresh_rows(self, fields: Fields) -> None:
+        # The count first: the table keeps its cursor where it was, which needs the total.
+        search = fields.search()
+        total = self.tracker.history_search_count(search)
+        found = self.tracker.history_page(search, limit=FIRST_PAGE)
+        self.post_message(self.Refreshed(fields, total, [entry_row(e) for e in found]))
+
     @work(thread=True, exclusive=True, group="history-rows", exit_on_error=False)
     def load_page(self, fields: Fields, wanted: VirtualTable.RowsWanted) -> None:
         offset, rows = fetch_rows(self.tracker, fields.search(), wanted)
@@ -239,6 +256,14 @@ class HistoryScreen(TrackerScreen):
             self._counted(self.Counted(message.fields, len(rows)))
         else:
             self._status(Text(f"{len(rows):,}+ entries, counting…", style="bold"))
+
+    @on(Refreshed)
+    def _refreshed(self, message: Refreshed) -> None:
+        if message.fields != self.wanted:
+            return
+        self.shown = message.fields
+        self.table.reset(message.total, 0, message.rows, keep_cursor=True)
+        self._status(Text(f"{message.total:,} entries", style="bold"))
 
     @on(Counted)
     def _counted(self, message: Counted) -> None:
@@ -259,7 +284,12 @@ class HistoryScreen(TrackerScreen):
 
     @on(DataChanged)
     def _data_changed(self) -> None:
-        self.load(self.wanted)
+        """Another write (live refresh): reload, the cursor staying where it is."""
+        try:
+            self.wanted.search()
+        except TrackerError:
+            return  # a half-typed date: nothing shown to refresh
+        self.refresh_rows(self.wanted)
 
     # -- the filter fields ------------------------------------------------------------------
 
