@@ -821,9 +821,17 @@ class Tracker:
             data = yaml.safe_load(entry.read_text("utf-8"))
             for spec in data["items"]:
                 ops.extend(_seed_ops(spec))
-        present = {item.key.lower() for item in self.list()}
-        fresh = [op for op in ops if op["key"].lower() not in present]
-        return self.apply(fresh).added
+        # Another process seeding at the same moment wins with the same items (Conflict): then
+        # they are present and there is nothing left to add.
+        for attempt in range(3):
+            present = {item.key.lower() for item in self.list()}
+            fresh = [op for op in ops if op["key"].lower() not in present]
+            try:
+                return self.apply(fresh).added
+            except Conflict:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     # -- export, import, verify -------------------------------------------------------------
 

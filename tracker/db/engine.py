@@ -257,7 +257,7 @@ def ensure_schema(engine: Engine, url: str) -> None:
         migrate(engine, HEAD)
 
 
-def alembic_config(engine: Engine) -> Any:
+def alembic_config(engine: Engine | Connection) -> Any:
     """An Alembic Config pointing at the migrations shipped in the package."""
     from importlib import resources
 
@@ -270,14 +270,28 @@ def alembic_config(engine: Engine) -> Any:
     return config
 
 
+# PostgreSQL advisory lock held while migrating ("tracker" in ASCII): one database, one key.
+MIGRATION_LOCK = 0x747261636B6572
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Upgrade (or with a revision below the current one, downgrade) the schema."""
+    """Upgrade (or with a revision below the current one, downgrade) the schema, in one
+    transaction that first takes the migration lock: SQLite's write lock (BEGIN IMMEDIATE), a
+    transaction-level advisory lock on PostgreSQL. Processes that find a new database at once
+    take turns; the later ones read the revision the first left and have nothing to do."""
     from alembic import command
 
-    config = alembic_config(engine)
-    with engine.connect() as conn:
-        current = schema_revision(conn)
-    if current and revision != "head" and REVISIONS.index(revision) < REVISIONS.index(current):
-        command.downgrade(config, revision)
-    else:
-        command.upgrade(config, revision)
+    with engine.execution_options(tracker_write=True).connect() as conn, conn.begin():
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        current = (
+            conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            if inspect(conn).has_table("alembic_version")
+            else None
+        )
+        # Alembic runs in this transaction (it sees one already begun) and leaves it to us.
+        config = alembic_config(conn)
+        if current and revision != "head" and REVISIONS.index(revision) < REVISIONS.index(current):
+            command.downgrade(config, revision)
+        else:
+            command.upgrade(config, revision)
