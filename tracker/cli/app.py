@@ -543,7 +543,11 @@ def _open_input(path: str) -> Iterator[BinaryIO]:
         if path == "-":
             yield sys.stdin.buffer
             return
-        with Path(path).open("rb") as stream:
+        try:
+            stream = Path(path).open("rb")  # noqa: SIM115 - closed below
+        except ValueError as exc:  # a NUL in the path
+            raise UsageError(f"cannot read {path}: {exc}") from None
+        with stream:
             yield stream
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
@@ -1045,7 +1049,11 @@ def _check_arguments(args: list[str]) -> None:
         try:
             arg.encode("utf-8")
         except UnicodeEncodeError:
-            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            try:  # argv bytes that are not UTF-8 come as U+DC80..U+DCFF: show them as \xNN
+                raw = arg.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError:  # any other lone surrogate (only an in-process caller)
+                raw = arg.encode("utf-8", "backslashreplace")
+            shown = raw.decode("utf-8", "backslashreplace")
             raise UsageError(
                 f'argument {number} ("{shown[:80]}") is not valid UTF-8 text'
             ) from None
