@@ -230,3 +230,16 @@ async def test_live_refresh_keeps_the_cursor_deep_in_the_history(long_history: T
         assert table.cursor == kept
         assert table.row(kept).record == everything[kept]
         assert table.row(0) is None or table.row(0).record == everything[0]
+
+
+def test_snapshot_history_at_80x24(snap_compare, app: TrackerApp) -> None:  # type: ignore[no-untyped-def]
+    from .test_snapshots import after
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=after("h", "|", "down", "down"))
+
+
+def test_snapshot_history_at_160x45_filtered(snap_compare, app: TrackerApp) -> None:  # type: ignore[no-untyped-def]
+    from .test_snapshots import after
+
+    keys = ("h", "|", "slash", "tab", *"rok", "|", "escape", "|", "down")
+    assert snap_compare(app, terminal_size=(160, 45), run_before=after(*keys))
