@@ -281,8 +281,11 @@ def test_edit_records_what_changed(tracker: Tracker) -> None:
     assert result.item.title == "ACSA talks"
     assert result.item.parties == ("ROK", "JPN", "USA")
     assert result.entry.trigger == "edit"
-    assert "title: 'Cross-servicing' -> 'ACSA talks'" in (result.entry.reason or "")
-    assert "parties: ROK JPN -> ROK JPN USA" in (result.entry.reason or "")
+    assert result.entry.reason == "US"
+    assert json.loads(result.entry.fields or "") == {
+        "title": ["Cross-servicing", "ACSA talks"],
+        "parties": [["ROK", "JPN"], ["ROK", "JPN", "USA"]],
+    }
     assert tracker.get("ACSA").title == "ACSA talks"
     with pytest.raises(UsageError, match="nothing to change"):
         tracker.edit("ACSA", title="ACSA talks")
@@ -428,7 +431,7 @@ def test_export_import_round_trip_is_byte_identical(
     seeded.edit("SAREX", description="multi\nline")
     exported = dump(seeded)
     header = json.loads(exported.splitlines()[0])
-    assert header == {"format": "tracker-export", "version": 1, "items": 4, "entries": 13}
+    assert header == {"format": "tracker-export", "version": 2, "items": 4, "entries": 13}
     with Tracker.open(another_db()) as target:
         assert target.import_(exported.splitlines()) == (4, 13)
         assert dump(target) == exported

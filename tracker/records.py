@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -71,6 +72,9 @@ class HistoryEntry:
     source: str | None
     hash: str
     version: int = 0
+    # The item fields the entry records (canonical JSON text, tracker.db.chain): every field
+    # on `create` and `seal`, {field: [old, new]} on `edit`; None on other entries.
+    fields: str | None = None
 
     @property
     def position(self) -> EntryPosition:
@@ -78,7 +82,7 @@ class HistoryEntry:
         return (self.occurred_at, self.id)
 
     def to_json(self) -> dict[str, Any]:
-        """The SPEC's JSON history-entry shape."""
+        """The SPEC's JSON history-entry shape (`export` adds `fields`: `fields_json`)."""
         return {
             "id": self.id,
             "item": self.item,
@@ -92,6 +96,16 @@ class HistoryEntry:
             "source": self.source,
             "hash": self.hash,
         }
+
+    def fields_json(self) -> Any:
+        """The item fields the entry records as JSON (an object, or null); text that is not
+        JSON (written around the tracker) as it is, so export shows it and import refuses it."""
+        if self.fields is None:
+            return None
+        try:
+            return json.loads(self.fields)
+        except (ValueError, RecursionError):
+            return self.fields
 
 
 # Where an entry stands in the history's order: (effective time, id). Pages of history are

@@ -12,7 +12,6 @@ import gc
 import getpass
 import json
 import operator
-import os
 import pickle
 import re
 import subprocess
@@ -94,7 +93,8 @@ if TYPE_CHECKING:
     from .transfer import Replay
 
 EXPORT_FORMAT = "tracker-export"
-EXPORT_VERSION = 1
+# 2: entries carry the item fields they record (`fields`); import still reads 1.
+EXPORT_VERSION = 2
 SORTABLE = ("key", "title", "kind", "parties", "state", "changed_at", "created_at", "updated_at")
 
 
@@ -481,6 +481,7 @@ class Tracker:
             source=row.source,
             hash=row.hash,
             version=row.version,
+            fields=row.fields,
         )
 
     def history(
@@ -870,7 +871,9 @@ class Tracker:
                 .execution_options(yield_per=5000)
             )
             for done, row in enumerate(session.execute(query), start=1):
-                out.write(dumps({"type": "entry", **self._entry(row).to_json()}) + "\n")
+                entry = self._entry(row)
+                line = {"type": "entry", **entry.to_json(), "fields": entry.fields_json()}
+                out.write(dumps(line) + "\n")
                 if done % 5000 == 0:
                     progress(done)
         return n_items, n_entries
@@ -883,7 +886,7 @@ class Tracker:
         none of the file's keys may exist). Returns (items, entries)."""
         from .transfer import read_export
 
-        dump = read_export(lines, self.workflows)
+        dump = read_export(lines, self.workflows, actor=self.default_actor)
         with self._session(write=True) as session:
             existing = session.execute(select(func.count()).select_from(items)).scalar_one()
             if existing and not merge:
@@ -927,7 +930,8 @@ class Tracker:
         trust: Sequence[str] = (),
     ) -> VerifyReport:
         """Replay every item's history: the hash chain, each from_state against the previous
-        to_state, each trigger against the workflow, and the item's state, version and head.
+        to_state, each trigger against the workflow, and the item's state, version, head and
+        every field (key, title, kind, workflow, parties, description, created_at).
 
         With `anchor` (an anchor file or an Anchor), also prove that today's history extends
         the anchored one (`_verify_anchored`); `trust` pins the keys it may be signed by.
@@ -1085,23 +1089,43 @@ class Tracker:
     ) -> Replay:
         """Check the history entries with ids in (after, upto] (each bound when given), in id
         order. With `after`, each item's chain resumes from its last entry up to there: the
-        state a single pass has at that point, whatever that entry's own check found. One
-        snapshot (`_snapshot`; `shared`: one exported by another transaction)."""
+        state a single pass has at that point, whatever that entry's own check found; the
+        item fields entries record are then left to the caller (`Replay.deferred`), who
+        knows them up to `after`. One snapshot (`_snapshot`; `shared`: one exported by
+        another transaction)."""
+        from .db.chain import item_fields
         from .transfer import Replay
 
-        replay = Replay(self.workflows)
+        replay = Replay(self.workflows, defer_fields=after is not None)
         with self._snapshot(shared) as session:
-            heads = select(
+            columns: builtins.list[Any] = [
                 items.c.id,
                 items.c.key,
                 items.c.workflow,
                 items.c.state,
                 items.c.version,
                 items.c.last_hash,
-            ).order_by(items.c.id)
+            ]
+            if after is None:
+                columns += [
+                    items.c.title,
+                    items.c.kind,
+                    items.c.parties,
+                    items.c.description,
+                    self._time_text(items.c.created_at),
+                ]
+            heads = select(*columns).order_by(items.c.id)
             for item_rows in self._stream(session, heads):
-                for row in item_rows:
-                    replay.expect(*row)
+                if after is not None:
+                    for row in item_rows:
+                        replay.expect(*row)
+                    continue
+                for (id_, key, workflow, state, version, head, title, kind, parties,
+                     description, created) in item_rows:  # fmt: skip
+                    fields = item_fields(
+                        key, title, kind, workflow, parties.split(), description, created
+                    )
+                    replay.expect(id_, key, workflow, state, version, head, fields)
             within = []
             if after is not None:
                 within.append(history.c.id > after)
@@ -1136,6 +1160,7 @@ class Tracker:
                     history.c.reason,
                     history.c.source,
                     history.c.hash,
+                    history.c.fields,
                 )
                 .where(*within)
                 .order_by(history.c.id)
@@ -1149,18 +1174,27 @@ class Tracker:
 
     def _verify_split(self, boundary: int, shared: str | None, progress: Progress) -> VerifyReport:
         """Verify with a child process checking the entries after `boundary` and every item's
-        end state while this one checks those up to it; its problems come after ours, as in
-        one pass. The child is a fresh interpreter (`python -c`): no fork of an open connection,
-        and no re-run of the caller's main module as multiprocessing's spawn would do. It shows
-        no progress of its own: the count here jumps by its entries at the end. `shared`: the
-        PostgreSQL snapshot both halves read."""
-        environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, sys.path))}
-        command = [sys.executable, "-c", "from tracker.service import _verify_after as v; v()"]
-        with subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment
-        ) as child:
+        end state while this one checks those up to it; then this one follows the item fields
+        the child's entries record and compares every item's fields. Problems are ordered as
+        one pass orders them. The child is a fresh interpreter: no fork of an open connection,
+        and no re-run of the caller's main module as multiprocessing's spawn would do. It runs
+        isolated (`-I`: no current directory, PYTHONPATH or user site on its path) and is told
+        where this process's `tracker` package is, so it runs this very code and nothing
+        planted beside it. It shows no progress of its own: the count here jumps by its
+        entries at the end. `shared`: the PostgreSQL snapshot both halves read."""
+        import tracker
+
+        from .transfer import ordered
+
+        root = str(Path(tracker.__file__).resolve().parent.parent)
+        code = (
+            "import sys; sys.path.insert(0, sys.argv[1]); "
+            "from tracker.service import _verify_after as v; v()"
+        )
+        command = [sys.executable, "-I", "-c", code, root]
+        with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE) as child:
             assert child.stdin is not None and child.stdout is not None
-            tail: VerifyReport | TrackerError | None = None
+            tail: tuple[VerifyReport, Any] | TrackerError | None = None
             try:
                 pickle.dump((self.url, self.workflows, boundary, shared), child.stdin)
                 child.stdin.close()
@@ -1175,9 +1209,12 @@ class Tracker:
             raise tail
         if tail is None:
             raise DatabaseUnusable(f"verify: the checking process failed (exit {child.returncode})")
-        entries = head.entries + tail.entries
+        report, deferred = tail
+        head.take(deferred)
+        fields = head.report(states=False)
+        entries = head.entries + report.entries
         progress(entries)
-        return VerifyReport(tail.items, entries, (*head.problems, *tail.problems))
+        return VerifyReport(report.items, entries, ordered((*report.problems, *fields.problems)))
 
     # -- saved views, bulk fire, timeline spans ----------------------------------------------
     # Views are settings, not history: they may be replaced and deleted.
@@ -1519,10 +1556,11 @@ def _verify_after() -> None:
     PostgreSQL; write the report (or the error)."""
     gc.disable()  # a short-lived process; the collector would walk every chain again and again
     url, workflows, boundary, shared = pickle.load(sys.stdin.buffer)
-    result: VerifyReport | TrackerError
+    result: tuple[VerifyReport, Any] | TrackerError
     try:
         with Tracker(make_engine(url), url, workflows) as tracker:
-            result = tracker._replay(after=boundary, progress=_no_progress, shared=shared).report()
+            replay = tracker._replay(after=boundary, progress=_no_progress, shared=shared)
+            result = replay.report(fields=False), replay.deferred
     except TrackerError as exc:
         result = exc
     pickle.dump(result, sys.stdout.buffer)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -13,19 +14,35 @@ from sqlalchemy.orm import Session
 
 from . import dates, fields
 from .batch import ndjson
-from .db.chain import GENESIS, entry_hash
+from .db.chain import (
+    EDITABLE,
+    GENESIS,
+    ITEM_FIELD_NAMES,
+    canonical,
+    entry_hash,
+    fields_text,
+    item_fields,
+)
 from .db.models import history, items
 from .errors import UsageError, VerificationFailed
 from .records import ENTRY_FIELDS, ITEM_FIELDS, Problem, VerifyReport
 from .wording import plural
-from .workflow import Workflows
+from .workflow import Workflow, Workflows
 
 HASH = re.compile(r"^[0-9a-f]{64}$")
-Q = '"'
-NON_STATE_TRIGGERS = frozenset({"comment", "edit"})
-# An export line: the SPEC's shape plus its type (and an item's workflow; no allowed triggers).
+# Triggers that leave the state as it is: a note, a change of fields, a record of the fields.
+NON_STATE_TRIGGERS = frozenset({"comment", "edit", "seal"})
+# Triggers whose entry records item fields (chain.py): every field, or {field: [old, new]}.
+SNAPSHOT_TRIGGERS = frozenset({"create", "seal"})
+FIELD_TRIGGERS = frozenset({"create", "edit", "seal"})
+# An export line: the SPEC's shape plus its type (and an item's workflow; no allowed triggers);
+# entries of export format 2 also carry their `fields`.
 ITEM_LINE_FIELDS = frozenset({"type", "workflow", *ITEM_FIELDS}) - {"allowed_triggers"}
-ENTRY_LINE_FIELDS = frozenset({"type", *ENTRY_FIELDS})
+ENTRY_LINE_FIELDS = frozenset({"type", *ENTRY_FIELDS, "fields"})
+ENTRY_LINE_FIELDS_V1 = frozenset({"type", *ENTRY_FIELDS})
+EXPORT_VERSIONS = (1, 2)
+# A field-bearing entry a child of a split verify leaves to its parent: (id, ref, trigger, fields).
+Deferred = tuple[int, Any, str, "str | None"]
 
 
 @dataclass(slots=True)
@@ -35,30 +52,51 @@ class _Chain:
     state: str
     version: int
     head: str
+    # The item row's fields (chain.item_fields) to compare with where history leads; None when
+    # this replay does not compare them (the child of a split verify).
+    row: dict[str, Any] | None = None
     seen_version: int = 0
     seen_state: str | None = None
     seen_hash: str = GENESIS
     seen_time: str = ""
     broken: bool = False
+    # The item fields as history has them so far: the canonical text a create or seal recorded
+    # (`fields_text`, parsed only when needed) or, after an edit, the fields (`fields`).
+    # Both None: no entry has recorded them (history from before migration 0005).
+    fields_text: str | None = None
+    fields: dict[str, Any] | None = None
+    fields_entry: int | None = None
     # The workflow's initial state and its `leads_to`; None when it is not loaded.
     initial: str | None = None
     leads_to: Callable[[str | None, str], str | None] | None = None
 
 
 class Replay:
-    """Walks history entries in id order and checks each against its item's chain so far."""
+    """Walks history entries in id order and checks each against its item's chain so far:
+    order, states, workflow, hash, and the item fields entries record; then compares each item
+    row, every field, with where its history leads (`report`)."""
 
-    def __init__(self, workflows: Workflows) -> None:
+    def __init__(self, workflows: Workflows, *, defer_fields: bool = False) -> None:
         self.workflows = workflows
         self.chains: dict[Any, _Chain] = {}
         self.problems: list[Problem] = []
         self.entries = 0
+        # The child of a split verify hands field-bearing entries to its parent, which knows
+        # each item's fields up to the split (`take_fields`).
+        self.deferred: list[Deferred] | None = [] if defer_fields else None
 
     def expect(
-        self, ref: Any, key: str, workflow: str, state: str, version: int, head: str
+        self,
+        ref: Any,
+        key: str,
+        workflow: str,
+        state: str,
+        version: int,
+        head: str,
+        row: dict[str, Any] | None = None,
     ) -> None:
-        """Register an item as its row says it stands now."""
-        chain = _Chain(key, workflow, state, version, head)
+        """Register an item as its row says it stands now (`row`: its fields, chain.item_fields)."""
+        chain = _Chain(key, workflow, state, version, head, row)
         found = self.workflows.by_name.get(workflow)
         if found is not None:
             chain.initial, chain.leads_to = found.initial, found.leads_to
@@ -78,14 +116,17 @@ class Replay:
     def check_rows(self, rows: Iterable[Sequence[Any]]) -> None:
         """Check many entries (each the arguments of `entry`), fast: an entry that passes every
         check is taken here in one step; any other goes through `entry`, which names what is
-        wrong. Nothing is changed before that decision, so the outcome is `entry`'s exactly."""
+        wrong. Nothing is changed before that decision, so the outcome is `entry`'s exactly.
+        The hash is computed by chain.canonical, the one function, as everywhere."""
         chains = self.chains
         sha256 = hashlib.sha256
+        text_of = canonical
         non_state = NON_STATE_TRIGGERS
+        field_triggers = FIELD_TRIGGERS
         taken = 0
         for row in rows:
-            (_, ref, version, trigger, from_state, to_state, occurred, recorded, actor,
-             reason, source, digest) = row  # fmt: skip
+            (entry_id, ref, version, trigger, from_state, to_state, occurred, recorded, actor,
+             reason, source, digest, fields) = row  # fmt: skip
             chain = chains.get(ref)
             if chain is None or version != chain.seen_version + 1 or occurred < chain.seen_time:
                 self.entry(*row)
@@ -106,25 +147,18 @@ class Replay:
             if not good or type(version) is not int:
                 self.entry(*row)
                 continue
-            # db.chain.canonical, written out here for speed, with each string put in quotes as
-            # it is, unescaped. That is the canonical form for every value free of `"`, `\` and
-            # control characters (all the tracker's own values, most free text); for any other
-            # the text differs from the canonical form, so the hash cannot match and `entry`
-            # checks the row instead: a shortcut here can only send a row the slow way, never
-            # pass a wrong one.
-            text = (
-                f'["{chain.seen_hash}","{chain.key}",{version},"{trigger}",'
-                f"{'null' if from_state is None else f'{Q}{from_state}{Q}'},"
-                f'"{to_state}","{occurred}","{recorded}","{actor}",'
-                f"{'null' if reason is None else f'{Q}{reason}{Q}'},"
-                f"{'null' if source is None else f'{Q}{source}{Q}'}]"
-            )
+            text = text_of(
+                chain.seen_hash, chain.key, version, trigger, from_state, to_state, occurred,
+                recorded, actor, reason, source, fields,
+            )  # fmt: skip
             if sha256(text.encode("utf-8")).hexdigest() != digest:
                 self.entry(*row)
                 continue
             chain.seen_version, chain.seen_state, chain.seen_time = version, to_state, occurred
             chain.seen_hash = digest
             taken += 1
+            if fields is not None or trigger in field_triggers:
+                self.fields_of(chain, entry_id, ref, trigger, fields)
         self.entries += taken
 
     def problem(self, chain: _Chain, entry_id: int | None, message: str) -> None:
@@ -145,8 +179,9 @@ class Replay:
         reason: str | None,
         source: str | None,
         digest: str,
+        fields: str | None = None,
     ) -> None:
-        """Check one entry: order, states, workflow, hash."""
+        """Check one entry: order, states, workflow, hash, the fields it records."""
         self.entries += 1
         chain = self.chains.get(ref)
         if chain is None:
@@ -172,11 +207,97 @@ class Replay:
             actor,
             reason,
             source,
+            fields,
         )
         if expected != digest:
             self.problem(chain, entry_id, "hash does not match the entry and the one before it")
         chain.seen_version, chain.seen_state, chain.seen_time = version, to_state, occurred
         chain.seen_hash = digest
+        self.fields_of(chain, entry_id, ref, trigger, fields)
+
+    def fields_of(
+        self, chain: _Chain, entry_id: int, ref: Any, trigger: str, fields: str | None
+    ) -> None:
+        if self.deferred is not None:
+            if fields is not None or trigger in FIELD_TRIGGERS:
+                self.deferred.append((entry_id, ref, trigger, fields))
+            return
+        self.take_fields(chain, entry_id, trigger, fields)
+
+    def take(self, deferred: Iterable[Deferred]) -> None:
+        """Apply field-bearing entries a split verify's child deferred (in id order)."""
+        for entry_id, ref, trigger, recorded in deferred:
+            chain = self.chains.get(ref)
+            if chain is not None:
+                self.take_fields(chain, entry_id, trigger, recorded)
+
+    def take_fields(self, chain: _Chain, entry_id: int, trigger: str, fields: str | None) -> None:
+        """Follow the item fields an entry records (chain.py): a create or seal sets them all
+        (a seal must agree with what history already has), an edit changes some from the
+        values they had; no other entry records any."""
+        known = chain.fields_text is not None or chain.fields is not None
+        if trigger in SNAPSHOT_TRIGGERS:
+            if fields is None:
+                if trigger == "seal":
+                    self.problem(chain, entry_id, "a seal entry that records no fields")
+                return  # a create written before fields were chained
+            if trigger == "seal" and known:
+                current = self.current_fields(chain)
+                recorded = _snapshot(fields)
+                if current is not None and recorded is not None and current != recorded:
+                    names = [n for n in ITEM_FIELD_NAMES if current.get(n) != recorded.get(n)]
+                    self.problem(
+                        chain, entry_id, f"the seal records other {', '.join(names)} than history"
+                    )
+            chain.fields_text, chain.fields, chain.fields_entry = fields, None, entry_id
+            return
+        if trigger != "edit":
+            if fields is not None:
+                self.problem(chain, entry_id, f"a {trigger} entry records item fields")
+            return
+        if fields is None:
+            if known:
+                self.problem(chain, entry_id, "an edit that records no fields")
+            return  # an edit written before fields were chained
+        changes = _changes(fields)
+        if changes is None:
+            self.problem(
+                chain, entry_id, "an edit's fields are not {field: [old, new]} in canonical form"
+            )
+            return
+        current = self.current_fields(chain) if known else None
+        if current is None:
+            self.problem(chain, entry_id, "an edit of item fields that history never recorded")
+            return
+        for name, (old, new) in changes.items():
+            if current.get(name) != old:
+                self.problem(
+                    chain,
+                    entry_id,
+                    f"{name}: the edit changes it from {_shown(old)}, history has "
+                    f"{_shown(current.get(name))}",
+                )
+            current[name] = new
+        chain.fields, chain.fields_text, chain.fields_entry = current, None, entry_id
+
+    def current_fields(self, chain: _Chain) -> dict[str, Any] | None:
+        """The fields history has for the item so far (parsing a create's or seal's text on
+        first need); None, with a problem reported, when that text is not valid."""
+        if chain.fields is not None:
+            return chain.fields
+        if chain.fields_text is None:
+            return None
+        parsed = _snapshot(chain.fields_text)
+        if parsed is None:
+            self.problem(
+                chain,
+                chain.fields_entry,
+                "the entry's fields are not every item field in canonical form",
+            )
+            chain.fields_text = None
+            return None
+        chain.fields, chain.fields_text = parsed, None
+        return parsed
 
     def check_create(
         self, chain: _Chain, entry_id: int, trigger: str, from_state: str | None, to_state: str
@@ -210,25 +331,108 @@ class Replay:
                 chain, entry_id, f"{trigger} from {from_state} leads to {target}, not {to_state}"
             )
 
-    def report(self) -> VerifyReport:
-        """Compare each item's row with where its history leads; the problems found."""
-        for chain in self.chains.values():
-            if chain.seen_version == 0:
-                self.problem(chain, None, "item has no history")
-                continue
-            if chain.state != chain.seen_state:
+    def report(self, *, states: bool = True, fields: bool = True) -> VerifyReport:
+        """Compare each item's row with where its history leads: state, version and head
+        (`states`), then every field (`fields`); the problems found, those of entries first
+        in entry order, then those of items."""
+        if states:
+            for chain in self.chains.values():
+                if chain.seen_version == 0:
+                    self.problem(chain, None, "item has no history")
+                    continue
+                if chain.state != chain.seen_state:
+                    self.problem(
+                        chain,
+                        None,
+                        f"item is {chain.state} but its history leads to {chain.seen_state}",
+                    )
+                if chain.version != chain.seen_version:
+                    self.problem(
+                        chain,
+                        None,
+                        f"item version {chain.version} but {chain.seen_version} entries",
+                    )
+                if chain.head != chain.seen_hash:
+                    self.problem(chain, None, "item's head hash is not its last entry's hash")
+        if fields:
+            for chain in self.chains.values():
+                self.compare_fields(chain)
+        return VerifyReport(len(self.chains), self.entries, ordered(self.problems))
+
+    def compare_fields(self, chain: _Chain) -> None:
+        """The item row, field by field, against the fields its history records."""
+        row = chain.row
+        if row is None or chain.seen_version == 0:
+            return
+        if chain.fields_text is not None and chain.fields_text == fields_text(row):
+            return  # the common case: fields as created (or sealed), in canonical form
+        if chain.fields_text is None and chain.fields is None:
+            self.problem(
+                chain, None, "no entry records the item's fields (history from before 0005)"
+            )
+            return
+        text = chain.fields_text
+        current = self.current_fields(chain)
+        if current is None:
+            return
+        differ = False
+        for name in ITEM_FIELD_NAMES:
+            if current.get(name) != row[name]:
+                differ = True
                 self.problem(
                     chain,
                     None,
-                    f"item is {chain.state} but its history leads to {chain.seen_state}",
+                    f"{name}: the item has {_shown(row[name])}, its history "
+                    f"{_shown(current.get(name))}",
                 )
-            if chain.version != chain.seen_version:
-                self.problem(
-                    chain, None, f"item version {chain.version} but {chain.seen_version} entries"
-                )
-            if chain.head != chain.seen_hash:
-                self.problem(chain, None, "item's head hash is not its last entry's hash")
-        return VerifyReport(len(self.chains), self.entries, tuple(self.problems))
+        if not differ and text is not None:
+            self.problem(chain, chain.fields_entry, "the entry's fields are not in canonical form")
+
+
+def ordered(problems: Iterable[Problem]) -> tuple[Problem, ...]:
+    """Problems of entries in entry order, then those of items (as found): one order whatever
+    the order of checking (a single pass, or a split verify)."""
+    return tuple(sorted(problems, key=lambda p: (p.entry_id is None, p.entry_id or 0)))
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return fields.printable(" ".join(str(v) for v in value))
+    return fields.printable(str(value)) if value is not None else "nothing"
+
+
+def _parse(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _snapshot(text: str) -> dict[str, Any] | None:
+    """Every item field from a create's or seal's fields text; None unless it is exactly that,
+    in canonical form."""
+    parsed = _parse(text)
+    if (
+        not isinstance(parsed, dict)
+        or set(parsed) != set(ITEM_FIELD_NAMES)
+        or fields_text(parsed) != text
+    ):
+        return None
+    return parsed
+
+
+def _changes(text: str) -> dict[str, tuple[Any, Any]] | None:
+    """An edit's {field: [old, new]}; None unless it is exactly that, in canonical form."""
+    parsed = _parse(text)
+    if (
+        not isinstance(parsed, dict)
+        or not parsed
+        or not set(parsed) <= EDITABLE
+        or fields_text(parsed) != text
+        or not all(isinstance(v, list) and len(v) == 2 for v in parsed.values())
+    ):
+        return None
+    return {name: (pair[0], pair[1]) for name, pair in parsed.items()}
 
 
 @dataclass
@@ -295,6 +499,7 @@ class Dump:
                     "reason": entry["reason"],
                     "source": entry["source"],
                     "hash": entry["hash"],
+                    "fields": entry["_fields"],
                 }
                 if keep_ids:
                     row["id"] = entry["id"]
@@ -311,37 +516,61 @@ class Dump:
                 )
 
 
-def read_export(lines: Iterable[str], workflows: Workflows) -> Dump:
-    """Parse and check an export: its shape (UsageError, exit 2) and every chain
-    (VerificationFailed, exit 7). Nothing is written here."""
+def read_export(lines: Iterable[str], workflows: Workflows, *, actor: str = "unknown") -> Dump:
+    """Parse and check an export: its shape and every rule a fire applies (UsageError, exit 2),
+    every chain and every item field against its history (VerificationFailed, exit 7).
+    Nothing is written here. An export of format 1 (before item fields were chained) gets a
+    `seal` entry per item, by `actor`, recording its fields, as migration 0005 does."""
     dump = Dump()
     replay = Replay(workflows)
     header_seen = False
     header: dict[str, Any] = {}
     versions: dict[str, int] = {}
     last_id = 0
+    now = dates.iso(dates.now())
+    entry_fields = ENTRY_LINE_FIELDS
     for number, obj in ndjson(lines):
         if not isinstance(obj, dict):
             raise UsageError(f"line {number}: expected an object")
         if not header_seen:
-            if obj.get("format") != "tracker-export" or obj.get("version") != 1:
+            if obj.get("format") != "tracker-export" or obj.get("version") not in EXPORT_VERSIONS:
                 raise UsageError(f"line {number}: not a tracker export (no header line)")
             header = obj
             header_seen = True
+            if obj["version"] == 1:
+                entry_fields = ENTRY_LINE_FIELDS_V1
             continue
         kind = obj.get("type")
         if kind == "item":
             _check_item(obj, number, dump, workflows)
+            row = item_fields(
+                obj["key"],
+                obj["title"],
+                obj["kind"],
+                obj["workflow"],
+                obj["parties"],
+                obj["description"],
+                obj["created_at"],
+            )
             replay.expect(
-                obj["key"].lower(), obj["key"], obj["workflow"], obj["state"], obj["version"], ""
+                obj["key"].lower(),
+                obj["key"],
+                obj["workflow"],
+                obj["state"],
+                obj["version"],
+                "",
+                row,
             )
             dump.items[obj["key"].lower()] = obj
         elif kind == "entry":
-            _check_entry(obj, number, dump, last_id)
-            last_id = obj["id"]
+            _check_entry(obj, number, dump, last_id, entry_fields)
             ref = obj["item"].lower()
+            _check_rules(obj, number, workflows.by_name[dump.items[ref]["workflow"]], now)
+            last_id = obj["id"]
             versions[ref] = versions.get(ref, 0) + 1
             obj["_version"] = versions[ref]
+            recorded = obj.get("fields")
+            obj["_fields"] = None if recorded is None else fields_text(recorded)
             replay.entry(
                 obj["id"],
                 ref,
@@ -355,6 +584,7 @@ def read_export(lines: Iterable[str], workflows: Workflows) -> Dump:
                 obj["reason"],
                 obj["source"],
                 obj["hash"],
+                obj["_fields"],
             )
             item = dump.items[ref]
             item["_head"], item["_changed"] = obj["hash"], obj["occurred_at"]
@@ -372,6 +602,13 @@ def read_export(lines: Iterable[str], workflows: Workflows) -> Dump:
         )
     for ref, chain in replay.chains.items():
         chain.head = dump.items[ref].get("_head", "")
+    unsealed = set()
+    if header["version"] == 1:
+        # Nothing records these items' fields: seal them (below) instead of refusing.
+        for ref, chain in replay.chains.items():
+            if chain.seen_version and chain.fields_text is None and chain.fields is None:
+                chain.row = None
+                unsealed.add(ref)
     report = replay.report()
     if not report.ok:
         first = report.problems[0]
@@ -384,7 +621,97 @@ def read_export(lines: Iterable[str], workflows: Workflows) -> Dump:
                 else ""
             )
         )
+    for ref, item in dump.items.items():
+        if ref in unsealed:
+            last_id += 1
+            dump.entries.append(_seal(item, last_id, now, actor))
     return dump
+
+
+IMPORT_SEAL_REASON = (
+    "item fields recorded at import: the export (format 1) was made before they were chained"
+)
+
+
+def _seal(item: dict[str, Any], entry_id: int, recorded: str, actor: str) -> dict[str, Any]:
+    """A `seal` entry recording every field of an imported item (chain.py), chained to its
+    last entry and dated at it; the item takes it as its head."""
+    text = fields_text(
+        item_fields(
+            item["key"],
+            item["title"],
+            item["kind"],
+            item["workflow"],
+            item["parties"],
+            item["description"],
+            item["created_at"],
+        )
+    )
+    version = item["version"] + 1
+    digest = entry_hash(
+        item["_head"], item["key"], version, "seal", item["state"], item["state"],
+        item["_changed"], recorded, actor, IMPORT_SEAL_REASON, None, text,
+    )  # fmt: skip
+    item["version"], item["_head"], item["updated_at"] = version, digest, recorded
+    return {
+        "id": entry_id,
+        "item": item["key"],
+        "_version": version,
+        "trigger": "seal",
+        "from_state": item["state"],
+        "to_state": item["state"],
+        "occurred_at": item["_changed"],
+        "recorded_at": recorded,
+        "actor": actor,
+        "reason": IMPORT_SEAL_REASON,
+        "source": None,
+        "hash": digest,
+        "_fields": text,
+    }
+
+
+def _check_rules(obj: dict[str, Any], number: int, workflow: Workflow, now: str) -> None:
+    """The rules a fire, comment or edit applies, for an entry read from an export (exit 2):
+    no effective date in the future or after the entry was recorded, the fields its trigger
+    requires, a comment's text, an edit's new values by the rules of `edit`."""
+    occurred, trigger = obj["occurred_at"], obj["trigger"]
+    try:
+        if occurred > now or occurred > obj["recorded_at"]:
+            raise UsageError(f"effective date {occurred} is in the future")
+        missing = [
+            name
+            for name in (("reason",) if trigger == "comment" else workflow.requires(trigger))
+            if not (obj[name] or "").strip()
+        ]
+        if missing:
+            raise UsageError(f"{trigger} requires {' and '.join(missing)}")
+        recorded = obj["fields"]
+        if recorded is not None and not isinstance(recorded, dict):
+            raise UsageError("fields must be an object or null")
+        if trigger == "edit" and recorded:
+            _check_edit(recorded)
+    except UsageError as exc:
+        raise UsageError(f"line {number}: {exc}") from None
+
+
+def _check_edit(changes: dict[str, Any]) -> None:
+    """An edit's new values, by the rules `edit` applies (the old ones are checked by replay)."""
+    for name, pair in changes.items():
+        if name not in EDITABLE or not isinstance(pair, list) or len(pair) != 2:
+            raise UsageError(
+                f"an edit's fields must be {{field: [old, new]}} of {sorted(EDITABLE)}"
+            )
+        new = pair[1]
+        if name == "parties":
+            if not isinstance(new, list) or not all(isinstance(p, str) for p in new):
+                raise UsageError("parties must be a list of strings")
+            if list(fields.parties(new)) != new:
+                raise UsageError(f"parties {new!r} are not upper-case codes given once")
+            continue
+        _expect(new, str, name)
+        checked = fields.text(name, new, required=name == "title", multiline=name != "title")
+        if (checked or "") != new:
+            raise UsageError(f"{name} {fields.printable(new)} is not as `edit` stores it")
 
 
 def _check_item(obj: dict[str, Any], number: int, dump: Dump, workflows: Workflows) -> None:
@@ -418,9 +745,12 @@ def _check_item(obj: dict[str, Any], number: int, dump: Dump, workflows: Workflo
         _check_time(obj[name], number)
 
 
-def _check_entry(obj: dict[str, Any], number: int, dump: Dump, last_id: int) -> None:
+def _check_entry(
+    obj: dict[str, Any], number: int, dump: Dump, last_id: int, expected: frozenset[str]
+) -> None:
     """Every field of an entry line: types, text rules, times (the chain is checked by replay)."""
-    _check_fields(obj, ENTRY_LINE_FIELDS, number)
+    _check_fields(obj, expected, number)
+    obj.setdefault("fields", None)
     if not _is(obj["id"], int) or obj["id"] <= last_id:
         raise UsageError(f"line {number}: entry ids must be whole numbers in increasing order")
     if not isinstance(obj["item"], str) or obj["item"].lower() not in dump.items:

@@ -21,7 +21,7 @@ from . import fields as text_rules
 from .errors import NotAllowed, NotFound, TriggerNotFound, UsageError, WorkflowFileError
 
 # History's own triggers, and `state`: the attribute transitions keeps the state in.
-RESERVED_TRIGGERS = frozenset({"create", "comment", "edit", "state"})
+RESERVED_TRIGGERS = frozenset({"create", "comment", "edit", "seal", "state"})
 # Names transitions gives a model's own methods (`trigger`, `to_<state>`, `may_<trigger>`,
 # `is_<state>`): a trigger so named would shadow or be shadowed by one if a model were attached.
 _MODEL_NAME = re.compile(r"^(?:trigger|(?:to|may|is)_.*)$")

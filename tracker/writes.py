@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from . import batch as batches
 from . import dates, fields
-from .db.chain import GENESIS, entry_hash
+from .db.chain import GENESIS, entry_hash, fields_text, item_fields
 from .db.models import items
 from .db.queries import key_sets, time_text
 from .errors import Conflict, ItemNotFound, NotAllowed, NotFound, TrackerError, UsageError
@@ -27,7 +27,7 @@ from .workflow import Workflow, Workflows
 Progress = Callable[[int], None]
 
 # A history entry a batch made, in the order of HISTORY_COLUMNS (less item_id, recorded_at).
-Entry = tuple[int, str, str | None, str, str, str, str | None, str | None, str]
+Entry = tuple[int, str, str | None, str, str, str, str | None, str | None, str, str | None]
 HISTORY_COLUMNS = (
     "item_id",
     "version",
@@ -39,6 +39,7 @@ HISTORY_COLUMNS = (
     "reason",
     "source",
     "hash",
+    "fields",
     "recorded_at",
 )
 ITEM_UPDATE_COLUMNS = (
@@ -72,7 +73,7 @@ class Live:
     updated: str
     changed: str
     read_version: int = 0
-    # (version, trigger, from_state, to_state, occurred_at, actor, reason, source, hash)
+    # (version, trigger, from_state, to_state, occurred_at, actor, reason, source, hash, fields)
     entries: list[Entry] = field(default_factory=list)
 
     def record(self, workflow: Workflow | None) -> Item:
@@ -154,7 +155,8 @@ class Batch:
     def results(self, dry_run: bool) -> builtins.list[FireResult]:
         out = []
         for item, entry in self.done:
-            version, trigger, from_state, to_state, occurred, actor, reason, source, digest = entry
+            (version, trigger, from_state, to_state, occurred, actor, reason, source, digest,
+             fields_) = entry  # fmt: skip
             record = HistoryEntry(
                 id=self.entry_ids.get(id(entry), 0),
                 item=item.key,
@@ -168,6 +170,7 @@ class Batch:
                 source=source,
                 hash=digest,
                 version=version,
+                fields=fields_,
             )
             out.append(FireResult(item, record, dry_run))
         return out
@@ -261,10 +264,13 @@ class Batch:
         to_state: str,
         when: tuple[datetime, str],
         fields_: Mapping[str, Any],
+        recorded: dict[str, Any] | None = None,
     ) -> None:
+        """Chain a new entry to `live`; `recorded` is the item fields it carries (chain.py)."""
         actor = fields.text("actor", fields_.get("actor")) or self.actor
         reason = fields.text("reason", fields_.get("reason"), multiline=True)
         source = fields.text("source", fields_.get("source"))
+        text = None if recorded is None else fields_text(recorded)
         from_state = live.state if live.version else None
         version = live.version + 1
         digest = entry_hash(
@@ -279,9 +285,10 @@ class Batch:
             actor,
             reason,
             source,
+            text,
         )
         live.entries.append(
-            (version, trigger, from_state, to_state, when[1], actor, reason, source, digest)
+            (version, trigger, from_state, to_state, when[1], actor, reason, source, digest, text)
         )
         live.state, live.version, live.last_hash = to_state, version, digest
         live.changed, live.updated = when[1], self.recorded_text
@@ -315,7 +322,16 @@ class Batch:
             changed=when[1],
         )
         self.live[key.lower()] = live
-        self.append(live, "create", workflow.initial, when, op)
+        recorded = item_fields(
+            live.key,
+            live.title,
+            live.kind,
+            live.workflow,
+            live.parties,
+            live.description,
+            live.created,
+        )
+        self.append(live, "create", workflow.initial, when, op, recorded)
         return live
 
     def fire(self, op: Mapping[str, Any]) -> Live:
@@ -343,35 +359,37 @@ class Batch:
         return live
 
     def edit(self, op: Mapping[str, Any]) -> Live:
+        """Change title, description or parties. The entry records the old and the new value
+        of each field changed (`{field: [old, new]}`, chained); its reason is the one given,
+        checked like any reason (never cut), or else names the fields changed."""
         live = self.find(str(op["key"]))
-        changes = []
+        changes: dict[str, list[Any]] = {}
         title = op.get("title")
-        if title is not None and title.strip() != live.title:
+        if title is not None:
             new_title = str(fields.text("title", title, required=True))
-            changes.append(f"title: {live.title!r} -> {new_title!r}")
-            live.title = new_title
+            if new_title != live.title:
+                changes["title"] = [live.title, new_title]
         description = op.get("description")
-        if description is not None and description != live.description:
-            changes.append("description changed")
-            live.description = fields.text("description", description, multiline=True) or ""
+        if description is not None:
+            new_description = fields.text("description", description, multiline=True) or ""
+            if new_description != live.description:
+                changes["description"] = [live.description, new_description]
         if op.get("parties") is not None:
             parties = fields.parties(op["parties"])
             if parties != live.parties:
-                changes.append(
-                    f"parties: {' '.join(live.parties) or '-'} -> {' '.join(parties) or '-'}"
-                )
-                live.parties = parties
+                changes["parties"] = [list(live.parties), list(parties)]
+        reason = fields.text("reason", op.get("reason"), multiline=True)
         if not changes:
             raise UsageError(f"nothing to change on {live.key}")
-        note = "; ".join(changes)
-        reason = f"{note} ({op['reason']})" if op.get("reason") else note
-        self.append(
-            live,
-            "edit",
-            live.state,
-            self.when(op.get("at"), live),
-            {**op, "reason": reason[: fields.LIMITS["reason"]]},
-        )
+        when = self.when(op.get("at"), live)
+        if "title" in changes:
+            live.title = changes["title"][1]
+        if "description" in changes:
+            live.description = changes["description"][1]
+        if "parties" in changes:
+            live.parties = tuple(changes["parties"][1])
+        note = reason or f"changed {', '.join(sorted(changes))}"
+        self.append(live, "edit", live.state, when, {**op, "reason": note}, changes)
         return live
 
     def flush(self) -> None:

@@ -120,6 +120,9 @@ class HistoryRow(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(Text)
     hash: Mapped[str] = mapped_column(String(64))
+    # The item fields the entry records, as canonical JSON (tracker.db.chain): every field on
+    # `create` and `seal`, {field: [old, new]} on `edit`; null on other entries.
+    fields: Mapped[str | None] = mapped_column(Text)
 
 
 items = cast(Table, ItemRow.__table__)
