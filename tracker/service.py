@@ -1194,7 +1194,7 @@ class Tracker:
         command = [sys.executable, "-I", "-c", code, root]
         with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE) as child:
             assert child.stdin is not None and child.stdout is not None
-            tail: tuple[VerifyReport, Any] | TrackerError | None = None
+            tail: tuple[VerifyReport, Any, Any] | TrackerError | None = None
             try:
                 pickle.dump((self.url, self.workflows, boundary, shared), child.stdin)
                 child.stdin.close()
@@ -1209,8 +1209,8 @@ class Tracker:
             raise tail
         if tail is None:
             raise DatabaseUnusable(f"verify: the checking process failed (exit {child.returncode})")
-        report, deferred = tail
-        head.take(deferred)
+        report, deferred, only_there = tail
+        head.take(deferred, only_there)
         fields = head.report(states=False)
         entries = head.entries + report.entries
         progress(entries)
@@ -1556,11 +1556,11 @@ def _verify_after() -> None:
     PostgreSQL; write the report (or the error)."""
     gc.disable()  # a short-lived process; the collector would walk every chain again and again
     url, workflows, boundary, shared = pickle.load(sys.stdin.buffer)
-    result: tuple[VerifyReport, Any] | TrackerError
+    result: tuple[VerifyReport, Any, Any] | TrackerError
     try:
         with Tracker(make_engine(url), url, workflows) as tracker:
             replay = tracker._replay(after=boundary, progress=_no_progress, shared=shared)
-            result = replay.report(fields=False), replay.deferred
+            result = replay.report(fields=False), replay.deferred, replay.only_here()
     except TrackerError as exc:
         result = exc
     pickle.dump(result, sys.stdout.buffer)

@@ -60,6 +60,8 @@ class _Chain:
     seen_hash: str = GENESIS
     seen_time: str = ""
     broken: bool = False
+    # Entries of the item checked by the other process of a split verify.
+    elsewhere: bool = False
     # The item fields as history has them so far: the canonical text a create or seal recorded
     # (`fields_text`, parsed only when needed) or, after an edit, the fields (`fields`).
     # Both None: no entry has recorded them (history from before migration 0005).
@@ -112,6 +114,11 @@ class Replay:
             if chain is not None:
                 chain.seen_version, chain.seen_state, chain.seen_time = version, to_state, occurred
                 chain.seen_hash = digest
+                chain.elsewhere = True
+
+    def only_here(self) -> list[Any]:
+        """The items whose every entry this replay checked (none came from `resume`)."""
+        return [ref for ref, c in self.chains.items() if c.seen_version and not c.elsewhere]
 
     def check_rows(self, rows: Iterable[Sequence[Any]]) -> None:
         """Check many entries (each the arguments of `entry`), fast: an entry that passes every
@@ -224,8 +231,13 @@ class Replay:
             return
         self.take_fields(chain, entry_id, trigger, fields)
 
-    def take(self, deferred: Iterable[Deferred]) -> None:
-        """Apply field-bearing entries a split verify's child deferred (in id order)."""
+    def take(self, deferred: Iterable[Deferred], only_there: Iterable[Any]) -> None:
+        """Apply field-bearing entries a split verify's child deferred (in id order); the
+        child checked every entry of the items `only_there`."""
+        for ref in only_there:
+            chain = self.chains.get(ref)
+            if chain is not None:
+                chain.elsewhere = True
         for entry_id, ref, trigger, recorded in deferred:
             chain = self.chains.get(ref)
             if chain is not None:
@@ -362,7 +374,7 @@ class Replay:
     def compare_fields(self, chain: _Chain) -> None:
         """The item row, field by field, against the fields its history records."""
         row = chain.row
-        if row is None or chain.seen_version == 0:
+        if row is None or not (chain.seen_version or chain.elsewhere):
             return
         if chain.fields_text is not None and chain.fields_text == fields_text(row):
             return  # the common case: fields as created (or sealed), in canonical form
