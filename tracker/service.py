@@ -1182,11 +1182,9 @@ class Tracker:
         where this process's `tracker` package is, so it runs this very code and nothing
         planted beside it. It shows no progress of its own: the count here jumps by its
         entries at the end. `shared`: the PostgreSQL snapshot both halves read."""
-        import tracker
-
         from .transfer import ordered
 
-        root = str(Path(tracker.__file__).resolve().parent.parent)
+        root = str(Path(__file__).resolve().parent.parent)  # the directory holding `tracker`
         code = (
             "import sys; sys.path.insert(0, sys.argv[1]); "
             "from tracker.service import _verify_after as v; v()"
