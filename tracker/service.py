@@ -12,6 +12,7 @@ import gc
 import getpass
 import json
 import operator
+import os
 import pickle
 import re
 import subprocess
@@ -886,7 +887,7 @@ class Tracker:
         none of the file's keys may exist). Returns (items, entries)."""
         from .transfer import read_export
 
-        dump = read_export(lines, self.workflows, actor=self.default_actor)
+        dump = read_export(lines, self.workflows, actor=lambda: self.default_actor)
         with self._session(write=True) as session:
             existing = session.execute(select(func.count()).select_from(items)).scalar_one()
             if existing and not merge:

@@ -528,11 +528,14 @@ class Dump:
                 )
 
 
-def read_export(lines: Iterable[str], workflows: Workflows, *, actor: str = "unknown") -> Dump:
+def read_export(
+    lines: Iterable[str], workflows: Workflows, *, actor: Callable[[], str] = lambda: "unknown"
+) -> Dump:
     """Parse and check an export: its shape and every rule a fire applies (UsageError, exit 2),
     every chain and every item field against its history (VerificationFailed, exit 7).
     Nothing is written here. An export of format 1 (before item fields were chained) gets a
-    `seal` entry per item, by `actor`, recording its fields, as migration 0005 does."""
+    `seal` entry per item, by `actor()` (asked only then), recording its fields, as migration
+    0005 does."""
     dump = Dump()
     replay = Replay(workflows)
     header_seen = False
@@ -633,10 +636,11 @@ def read_export(lines: Iterable[str], workflows: Workflows, *, actor: str = "unk
                 else ""
             )
         )
+    sealer = actor() if unsealed else ""
     for ref, item in dump.items.items():
         if ref in unsealed:
             last_id += 1
-            dump.entries.append(_seal(item, last_id, now, actor))
+            dump.entries.append(_seal(item, last_id, now, sealer))
     return dump
 
 
