@@ -107,18 +107,22 @@ def parse(text: str) -> list[Operation]:
 def read(stream: BinaryIO) -> list[Operation]:
     """Read and parse a batch from a byte stream with bounded memory: NDJSON line by line
     (each at most MAX_LINE bytes), a JSON array or YAML list whole (at most MAX_DOCUMENT)."""
-    head = b""
-    while not head.lstrip(_BLANK):
+    read_so_far = newlines = 0
+    while True:  # blank chunks are dropped; only their newlines are kept, for line numbers
         chunk = stream.read(_CHUNK)
         if not chunk:
             return []
-        head += chunk
-        if len(head) > MAX_DOCUMENT:
+        read_so_far += len(chunk)
+        if read_so_far > MAX_DOCUMENT:
             raise _too_big()
+        if chunk.lstrip(_BLANK):
+            head = b"\n" * newlines + chunk
+            break
+        newlines += chunk.count(b"\n")
     if head.lstrip(_BLANK).startswith(b"{"):
         return operations(ndjson(read_lines(stream, head)))
-    rest = stream.read(MAX_DOCUMENT + 1 - len(head))
-    if len(head) + len(rest) > MAX_DOCUMENT:
+    rest = stream.read(MAX_DOCUMENT + 1 - read_so_far)
+    if read_so_far + len(rest) > MAX_DOCUMENT:
         raise _too_big()
     return parse(_decoded(head + rest, None))
 

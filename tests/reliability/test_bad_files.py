@@ -161,3 +161,15 @@ def test_endless_and_random_input_is_refused_with_bounded_memory(
         assert err.startswith("error: ") and "\n" not in err, err
         assert peak_mib < 250, f"{command} {source}: peak RSS {peak_mib} MiB"
     assert snapshot(db_url) == before
+
+
+@SQLITE
+def test_line_numbers_count_leading_blank_lines(seeded: Tracker, cli: CLI) -> None:
+    comment = '{"op": "comment", "key": "ACSA", "reason": "r"}'
+    for stdin, says in (
+        ("\n\n  [" + comment + ',\n{"op": "drop"}]', "line 4: unknown op"),
+        ("\n" * 70_000 + comment + '\n{"op": "drop"}\n', "line 70002: unknown op"),
+        (" " * 100_000 + "\n- {op: drop}\n", "line 2: unknown op"),
+    ):
+        result = cli("apply", "-", stdin=stdin)
+        assert result.code == 2 and says in result.err, result.err
