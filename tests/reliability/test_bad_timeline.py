@@ -55,3 +55,15 @@ def test_korean_and_japanese_titles_put_nothing_on_stderr(
         assert done.returncode == 0, done.stderr
         assert done.stderr == ""
         assert target.exists()
+
+
+def test_an_installed_cjk_font_is_used_after_dejavu(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No CJK font is installed here: an installed font stands in for one, a missing one is
+    left out (matplotlib would warn about a family it cannot find)."""
+    import matplotlib
+
+    monkeypatch.setattr(drawing, "CJK_FONTS", ("No Such Font", "DejaVu Serif"))
+    with drawing._literal_text():
+        assert matplotlib.rcParams["font.family"] == ["DejaVu Sans", "DejaVu Serif"]
+        assert matplotlib.rcParams["text.parse_math"] is False
+    assert matplotlib.rcParams["text.parse_math"] is True
