@@ -313,6 +313,8 @@ class Tracker:
 
     def get(self, key: str) -> Item:
         """One item by key (case-insensitive). Raises ItemNotFound."""
+        if not fields.KEY.match(key):  # no item has it; and a lone surrogate no driver takes
+            raise ItemNotFound(key)
         with self._session() as session:
             row = session.execute(select(items).where(items.c.key_lower == key.lower())).first()
         if row is None:

@@ -19,7 +19,7 @@ from tests.conftest import CLI, Result
 from tests.reliability.support import snapshot
 from tracker import Tracker, dates, fields
 from tracker.db.models import history, items, views
-from tracker.errors import NotAllowed, UsageError
+from tracker.errors import ItemNotFound, NotAllowed, UsageError
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -379,6 +379,8 @@ def test_the_service_refuses_lone_surrogates_in_filters_and_text(seeded: Tracker
         seeded.list(text=NOT_UTF8)
     with pytest.raises(UsageError, match="surrogate"):
         seeded.comment("ACSA", NOT_UTF8)
+    with pytest.raises(ItemNotFound):
+        seeded.get(NOT_UTF8)
 
 
 @SQLITE_ONLY
