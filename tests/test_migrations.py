@@ -1,5 +1,6 @@
-"""Migrations: the models and the Alembic scripts agree, upgrade and downgrade work, and a
-database that is newer or not a tracker's is refused (exit 6) and left as it was."""
+"""Migrations: REVISIONS names the scripts, upgrade and downgrade work, and a database that is
+newer or not a tracker's is refused (exit 6) and left as it was. That the models and the scripts
+agree is pytest-alembic's test_model_definitions_match_ddl (tests/test_migration_env.py)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy import Engine, inspect, text
 
 from tracker import Tracker
 from tracker.cli.app import run
 from tracker.db.engine import HEAD, REVISIONS, alembic_config, make_engine
-from tracker.db.models import Base
 
 
 @pytest.fixture
@@ -35,18 +33,6 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
             )
             for table in tables
         }
-
-
-def test_models_match_migrations(db_url: str) -> None:
-    Tracker.open(db_url).close()
-    engine = create_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
-            differences = compare_metadata(context, Base.metadata)
-    finally:
-        engine.dispose()
-    assert differences == []
 
 
 def test_revisions_constant_matches_the_scripts(engine: Engine) -> None:
