@@ -3,7 +3,7 @@
     .venv/bin/python docs/tui_screenshots.py
 
 Runs the app headless on a fresh seeded SQLite file at 120x36 and saves docs/tui-items.svg and
-docs/tui-item.svg.
+docs/tui-item.svg, then at 80x24 (the narrow layout) docs/tui-item-80x24.svg.
 """
 
 from __future__ import annotations
@@ -36,6 +36,17 @@ async def shoot() -> None:
             await pilot.press("down", "down", "down", "enter")
             await settle()
             app.save_screenshot("tui-item.svg", str(HERE))
+
+        app = make_app(t, poll_interval=None, cursor_blink=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            for _ in range(6):
+                await pilot.pause()
+                await app.workers.wait_for_complete()
+            await pilot.press("down", "down", "down", "enter")
+            for _ in range(6):
+                await pilot.pause()
+                await app.workers.wait_for_complete()
+            app.save_screenshot("tui-item-80x24.svg", str(HERE))
 
 
 if __name__ == "__main__":

@@ -161,3 +161,11 @@ def test_fire_where_is_a_conflict_when_an_item_moves_meanwhile(
         seeded.fire_where("stall", state="resumed", reason="budget freeze")
     assert seeded.get("REFUEL").state == "resumed"  # nothing of the batch was written
     assert seeded.get("SAREX").state == "suspended"
+
+
+def test_check_fire_all_says_what_each_trigger_would_move(seeded: Tracker) -> None:
+    keys = ["ACSA", "DRILLS", "REFUEL", "SAREX"]
+    checks = seeded.check_fire_all(keys)
+    assert [c.trigger for c in checks] == ["propose", "stall", "suspend", "resume", "sign"]
+    assert checks == [seeded.check_fire(keys, check.trigger) for check in checks]
+    assert {c.trigger: len(c.allowed) for c in checks}["suspend"] == 3  # not DRILLS

@@ -31,7 +31,7 @@ def test_a_view_with_an_as_of_date_lists_the_states_then(seeded: Tracker) -> Non
     assert [item.key for item in suspended] == ["DRILLS", "REFUEL"]
 
 
-def test_views_are_listed_by_name_and_shared_through_the_database(
+def test_views_are_listed_in_creation_order_and_shared_through_the_database(
     seeded: Tracker, db_url: str
 ) -> None:
     seeded.save_view("Stuck", state="stalled", text="agree")
@@ -39,7 +39,7 @@ def test_views_are_listed_by_name_and_shared_through_the_database(
     with Tracker.open(db_url) as other_user:
         names = [view.name for view in other_user.views()]
         stuck = other_user.view("STUCK")
-    assert names == ["all", "stuck"]
+    assert names == ["stuck", "all"]  # the order they were made: numbers in the TUI stay put
     assert (stuck.state, stuck.text, stuck.kind) == ("stalled", "agree", None)
     assert stuck.to_json()["name"] == "stuck"
 
@@ -49,9 +49,10 @@ def test_a_taken_name_is_a_conflict_unless_replaced(seeded: Tracker) -> None:
     with pytest.raises(Conflict):
         seeded.save_view("MINE", state="resumed")
     assert seeded.view("mine").state == "stalled"
+    seeded.save_view("later")
     seeded.save_view("mine", state="resumed", replace=True)
     assert seeded.view("mine").state == "resumed"
-    assert len(seeded.views()) == 1
+    assert [view.name for view in seeded.views()] == ["mine", "later"]  # replaced in place
 
 
 def test_deleting_a_view_removes_it(seeded: Tracker) -> None:
@@ -117,3 +118,12 @@ def test_cli_list_as_of_and_a_view_with_as_of(seeded: Tracker, cli: CLI) -> None
     direct = json.loads(cli("list", "--as-of", "2025-12-01", "--format", "json").out)
     assert via_view == direct
     assert {item["key"]: item["state"] for item in direct}["REFUEL"] == "suspended"
+
+
+def test_a_taken_name_names_the_cli_flag_only_on_the_cli(seeded: Tracker, cli: CLI) -> None:
+    seeded.save_view("mine", state="stalled")
+    with pytest.raises(Conflict) as refused:
+        seeded.save_view("mine")
+    assert "--" not in str(refused.value)  # the service speaks no front end's language
+    result = cli("view", "save", "mine")
+    assert result.code == 5 and "replace it with --replace" in result.err

@@ -1258,15 +1258,17 @@ class Tracker:
             elif replace:
                 session.execute(update(views).where(views.c.id == found).values(**row))
             else:
-                raise Conflict(f"view {saved.name!r} already exists (replace it with --replace)")
+                raise Conflict(f"view {saved.name!r} already exists")
         return saved
 
     def views(self) -> builtins.list[View]:
-        """Every saved view, by name. A row that cannot be read (written around the tracker:
-        filters that are not a JSON object of texts, a bad date) is listed too, its filters
-        unset and `broken` saying what is wrong, so that one bad row hides none of the others."""
+        """Every saved view, in the order they were created (a replaced view keeps its place),
+        so the numbers a front end gives them stay put. A row that cannot be read (written
+        around the tracker: filters that are not a JSON object of texts, a bad date) is listed
+        too, its filters unset and `broken` saying what is wrong, so that one bad row hides
+        none of the others."""
         with self._session() as session:
-            rows = session.execute(_VIEW_ROWS.order_by(views.c.name))
+            rows = session.execute(_VIEW_ROWS.order_by(views.c.id))
             return [_view(row) for row in rows]
 
     def view(self, name: str) -> View:
@@ -1329,6 +1331,16 @@ class Tracker:
         item's state and allowed triggers), for a bulk dialog to show before confirming.
         Writes nothing. ItemNotFound (3) for an unknown key, TriggerNotFound (3) for a
         trigger no workflow has."""
+        return self._check(trigger, self._fire_targets(keys))
+
+    def check_fire_all(self, keys: Sequence[str]) -> builtins.list[FireCheck]:
+        """`check_fire` for every trigger of the workflows in force, from one read of the
+        items: how many of `keys` each trigger would move (what a bulk dialog offers)."""
+        targets = self._fire_targets(keys)
+        triggers = dict.fromkeys(t for w in self.workflows.by_name.values() for t in w.triggers)
+        return [self._check(trigger, targets) for trigger in triggers]
+
+    def _fire_targets(self, keys: Sequence[str]) -> builtins.list[Any]:
         wanted = builtins.list(dict.fromkeys(k.lower() for k in keys))
         found: dict[str, Any] = {}
         for chosen in self._key_sets(wanted):
@@ -1337,7 +1349,7 @@ class Tracker:
         missing = next((k for k in keys if k.lower() not in found), None)
         if missing is not None:
             raise ItemNotFound(missing)
-        return self._check(trigger, [found[k] for k in wanted])
+        return [found[k] for k in wanted]
 
     def _key_sets(self, lowered: builtins.list[str]) -> Iterator[ColumnElement[bool]]:
         return key_sets(lowered, self._sqlite)

@@ -342,7 +342,7 @@ class Batch:
             # `--expect-state "$S"` with S unset must not fire without the check it asked for.
             raise UsageError("expect_state is empty: give the state expected, or leave it out")
         if expected and expected.strip().lower() != live.state:
-            raise Conflict(f"{live.key} is {live.state}, not {expected.lower()} (--expect-state)")
+            raise Conflict(f"{live.key} is {live.state}, not {expected.lower()} as expected")
         trigger = str(op["trigger"]).lower()
         try:
             target = workflow.check(live.state, trigger, op)

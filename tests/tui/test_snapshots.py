@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
 from tracker import Tracker
@@ -41,16 +42,29 @@ def shot(snap_compare: Compare, app: TrackerApp, keys: Iterable[str] = ()) -> bo
     return snap_compare(app, terminal_size=SIZE, run_before=after(*keys))
 
 
-def test_items_screen(snap_compare: Compare, app: TrackerApp) -> None:
-    assert shot(snap_compare, app)
+SIZES = pytest.mark.parametrize("size", [(80, 24), (160, 45)], ids=["80x24", "160x45"])
 
 
-def test_item_detail(snap_compare: Compare, app: TrackerApp) -> None:
-    assert shot(snap_compare, app, ["enter"])
+@SIZES
+def test_items_screen(snap_compare: Compare, app: TrackerApp, size: tuple[int, int]) -> None:
+    assert snap_compare(app, terminal_size=size, run_before=after())
 
 
-def test_fire_modal_with_a_missing_reason(snap_compare: Compare, app: TrackerApp) -> None:
-    assert shot(snap_compare, app, ["enter", "|", "2", "|", "ctrl+s"])
+@SIZES
+def test_item_detail(snap_compare: Compare, app: TrackerApp, size: tuple[int, int]) -> None:
+    assert snap_compare(app, terminal_size=size, run_before=after("enter"))
+
+
+def test_item_details_at_80x24(snap_compare: Compare, app: TrackerApp) -> None:
+    assert snap_compare(app, terminal_size=(80, 24), run_before=after("enter", "|", "d"))
+
+
+@SIZES
+def test_fire_modal_with_a_missing_reason(
+    snap_compare: Compare, app: TrackerApp, size: tuple[int, int]
+) -> None:
+    keys = after("enter", "|", "2", "|", "ctrl+s")
+    assert snap_compare(app, terminal_size=size, run_before=keys)
 
 
 def test_history_screen(snap_compare: Compare, app: TrackerApp) -> None:
@@ -59,10 +73,6 @@ def test_history_screen(snap_compare: Compare, app: TrackerApp) -> None:
 
 def test_time_travel(snap_compare: Compare, app: TrackerApp) -> None:
     assert shot(snap_compare, app, ["t", "|", *"2025-12-01", "enter"])
-
-
-def test_items_screen_at_80x24(snap_compare: Compare, app: TrackerApp) -> None:
-    assert snap_compare(app, terminal_size=(80, 24), run_before=after())
 
 
 def test_items_screen_at_200x60(snap_compare: Compare, app: TrackerApp) -> None:
@@ -77,10 +87,14 @@ def test_marked_rows_and_the_views_sidebar(
     assert shot(snap_compare, app, ["space", "shift+down"])
 
 
-def test_bulk_fire_dialog_with_a_refused_item(snap_compare: Compare, app: TrackerApp) -> None:
-    # All four marked; `stall` is not allowed for ACSA (stalled) nor DRILLS (suspended).
-    assert shot(snap_compare, app, ["m", "|", "b"])
+@SIZES
+def test_bulk_fire_dialog_with_a_refused_item(
+    snap_compare: Compare, app: TrackerApp, size: tuple[int, int]
+) -> None:
+    # All four marked; the default, suspend, is not allowed for DRILLS (suspended).
+    assert snap_compare(app, terminal_size=size, run_before=after("m", "|", "b"))
 
 
-def test_timeline_screen(snap_compare: Compare, app: TrackerApp) -> None:
-    assert shot(snap_compare, app, ["T", "|", "j", "left"])
+@SIZES
+def test_timeline_screen(snap_compare: Compare, app: TrackerApp, size: tuple[int, int]) -> None:
+    assert snap_compare(app, terminal_size=size, run_before=after("T", "|", "j", "left"))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 import click
 
-from ..errors import TrackerError, UsageError
+from ..errors import Conflict, TrackerError, UsageError
 
 # CSV is for scripts: every field of SPEC's JSON shapes, in that order (tables show fewer).
 from ..records import ENTRY_FIELDS, ITEM_FIELDS
@@ -850,9 +850,12 @@ def view_save(
       tracker view save stuck --state stalled
       tracker view save japan-drills --party JPN --kind drill --replace
     """
-    saved = obj.tracker().save_view(
-        name, state=state, kind=kind, party=party, text=text, as_of=as_of, replace=replace
-    )
+    try:
+        saved = obj.tracker().save_view(
+            name, state=state, kind=kind, party=party, text=text, as_of=as_of, replace=replace
+        )
+    except Conflict as exc:
+        raise Conflict(f"{exc} (replace it with --replace)") from exc
     click.echo(f"saved view {saved.name}")
 
 

@@ -8,14 +8,16 @@ key map (`make_app(keymap=...)`) can rebind it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import on, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType, Keymap
 from textual.message import Message
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from ..errors import TrackerError
@@ -111,6 +113,13 @@ class TrackerApp(App[None]):
             self._last_poll_error = message
         self.notify(message, title="error", severity="error", markup=False, timeout=8)
 
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's palette commands but its "Keys" (its help panel): the tracker's own
+        "Keys" command opens `?`, so the palette lists Keys once."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":
+                yield command
+
     def action_toggle_theme(self) -> None:
         """Switch between Textual's dark and light themes (ctrl+p "theme" offers them all)."""
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
@@ -140,7 +149,7 @@ def make_app(
     """Build the app with fixed settings (tests turn polling and cursor blink off).
     `keys_file` is a user key map (TOML, see tracker.tui.keymap); `keymap` is applied
     over it."""
-    from .keymap import load_keymap
+    from .keymap import collisions, load_keymap
 
     app = TrackerApp(tracker, poll_interval=poll_interval, cursor_blink=cursor_blink, as_of=as_of)
     combined: dict[str, str] = {}
@@ -150,6 +159,7 @@ def make_app(
         combined.update(loaded)
     combined.update(keymap or {})
     if combined:
+        app.keymap_problems.extend(collisions(combined))
         app.set_keymap(combined)
     return app
 

@@ -7,14 +7,15 @@
     "table.vim_down" = "j,ctrl+n"   # several keys: comma-separated
 
 Applied with Textual's keymap support (`App.set_keymap`), so the footer and the help screen
-show the keys in force. A file that cannot be read, or names a binding that does not exist,
-is reported in a notification; the app starts with what could be applied.
+show the keys in force. A file that cannot be read, names a binding that does not exist, or
+puts two bindings of one screen on one key (only the first would work) is reported in a
+notification, and `?` shows such a key; the app starts with what could be applied.
 """
 
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,8 @@ def keys_file() -> Path:
     return Path(user_config_dir("tracker")) / "keys.toml"
 
 
-def binding_ids() -> set[str]:
-    """Every binding id the TUI has (what a key map may name)."""
+def binding_classes() -> tuple[type[Any], ...]:
+    """Every class of the TUI that declares bindings."""
     from .app import TrackerApp
     from .screens.as_of import AsOfModal
     from .screens.bulk import BulkFireModal
@@ -38,13 +39,13 @@ def binding_ids() -> set[str]:
     from .screens.history import HistoryScreen
     from .screens.item import EntriesTable, ItemScreen
     from .screens.item_form import ItemForm
-    from .screens.items import ItemsScreen
+    from .screens.items import ItemsScreen, ViewsList
     from .screens.timeline import TimelineScreen
-    from .screens.views import SaveViewModal
+    from .screens.views import DeleteViewModal, SaveViewModal
     from .widgets.timeline import TimelineChart
     from .widgets.virtual_table import VirtualTable
 
-    classes: Iterable[type[Any]] = (
+    return (
         TrackerApp,
         ItemsScreen,
         ItemScreen,
@@ -56,17 +57,48 @@ def binding_ids() -> set[str]:
         ItemForm,
         AsOfModal,
         SaveViewModal,
+        DeleteViewModal,
         HelpScreen,
         VirtualTable,
+        ViewsList,
         TimelineChart,
         EntriesTable,
     )
+
+
+def binding_ids() -> set[str]:
+    """Every binding id the TUI has (what a key map may name)."""
     found: set[str] = set()
-    for cls in classes:
+    for cls in binding_classes():
         for binding in cls.BINDINGS:
             if isinstance(binding, Binding) and binding.id:
                 found.add(binding.id)
     return found
+
+
+def collisions(keymap: Mapping[str, str]) -> list[str]:
+    """Keys that `keymap` puts on two bindings of one screen or widget: Textual runs only
+    the first of them, so the other is lost. One line each, for the start-up warning (`?`
+    shows them too, on the screen concerned)."""
+    from textual.app import App
+
+    wanted = App._normalize_keymap(dict(keymap))
+    problems: list[str] = []
+    for cls in binding_classes():
+        on_key: dict[str, list[str]] = {}
+        for binding in cls.BINDINGS:
+            if not isinstance(binding, Binding) or not binding.id:
+                continue
+            keys = wanted.get(binding.id, App._normalize_keymap({"": binding.key})[""])
+            for key in keys.split(","):
+                on_key.setdefault(key.strip(), []).append(binding.id)
+        for key, ids in on_key.items():
+            rebound = [i for i in ids if i in wanted]
+            if len(ids) > 1 and rebound:
+                # Textual keeps the binding the key map moved and drops the other one.
+                lost = ", ".join([i for i in ids if i not in wanted] or ids[1:])
+                problems.append(f"{key} is on {' and '.join(ids)}: {lost} no longer works")
+    return problems
 
 
 def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -27,15 +27,25 @@ def literal(value: object, style: str = "") -> Text:
     return Text(safe(value), style=style, no_wrap=True, overflow="ellipsis")
 
 
+def one_line(value: object, style: str = "") -> Text:
+    """Inert text on one line: a multi-line value's lines joined by ` ↵ ` (a table cell;
+    the detail panels show the lines)."""
+    lines = safe_lines("" if value is None else str(value)).split("\n")
+    return literal(" ↵ ".join(lines), style) if len(lines) > 1 else literal(value, style)
+
+
 def literal_lines(value: str | None, style: str = "") -> Text:
     """Multi-line inert text (newlines kept, other control characters escaped)."""
     return Text(safe_lines(value or ""), style=style)
 
 
+NO_STATE = "∅"  # an item before its first state (the `from` of a `create` entry)
+
+
 def state(value: str | None) -> Text:
-    """A state name in its colour."""
+    """A state name in its colour; NO_STATE for none."""
     if value is None:
-        return Text("-", style="dim")
+        return Text(NO_STATE, style="dim")
     return literal(value, STATE_STYLES.get(value, "bold"))
 
 
@@ -45,3 +55,8 @@ def when(value: datetime | None) -> str:
         return ""
     text = iso(value)
     return f"{text[:10]} {text[11:16]}"
+
+
+def counted(number: int, noun: str) -> str:
+    """`1 item`, `2 items`, `12,000 items`."""
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"

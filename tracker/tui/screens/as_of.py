@@ -15,7 +15,8 @@ from textual.widgets import Button, Input, Label, Static
 from ... import dates
 from ...errors import TrackerError
 from .. import text as lit
-from .base import TrackerModal
+from ..widgets.footer import KeysFooter
+from .base import Dialog, Problem, TrackerModal
 
 
 class AsOfModal(TrackerModal):
@@ -23,6 +24,7 @@ class AsOfModal(TrackerModal):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="as_of.cancel"),
+        Binding("ctrl+s", "go", "Go", id="as_of.go"),
     ]
 
     def __init__(self, current: datetime | None = None) -> None:
@@ -30,15 +32,16 @@ class AsOfModal(TrackerModal):
         self.current = current
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="as-of-dialog", classes="dialog"):
+        with Dialog(id="as-of-dialog"):
             yield Static(Text("Time travel", style="bold"), classes="dialog-title")
             yield Label("every item's state as of (effective date, UTC)")
             value = lit.when(self.current).replace(" ", "T") if self.current else ""
             yield Input(value, placeholder="2025-12-01 or 2025-12-01T09:00+09:00", id="when")
-            yield Static(classes="error", id="when-error")
-            with Horizontal(classes="buttons"):
+            yield Problem(id="when-error")
+            with Vertical(classes="actions"), Horizontal(classes="buttons"):
                 yield Button("Go", variant="primary", id="go")
                 yield Button("Cancel", id="cancel")
+        yield KeysFooter()
 
     def _parse(self) -> datetime | None:
         typed = self.query_one("#when", Input).value.strip()
@@ -49,7 +52,7 @@ class AsOfModal(TrackerModal):
                 moment = dates.parse_when(typed)
             except TrackerError as exc:
                 problem = str(exc)
-        self.query_one("#when-error", Static).update(Text(problem))
+        self.query_one("#when-error", Problem).update(Text(problem))
         return moment
 
     @on(Input.Changed)
@@ -57,8 +60,12 @@ class AsOfModal(TrackerModal):
         self._parse()
 
     @on(Input.Submitted)
+    def _entered(self, event: Input.Submitted) -> None:
+        if self.submit_allowed(event.input):
+            self.action_go()
+
     @on(Button.Pressed, "#go")
-    def _go(self) -> None:
+    def action_go(self) -> None:
         moment = self._parse()
         if moment is not None:
             self.dismiss(moment)

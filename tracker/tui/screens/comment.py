@@ -17,7 +17,8 @@ from ...errors import TrackerError
 from ...records import FireResult
 from ...service import Tracker
 from .. import text as lit
-from .base import TrackerModal
+from ..widgets.footer import KeysFooter
+from .base import Dialog, Problem, TrackerModal
 
 
 class CommentModal(TrackerModal):
@@ -39,39 +40,45 @@ class CommentModal(TrackerModal):
         self.key = key
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="comment-dialog", classes="dialog"):
+        with Dialog(id="comment-dialog"):
             title = Text("Comment on ", style="bold")
             title.append_text(lit.literal(self.key, "bold"))
             title.append("  (the state stays as it is)", style="dim")
             yield Static(title, classes="dialog-title")
             yield Label("comment (ctrl+s saves)")
             yield TextArea(id="text")
-            yield Static(classes="error", id="text-error")
+            yield Problem(id="text-error")
             yield Label("source")
             yield Input(placeholder="citation: a document, an article, a URL", id="source")
-            yield Static(classes="error", id="refusal")
-            with Horizontal(classes="buttons"):
-                yield Button("Save", variant="primary", id="save")
-                yield Button("Cancel", id="cancel")
+            with Vertical(classes="actions"):
+                yield Problem(id="refusal")
+                with Horizontal(classes="buttons"):
+                    yield Button("Save", variant="primary", id="save")
+                    yield Button("Cancel", id="cancel")
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#text", TextArea).focus()
 
-    @on(Button.Pressed, "#save")
     @on(Input.Submitted, "#source")
+    def _entered(self, event: Input.Submitted) -> None:
+        if self.submit_allowed(event.input):
+            self.action_submit()
+
+    @on(Button.Pressed, "#save")
     def action_submit(self) -> None:
         text = self.query_one("#text", TextArea).text.strip()
         if not text:
-            self.query_one("#text-error", Static).update(Text("write a comment first"))
+            self.query_one("#text-error", Problem).update(Text("write a comment first"))
             self.query_one("#text", TextArea).focus()
             return
-        self.query_one("#text-error", Static).update("")
+        self.query_one("#text-error", Problem).update("")
         source = self.query_one("#source", Input).value.strip() or None
         self.save(text, source)
 
     @on(TextArea.Changed)
     def _typed(self) -> None:
-        self.query_one("#text-error", Static).update("")
+        self.query_one("#text-error", Problem).update("")
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
@@ -93,4 +100,4 @@ class CommentModal(TrackerModal):
 
     @on(TrackerModal.Refused)
     def _refused(self, message: TrackerModal.Refused) -> None:
-        self.query_one("#refusal", Static).update(Text(f"refused: {message.error}"))
+        self.query_one("#refusal", Problem).update(Text(f"refused: {message.error}"))

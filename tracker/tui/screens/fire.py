@@ -18,7 +18,8 @@ from ...errors import Conflict, TrackerError
 from ...records import FireResult, Item
 from ...service import Tracker
 from .. import text as lit
-from .base import TrackerModal
+from ..widgets.footer import KeysFooter
+from .base import Dialog, Problem, TrackerModal
 
 
 class FireModal(TrackerModal):
@@ -56,7 +57,7 @@ class FireModal(TrackerModal):
         return options
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog", classes="dialog"):
+        with Dialog(id="dialog"):
             title = Text("Fire a trigger on ", style="bold")
             title.append_text(lit.literal(self.item.key, "bold"))
             title.append("  (now ")
@@ -67,17 +68,19 @@ class FireModal(TrackerModal):
             yield Select(self._options(), value=self.initial, allow_blank=False, id="trigger")
             yield Label("reason", id="reason-label")
             yield Input(placeholder="why", id="reason")
-            yield Static(classes="error", id="reason-error")
+            yield Problem(id="reason-error")
             yield Label("source", id="source-label")
             yield Input(placeholder="citation: a document, an article, a URL", id="source")
-            yield Static(classes="error", id="source-error")
+            yield Problem(id="source-error")
             yield Label("effective date")
             yield Input(placeholder="now (or 2026-01-30, 2026-01-30T09:00+09:00)", id="at")
-            yield Static(classes="error", id="at-error")
-            yield Static(classes="error", id="refusal")
-            with Horizontal(classes="buttons"):
-                yield Button("Fire", variant="primary", id="fire")
-                yield Button("Cancel", id="cancel")
+            yield Problem(id="at-error")
+            with Vertical(classes="actions"):
+                yield Problem(id="refusal")
+                with Horizontal(classes="buttons"):
+                    yield Button("Fire", variant="primary", id="fire")
+                    yield Button("Cancel", id="cancel")
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self._show_requirements()
@@ -130,6 +133,10 @@ class FireModal(TrackerModal):
             error.update("")
 
     @on(Input.Submitted)
+    def _entered(self, event: Input.Submitted) -> None:
+        if self.submit_allowed(event.input):
+            self.action_submit()
+
     @on(Button.Pressed, "#fire")
     def action_submit(self) -> None:
         problems = self._errors()

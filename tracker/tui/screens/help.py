@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
+from ..widgets.footer import KeysFooter
 from .base import TrackerModal
 
 
@@ -22,6 +23,15 @@ def key_table(screen: Screen[Any]) -> Table:
     grid = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     grid.add_column("key", style="bold", no_wrap=True)
     grid.add_column("does")
+    for lost, taker in lost_bindings(screen):
+        grid.add_row(
+            Text(screen.app.get_key_display(taker), style="bold red"),
+            Text(
+                f"{taker.description or taker.action}: the key map took this key from "
+                f"{lost.description or lost.action}, which has no key now",
+                style="red",
+            ),
+        )
     rows: dict[str, tuple[list[str], bool]] = {}
     for active in screen.active_bindings.values():
         binding = active.binding
@@ -46,6 +56,24 @@ def key_table(screen: Screen[Any]) -> Table:
     return grid
 
 
+def lost_bindings(screen: Screen[Any]) -> list[tuple[Binding, Binding]]:
+    """(binding dropped, binding that has its key now) for every binding of `screen` (and
+    the widgets in focus) whose key a user key map gave to another one: Textual drops such
+    a binding without a word, so this finds the declared ones that are gone."""
+    found: list[tuple[Binding, Binding]] = []
+    for namespace, bindings in screen._modal_binding_chain:
+        present = {b.id for on_key in bindings.key_to_bindings.values() for b in on_key}
+        for lost in type(namespace).BINDINGS:
+            if not isinstance(lost, Binding) or lost.id is None or lost.id in present:
+                continue
+            for key in lost.key.split(","):
+                taker = next(iter(bindings.key_to_bindings.get(key.strip(), [])), None)
+                if taker is not None:
+                    found.append((lost, taker))
+                    break
+    return found
+
+
 class HelpScreen(TrackerModal):
     """A modal list of the keys of the screen under it."""
 
@@ -62,6 +90,7 @@ class HelpScreen(TrackerModal):
             title = f"Keys: {type(self.under).__name__.removesuffix('Screen').lower()} screen"
             yield Static(Text(title, style="bold"), classes="dialog-title")
             yield Static(key_table(self.under))
+        yield KeysFooter()
 
     async def action_dismiss(self, result: Any = None) -> None:
         self.dismiss(None)

@@ -1,5 +1,6 @@
 """Item detail: every field, the allowed triggers as buttons (and keys 1-9), the workflow
-diagram with the current state marked, and the item's history as a timeline."""
+diagram with the current state marked, and the item's history as a timeline band and a
+table, the selected entry in full above the table."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -21,8 +22,8 @@ from ...workflow import Workflow
 from .. import text as lit
 from ..messages import DataChanged
 from ..widgets.footer import KeysFooter
-from ..widgets.timeline import TimelineChart, describe
-from .base import TrackerScreen
+from ..widgets.timeline import TimelineChart, describe, entry_text
+from .base import TrackerScreen, refused_while_reading
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -53,16 +54,41 @@ def field_lines(item: Item, state: str | None) -> Text:
     return out
 
 
-def diagram(workflow: Workflow, current: str | None) -> Text:
-    """The workflow's text diagram with the current state's line highlighted."""
+def diagram(workflow: Workflow, current: str | None, width: int = 0) -> Text:
+    """The workflow's text diagram with the current state's line highlighted. A line wider
+    than `width` (when given) goes on under its triggers, so nothing is cut at the edge."""
     lines = workflow.diagram(current, "text").splitlines()[1:]  # the first names it
     out = Text()
     for number, line in enumerate(lines):
         style = "reverse bold" if line.startswith("*") else ""
-        out.append_text(lit.literal(line, style))
+        for part_number, part in enumerate(wrap_line(line, width)):
+            if part_number:
+                out.append("\n")
+            out.append_text(lit.literal(part, style))
         if number < len(lines) - 1:
             out.append("\n")
     return out
+
+
+def wrap_line(line: str, width: int) -> list[str]:
+    """`> proposed   stall -> stalled; suspend -> ...` in pieces of at most `width`, each
+    break after a `;`, the pieces after the first indented to the first trigger."""
+    if width <= 0 or len(line) <= width or "; " not in line:
+        return [line]
+    arrow = line.find(" -> ")
+    indent = line.rfind(" ", 0, arrow) + 1 if arrow > 0 else 4
+    indent = min(indent, width // 2)
+    pieces: list[str] = []
+    current = ""
+    for segment in line.split("; "):
+        candidate = f"{current}; {segment}" if current else segment
+        if current and len(candidate) > width:
+            pieces.append(current + ";")
+            current = " " * indent + segment
+        else:
+            current = candidate
+    pieces.append(current)
+    return pieces
 
 
 class EntriesTable(DataTable[Any]):
@@ -76,16 +102,33 @@ class EntriesTable(DataTable[Any]):
     ]
 
 
+# The entries table's fixed columns; the reason takes the rest of the width, and the actor
+# and source columns show only where there is room (the panel above shows them in full).
+FIXED_COLUMNS = (("effective", 16), ("trigger", 9), ("from → to", 21))
+WIDE_COLUMNS = (("actor", 16), ("source", 24))
+WIDE = 110
+WRITES = {"fire", "edit", "trigger", "comment"}
+
+
 class ItemScreen(TrackerScreen):
-    """One item. Keys 1-9 fire the allowed triggers in the order of the buttons."""
+    """One item. Keys 1-9 fire the allowed triggers in the order of the buttons.
+
+    Wide and tall terminals show everything at once. Below WIDE columns or 34 rows (80x24)
+    the screen is narrow: a one-line summary, the trigger buttons and the history; `d`
+    switches between the history and the details (fields and workflow)."""
 
     AUTO_FOCUS = "#timeline"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]  # noqa: RUF012
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]  # noqa: RUF012
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="item.back"),
         Binding("f", "fire", "Fire", id="item.fire"),
         Binding("c", "comment", "Comment", id="item.comment"),
-        Binding("e", "edit", "Edit", id="item.edit"),
+        Binding("d", "details", "Details", id="item.details"),
+        Binding("T", "band", "Timeline", id="item.band"),
+        Binding("e", "edit", "Edit", show=False, id="item.edit"),
         Binding("h", "history", "History", id="item.history"),
+        Binding("q", "app.quit", "Quit", id="item.quit"),
         *[
             Binding(str(n), f"trigger({n})", f"Trigger {n}", show=False, id=f"item.trigger_{n}")
             for n in range(1, 10)
@@ -114,42 +157,46 @@ class ItemScreen(TrackerScreen):
         self.item: Item | None = None
         self.workflow: Workflow | None = None
         self.state: str | None = None
+        self.entries: builtins.list[HistoryEntry] = []
+        self._columns: tuple[tuple[str, int], ...] = ()
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="banner")
-        with VerticalScroll(id="fields-box"):
-            yield Static(id="fields")
-        with Horizontal(id="workflow-row"):
+        yield Static(id="summary")
+        with Horizontal(id="triggers"):
+            yield Static(Text("fire", style="bold"), id="triggers-title")
+            yield Static(id="triggers-note")
+            for number in range(1, 10):
+                yield Button(str(number), id=f"trigger-{number}", classes="trigger", compact=True)
+        with VerticalScroll(id="details"):
+            with VerticalScroll(id="fields-box"):
+                yield Static(id="fields")
             yield Static(id="diagram")
-            with Vertical(id="triggers-box"):
-                yield Static(Text("fire (keys 1-9, or f)", style="bold"))
-                with Vertical(id="triggers"):
-                    yield Static(id="triggers-note")
-                    for number in range(1, 10):
-                        yield Button(
-                            str(number), id=f"trigger-{number}", classes="trigger", compact=True
-                        )
-        yield TimelineChart(id="band")
-        yield Static(id="band-panel")
-        yield Static("history (newest first)", id="timeline-title")
-        yield EntriesTable(id="timeline", cursor_type="row", zebra_stripes=True)
+        with Vertical(id="history-pane"):
+            yield TimelineChart(id="band")
+            yield Static(id="band-panel")
+            yield Static("history (newest first)", id="timeline-title")
+            yield EntriesTable(id="timeline", cursor_type="row", zebra_stripes=True)
         yield KeysFooter()
 
     def show(self, key: str, as_of: datetime | None) -> None:
         """Show another item on this (installed, reused) screen: cleared, then loaded."""
         self.key, self.as_of = key, as_of
         self.item, self.workflow, self.state = None, None, None
+        self.entries = []
         if not self.is_mounted:
             return
         self.sub_title = key
         self.query_one("#fields", Static).update(Text("loading…", style="dim"))
+        self.query_one("#summary", Static).update(Text("loading…", style="dim"))
         self.query_one("#diagram", Static).update("")
+        self.query_one("#band-panel", Static).update("")
         self._show_triggers()
         self.query_one("#timeline", DataTable).clear()
         self.query_one("#band", TimelineChart).set_spans([])
         self._show_mode()
-        self.query_one("#timeline", DataTable).focus()
+        self._show_details(False)
         self.load()
 
     def _show_mode(self) -> None:
@@ -162,20 +209,19 @@ class ItemScreen(TrackerScreen):
 
     def on_mount(self) -> None:
         self.sub_title = self.key
-        table = self.query_one("#timeline", DataTable)
-        for label, width in (
-            ("effective", 16),
-            ("trigger", 8),
-            ("from → to", 21),
-            ("actor", 16),
-            ("reason", 28),
-            ("source", 18),
-        ):
-            table.add_column(label, width=width, key=label)
         self._show_mode()
         self._show_triggers()
-        table.focus()
+        self._fill_table()
+        self.query_one("#timeline", DataTable).focus()
         self.load()
+
+    def on_resize(self) -> None:
+        self._fill_table()
+        self._draw_diagram()
+
+    @property
+    def narrow(self) -> bool:
+        return self.size.width < WIDE or self.size.height < 34
 
     @work(thread=True, exclusive=True, group="item", exit_on_error=False)
     def load(self) -> None:
@@ -192,40 +238,84 @@ class ItemScreen(TrackerScreen):
         item, entries, workflow = message.item, message.entries, message.workflow
         if item.key.lower() != self.key.lower():
             return  # a load for the item this screen showed before
-        self.item, self.workflow = item, workflow
+        self.item, self.workflow, self.entries = item, workflow, entries
         if self.as_of is None:
             self.state = item.state
         else:
             self.state = entries[0].to_state if entries else None
         self.query_one("#fields", Static).update(field_lines(item, self.state))
-        drawing = self.query_one("#diagram", Static)
-        drawing.update(diagram(workflow, self.state))
-        drawing.border_title = f"workflow {workflow.name}"
+        self.query_one("#summary", Static).update(summary(item, self.state))
+        self._draw_diagram()
         self._show_triggers()
         self.query_one("#band", TimelineChart).set_spans(message.spans)
+        self._fill_table(force=True)
+
+    def _draw_diagram(self) -> None:
+        if self.workflow is None:
+            return
+        drawing = self.query_one("#diagram", Static)
+        drawing.update(diagram(self.workflow, self.state, max(20, self.size.width - 6)))
+        drawing.border_title = f"workflow {self.workflow.name}"
+
+    def _fill_table(self, *, force: bool = False) -> None:
+        """The history rows, in columns that fit the width: rebuilt when the width changes
+        enough to add or drop a column, or when the entries change."""
+        width = self.size.width or 80
+        columns = FIXED_COLUMNS + (WIDE_COLUMNS if width >= WIDE else ())
+        used = sum(w for _, w in columns) + 2 * (len(columns) + 1) + 2
+        columns = (*columns[:3], ("reason", max(12, width - used)), *columns[3:])
+        if columns == self._columns and not force:
+            return
         table = self.query_one("#timeline", DataTable)
-        table.clear()
-        for entry in entries:
-            change = f"{entry.from_state or '∅'} → {entry.to_state}"
-            table.add_row(
-                Text(lit.when(entry.occurred_at)),
-                lit.literal(entry.trigger, "bold"),
-                Text(change),
-                lit.literal(entry.actor),
-                lit.literal(entry.reason),
-                lit.literal(entry.source),
-                key=str(entry.id),
+        cursor = table.cursor_row
+        table.clear(columns=columns != self._columns)
+        if columns != self._columns:
+            for label, size in columns:
+                table.add_column(label, width=size, key=label)
+            self._columns = columns
+        for entry in self.entries:
+            cells = {
+                "effective": Text(lit.when(entry.occurred_at)),
+                "trigger": lit.literal(entry.trigger, "bold"),
+                "from → to": lit.state(entry.from_state) + Text(" → ") + lit.state(entry.to_state),
+                "actor": lit.literal(entry.actor),
+                "reason": lit.one_line(entry.reason),
+                "source": lit.literal(entry.source),
+            }
+            table.add_row(*(cells[label] for label, _ in columns), key=str(entry.id))
+        if self.entries:
+            table.move_cursor(row=min(cursor, len(self.entries) - 1))
+
+    @on(DataTable.RowHighlighted, "#timeline")
+    def _entry_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if 0 <= event.cursor_row < len(self.entries):
+            entry = self.entries[event.cursor_row]
+            self.query_one("#band-panel", Static).update(
+                entry_text(
+                    entry.occurred_at,
+                    entry.item,
+                    entry.trigger,
+                    entry.from_state,
+                    entry.to_state,
+                    entry.actor,
+                    entry.reason,
+                    entry.source,
+                )
             )
 
     @on(TimelineChart.Selected)
     def _band_selected(self, message: TimelineChart.Selected) -> None:
-        self.query_one("#band-panel", Static).update(describe(message.span))
+        if message.chart.has_focus or not self.entries:
+            self.query_one("#band-panel", Static).update(describe(message.span))
 
     def _show_triggers(self) -> None:
         """Label the nine trigger buttons (built once, in compose) with the allowed triggers:
         relabelling is cheap where mounting new buttons on every open is not."""
         allowed = () if self.as_of is not None or self.item is None else self.item.allowed_triggers
+        # One width for all, the longest label's: the buttons line up as a row of equals.
+        width = max((len(f"{n} {t}") for n, t in enumerate(allowed, start=1)), default=0) + 4
         for number, button in enumerate(self.query(".trigger").results(Button), start=1):
+            button.styles.width = width
             if number <= len(allowed):
                 trigger = allowed[number - 1]
                 button.label = Text(f"{number} {trigger}")
@@ -248,13 +338,35 @@ class ItemScreen(TrackerScreen):
     # -- actions ----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("fire", "edit", "trigger", "comment"):
+        if action in WRITES:
             if self.as_of is not None:
                 return False
             if action == "trigger":
                 allowed = self.item.allowed_triggers if self.item else ()
                 return bool(parameters) and int(str(parameters[0])) <= len(allowed)
         return True
+
+    def on_key(self, event: events.Key) -> None:
+        if self.as_of is not None:
+            refused_while_reading(self, event, WRITES)
+
+    def action_details(self) -> None:
+        """Between the history and the details (fields, workflow): on a narrow terminal
+        one at a time; on a wide one, the details shown or hidden."""
+        self._show_details(not self.has_class("-toggled"))
+
+    def _show_details(self, toggled: bool) -> None:
+        self.set_class(toggled, "-toggled")
+        if toggled and self.narrow:
+            self.query_one("#details").focus()
+        else:
+            self.query_one("#timeline").focus()
+
+    def action_band(self) -> None:
+        """Focus the item's timeline band (left and right move from entry to entry)."""
+        if self.has_class("-toggled") and self.narrow:
+            self._show_details(False)
+        self.query_one("#band", TimelineChart).focus()
 
     @on(Button.Pressed, ".trigger")
     def _trigger_pressed(self, event: Button.Pressed) -> None:
@@ -300,6 +412,18 @@ class ItemScreen(TrackerScreen):
         data_changed = getattr(self.app, "data_changed", None)
         if data_changed is not None:
             data_changed()
+
+
+def summary(item: Item, state: str | None) -> Text:
+    """`ACSA  stalled  Acquisition and ...`: the one line a narrow screen shows of the fields."""
+    out = lit.literal(item.key, "bold")
+    out.append("  ")
+    out.append_text(lit.state(state))
+    out.append("  ")
+    out.append_text(lit.literal(item.title))
+    out.append("  ")
+    out.append_text(lit.literal(item.kind, "dim"))
+    return out
 
 
 ITEM_SCREEN = "item"

@@ -10,16 +10,17 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Static, TextArea
 
-from ... import fields
+from ... import dates, fields
 from ...errors import TrackerError
 from ...records import Item
 from ...service import Tracker
 from .. import text as lit
-from .base import TrackerModal
+from ..widgets.footer import KeysFooter
+from .base import Dialog, Problem, TrackerModal
 
 
 def split_parties(typed: str) -> list[str]:
@@ -32,6 +33,7 @@ CHECKS: dict[str, Callable[[str], Any]] = {
     "kind": fields.kind,
     "parties": lambda v: fields.parties(split_parties(v)),
     "reason": lambda v: fields.text("reason", v, multiline=True),
+    "at": lambda v: dates.parse_when(v) if v.strip() else None,
 }
 
 
@@ -59,7 +61,7 @@ class ItemForm(TrackerModal):
 
     def compose(self) -> ComposeResult:
         item = self.item
-        with VerticalScroll(id="form", classes="dialog"):
+        with Dialog(id="form"):
             if item is None:
                 yield Static(Text("Add an item", style="bold"), classes="dialog-title")
                 yield from self._field("key", "key", "e.g. GSOMIA", "")
@@ -76,15 +78,21 @@ class ItemForm(TrackerModal):
             yield TextArea(item.description if item else "", id="description")
             if item is not None:
                 yield from self._field("reason", "reason (optional)", "why", "")
-            yield Static(classes="error", id="form-error")
-            with Horizontal(classes="buttons"):
-                yield Button("Add" if item is None else "Save", variant="primary", id="save")
-                yield Button("Cancel", id="cancel")
+            else:
+                yield from self._field(
+                    "at", "effective date", "now (or 2026-01-30, 2026-01-30T09:00+09:00)", ""
+                )
+            with Vertical(classes="actions"):
+                yield Problem(id="form-error")
+                with Horizontal(classes="buttons"):
+                    yield Button("Add" if item is None else "Save", variant="primary", id="save")
+                    yield Button("Cancel", id="cancel")
+        yield KeysFooter()
 
     def _field(self, name: str, label: str, placeholder: str, value: str) -> ComposeResult:
         yield Label(label)
         yield Input(value, placeholder=placeholder, id=name)
-        yield Static(classes="error", id=f"{name}-error")
+        yield Problem(id=f"{name}-error")
 
     def on_mount(self) -> None:
         self.query_one("#key" if self.adding else "#title", Input).focus()
@@ -97,7 +105,7 @@ class ItemForm(TrackerModal):
             problem = None
         except TrackerError as exc:
             problem = str(exc)
-        self.query_one(f"#{name}-error", Static).update(Text(problem or ""))
+        self.query_one(f"#{name}-error", Problem).update(Text(problem or ""))
         return problem
 
     @on(Input.Changed)
@@ -106,6 +114,10 @@ class ItemForm(TrackerModal):
             self._check(event.input.id)
 
     @on(Input.Submitted)
+    def _entered(self, event: Input.Submitted) -> None:
+        if self.submit_allowed(event.input):
+            self.action_submit()
+
     @on(Button.Pressed, "#save")
     def action_submit(self) -> None:
         names = [n for n in CHECKS if self.query(f"#{n}")]
@@ -115,7 +127,7 @@ class ItemForm(TrackerModal):
             return
         values = {n: self.query_one(f"#{n}", Input).value for n in names}
         values["description"] = self.query_one("#description", TextArea).text
-        self.query_one("#form-error", Static).update("")
+        self.query_one("#form-error", Problem).update("")
         self.save(values)
 
     @on(Button.Pressed, "#cancel")
@@ -133,6 +145,7 @@ class ItemForm(TrackerModal):
                     values["kind"],
                     parties,
                     values["description"],
+                    at=values.get("at", "").strip() or None,
                 )
             else:
                 item = self.tracker.edit(
@@ -155,4 +168,4 @@ class ItemForm(TrackerModal):
 
     @on(TrackerModal.Refused)
     def _refused(self, message: TrackerModal.Refused) -> None:
-        self.query_one("#form-error", Static).update(Text(f"refused: {message.error}"))
+        self.query_one("#form-error", Problem).update(Text(f"refused: {message.error}"))

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -25,7 +25,7 @@ from .. import text as lit
 from ..messages import DataChanged
 from ..widgets.footer import KeysFooter
 from ..widgets.virtual_table import Column, Row, VirtualTable
-from .base import TrackerScreen
+from .base import TrackerScreen, refused_while_reading
 
 ITEM_COLUMNS = (
     Column("key", "key", 14),
@@ -45,6 +45,7 @@ AS_OF_COLUMNS = (
 SORT_CYCLE = ("key", "title", "kind", "parties", "state", "changed_at")
 AS_OF_SORT_CYCLE = ("key", "title", "kind", "state", "changed_at")
 FIRST_PAGE = 120
+WRITES = {"fire", "add", "edit", "comment", "mark_all", "unmark", "bulk_fire"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,19 +151,29 @@ def page(tracker: Tracker, query: Query, offset: int, limit: int) -> builtins.li
 
 
 class StateCounts(Static):
-    """`proposed 3 · stalled 1 · ...` for the items the filter matches, and the marks."""
+    """`proposed 3 · stalled 1 · ...` for the items the filter matches, and the marks. With
+    a state in the filter, the other states are dimmed: their counts ignore that part of it.
+    A filter naming a state or kind no item can have says so instead."""
 
     _loading: str | None = None  # the moment whose counts are on their way
+    _problem: str | None = None
 
-    def show(self, counts: dict[str, int], states: Sequence[str], total: int) -> None:
-        self._counts = (dict(counts), tuple(states), total)
+    def show(
+        self, counts: dict[str, int], states: Sequence[str], total: int, only: str | None = None
+    ) -> None:
+        self._counts = (dict(counts), tuple(states), total, only)
         self._loading = None
+        self._problem = None
         self._draw()
 
     def show_loading(self, what: str) -> None:
         """Counts are on their way: say so rather than show numbers of another moment."""
-        self._counts = ({}, (), 0)
+        self._counts = ({}, (), 0, None)
         self._loading = what
+        self._draw()
+
+    def show_problem(self, problem: str) -> None:
+        self._problem = problem
         self._draw()
 
     def show_marked(self, marked: int) -> None:
@@ -170,23 +181,49 @@ class StateCounts(Static):
         self._draw()
 
     def _draw(self) -> None:
-        counts, states, total = getattr(self, "_counts", ({}, (), 0))
+        counts, states, total, only = getattr(self, "_counts", ({}, (), 0, None))
         marked = getattr(self, "_marked", 0)
         if self._loading is not None:
             self.update(Text(f"counting {self._loading}…", style="italic"))
             return
         line = Text()
-        for name in [*states, *sorted(set(counts) - set(states))]:
-            line.append_text(lit.state(name))
-            line.append(f" {counts.get(name, 0):,}   ")
-        line.append(f"total {total:,}", style="bold")
+        if self._problem:
+            line.append(self._problem, style="bold red")
+        else:
+            for name in [*states, *sorted(set(counts) - set(states))]:
+                dim = only is not None and name != only
+                line.append_text(lit.state(name) if not dim else Text(name, style="dim"))
+                line.append(f" {counts.get(name, 0):,}   ", style="dim" if dim else "")
+            line.append(f"total {total:,}", style="bold")
         if marked:
             line.append(f"   ● marked {marked:,}", style="bold reverse")
         self.update(line)
 
 
+def unknown_state(state: str | None, states: Sequence[str]) -> str | None:
+    """`no state 'bogus': proposed, stalled, ...` when the filter names a state no workflow
+    has (the table is then empty, and this says why)."""
+    if state is None or state.lower() in states:
+        return None
+    return f"no state {state!r}: {', '.join(states)}"
+
+
 class ViewsList(OptionList):
-    """The saved views (from the database): `0` all items, `1`-`9` the views by name."""
+    """The saved views (from the database): `0` all items, `1`-`9` the views in the order
+    they were made (a number stays with its view)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("delete,x", "delete_view", "Delete view", id="views.delete"),
+    ]
+
+    class DeleteWanted(Message):
+        def __init__(self, number: int) -> None:
+            super().__init__()
+            self.number = number
+
+    def action_delete_view(self) -> None:
+        if self.highlighted is not None:
+            self.post_message(self.DeleteWanted(self.highlighted))
 
 
 class ItemsScreen(TrackerScreen):
@@ -196,20 +233,23 @@ class ItemsScreen(TrackerScreen):
     AUTO_FOCUS = "#items"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012
     BINDINGS: ClassVar[list[BindingType]] = [
+        # The footer shows the most used keys, in that order, then q and ? (the app's);
+        # at 80 columns that is all it has room for: the rest are in ?.
         Binding("slash", "focus_filter", "Filter", id="items.filter"),
+        Binding("escape", "leave_filter", "List", show=False, id="items.leave_filter"),
         Binding("f", "fire", "Fire", id="items.fire"),
-        Binding("c", "comment", "Comment", id="items.comment"),
-        Binding("e", "edit", "Edit", id="items.edit"),
-        Binding("a", "add", "Add", id="items.add"),
-        Binding("m", "mark_all", "Mark all", id="items.mark_all"),
-        Binding("u", "unmark", "Unmark", show=False, id="items.unmark"),
-        Binding("b", "bulk_fire", "Bulk fire", id="items.bulk_fire"),
-        Binding("s", "sort", "Sort", id="items.sort"),
-        Binding("S", "reverse", "Reverse", show=False, id="items.reverse"),
+        Binding("b", "bulk_fire", "Bulk", id="items.bulk_fire"),
+        Binding("u", "unmark", "Unmark", id="items.unmark"),
         Binding("h", "history", "History", id="items.history"),
-        Binding("T", "timeline", "Timeline", id="items.timeline"),
-        Binding("t", "time_travel", "As of…", id="items.as_of"),
-        Binding("n", "now", "Back to now", id="items.now"),
+        Binding("n", "now", "Now", id="items.now"),
+        Binding("c", "comment", "Comment", show=False, id="items.comment"),
+        Binding("e", "edit", "Edit", show=False, id="items.edit"),
+        Binding("a", "add", "Add", show=False, id="items.add"),
+        Binding("m", "mark_all", "Mark all", show=False, id="items.mark_all"),
+        Binding("s", "sort", "Sort", show=False, id="items.sort"),
+        Binding("S", "reverse", "Reverse", show=False, id="items.reverse"),
+        Binding("T", "timeline", "Timeline", show=False, id="items.timeline"),
+        Binding("t", "time_travel", "As of…", show=False, id="items.as_of"),
         Binding("v", "save_view", "Save view", show=False, id="items.save_view"),
         Binding("V", "toggle_views", "Views", show=False, id="items.toggle_views"),
         *[
@@ -236,11 +276,22 @@ class ItemsScreen(TrackerScreen):
             self.keep_cursor = keep_cursor
 
     class Counted(Message):
-        def __init__(self, query: Query, counts: dict[str, int], total: int) -> None:
+        def __init__(
+            self, query: Query, counts: dict[str, int], total: int, problem: str | None = None
+        ) -> None:
             super().__init__()
             self.query = query
             self.counts = counts
             self.total = total
+            self.problem = problem
+
+    class Located(Message):
+        """Where the item just added is in the table (None: the filter leaves it out)."""
+
+        def __init__(self, key: str, index: int | None) -> None:
+            super().__init__()
+            self.key = key
+            self.index = index
 
     class ItemFetched(Message):
         def __init__(self, item: Item, purpose: str) -> None:
@@ -264,10 +315,17 @@ class ItemsScreen(TrackerScreen):
         self.shown = Query(as_of=as_of)  # what the table's rows answer
         self.wanted = Query(as_of=as_of)  # what the filter box, sort and date ask for
         self.saved_views: builtins.list[View] = []
+        self._cursor_to: int | None = None
 
     @property
     def as_of(self) -> datetime | None:
         return self.wanted.as_of
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        from .timeline import all_states
+
+        return all_states(self.tracker)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -323,7 +381,10 @@ class ItemsScreen(TrackerScreen):
             return
         counts = self.tracker.count(**query.filters, as_of=query.as_of)
         total = counts.get(query.state.lower(), 0) if query.state else sum(counts.values())
-        self.post_message(self.Counted(query, counts, total))
+        problem = None
+        if query.kind and not total and not self.tracker.count(kind=query.kind):
+            problem = f"no item has kind {query.kind!r}"
+        self.post_message(self.Counted(query, counts, total, problem))
 
     @work(thread=True, exclusive=True, group="rows", exit_on_error=False)
     def load_page(self, query: Query, generation: int, offset: int, limit: int) -> None:
@@ -357,8 +418,14 @@ class ItemsScreen(TrackerScreen):
         if message.query != self.shown:
             return
         self.table.set_total(message.total)
-        states = self.tracker.workflow().states
-        self.query_one(StateCounts).show(message.counts, states, message.total)
+        if self._cursor_to is not None and self._cursor_to < message.total:
+            self.table.cursor, self._cursor_to = self._cursor_to, None
+        only = message.query.state.lower() if message.query.state else None
+        shown = self.query_one(StateCounts)
+        shown.show(message.counts, self.states, message.total, only)
+        problem = message.problem or unknown_state(message.query.state, self.states)
+        if problem:
+            shown.show_problem(problem)
 
     @on(VirtualTable.RowsWanted)
     def _rows_wanted(self, message: VirtualTable.RowsWanted) -> None:
@@ -389,6 +456,10 @@ class ItemsScreen(TrackerScreen):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
+        self.table.focus()
+
+    def action_leave_filter(self) -> None:
+        """Escape in the filter box: back to the list, the filter kept (as in k9s, lazygit)."""
         self.table.focus()
 
     @on(VirtualTable.HeaderClicked)
@@ -424,15 +495,21 @@ class ItemsScreen(TrackerScreen):
         show_item(self.app, self.tracker, key, self.as_of)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("fire", "add", "edit", "comment", "mark_all", "unmark", "bulk_fire"):
+        if action in WRITES:
             if self.read_only:
                 return False
-            if action in ("unmark", "bulk_fire"):
+            if action == "unmark":
                 return True if self.marks else None  # shown dimmed until something is marked
             return True
         if action == "now":
             return self.read_only
+        if action == "leave_filter":
+            return self.query_one("#filter", Input).has_focus
         return True
+
+    def on_key(self, event: events.Key) -> None:
+        if self.read_only:
+            refused_while_reading(self, event, WRITES)
 
     def action_fire(self) -> None:
         key = self.table.current_key
@@ -468,7 +545,41 @@ class ItemsScreen(TrackerScreen):
     def action_add(self) -> None:
         from .item_form import ItemForm
 
-        self.app.push_screen(ItemForm(self.tracker), self._after_write)
+        self.app.push_screen(ItemForm(self.tracker), self._added)
+
+    def _added(self, result: object) -> None:
+        if isinstance(result, Item):
+            self._after_write(result)
+            self.locate(self.wanted, result.key)
+
+    @work(thread=True, exclusive=True, group="locate", exit_on_error=False)
+    def locate(self, query: Query, key: str) -> None:
+        """The row of `key` in the table: by key order, among the keys the filter matches;
+        in another order, the row is found among the first page once it is loaded."""
+        index: int | None = None
+        if query.order_by == "key" and query.as_of is None:
+            keys = [k.lower() for k in self.tracker.keys(**query.selection)]
+            if key.lower() in keys:
+                index = keys.index(key.lower())
+                index = len(keys) - 1 - index if query.descending else index
+        else:
+            rows = page(self.tracker, query, 0, FIRST_PAGE)
+            index = next((i for i, row in enumerate(rows) if row.key == key), None)
+        self.post_message(self.Located(key, index))
+
+    @on(Located)
+    def _located(self, message: Located) -> None:
+        if message.index is None:
+            self.notify(
+                f"{message.key} is not in this list (the filter or the sort leaves it out)",
+                markup=False,
+                timeout=4,
+            )
+            return
+        # The reload after the write may come later and clamp the cursor to the rows it
+        # has: the count that follows it puts the cursor here again.
+        self._cursor_to = message.index
+        self.table.cursor = message.index
 
     def _after_write(self, result: object) -> None:
         if result is not None:
@@ -515,8 +626,10 @@ class ItemsScreen(TrackerScreen):
     def action_bulk_fire(self) -> None:
         from .bulk import BulkFireModal
 
-        if self.marks:
-            self.app.push_screen(BulkFireModal(self.tracker, sorted(self.marks)), self._bulk_done)
+        if not self.marks:
+            self.notify("nothing is marked: space marks an item, m all that match", timeout=4)
+            return
+        self.app.push_screen(BulkFireModal(self.tracker, sorted(self.marks)), self._bulk_done)
 
     def _bulk_done(self, result: object) -> None:
         if result is None:
@@ -583,6 +696,16 @@ class ItemsScreen(TrackerScreen):
     def _view_saved(self, result: object) -> None:
         if result is not None:
             self.load_views()
+
+    @on(ViewsList.DeleteWanted)
+    def _delete_wanted(self, message: ViewsList.DeleteWanted) -> None:
+        from .views import DeleteViewModal
+
+        if not 0 < message.number <= len(self.saved_views):
+            self.notify("0 shows every item; it is not a saved view", timeout=3)
+            return
+        view = self.saved_views[message.number - 1]
+        self.app.push_screen(DeleteViewModal(self.tracker, view), self._view_saved)
 
     def action_toggle_views(self) -> None:
         shown = self.query_one("#views-box").display

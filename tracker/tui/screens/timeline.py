@@ -32,6 +32,15 @@ if TYPE_CHECKING:
 BANDS = 200
 
 
+def all_states(tracker: Tracker) -> tuple[str, ...]:
+    """Every state of every workflow in force, in workflow order (the legend lists them
+    all: a band may be in any of them)."""
+    found: dict[str, None] = {}
+    for workflow in tracker.workflows.by_name.values():
+        found.update(dict.fromkeys(workflow.states))
+    return tuple(found)
+
+
 def legend(states: Sequence[str]) -> Text:
     from ..widgets.timeline import colour
 
@@ -50,6 +59,7 @@ class TimelineScreen(TrackerScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="timeline_screen.back"),
         Binding("enter", "open", "Open item", id="timeline_screen.open"),
+        Binding("q", "app.quit", "Quit", id="timeline_screen.quit"),
     ]
 
     class Loaded(Message):
@@ -71,7 +81,7 @@ class TimelineScreen(TrackerScreen):
         yield Static(id="timeline-heading")
         yield Static(id="timeline-window")
         yield TimelineChart(id="chart")
-        yield Static(legend(self.tracker.workflow().states), id="timeline-legend")
+        yield Static(legend(all_states(self.tracker)), id="timeline-legend")
         yield Static(id="timeline-panel")
         yield KeysFooter()
 
@@ -107,9 +117,9 @@ class TimelineScreen(TrackerScreen):
         heading = Text("history of ", style="bold")
         shown = len(message.keys)
         heading.append(
-            f"{shown:,} items"
+            lit.counted(shown, "item")
             if shown == message.total
-            else f"the first {shown:,} of {message.total:,} items"
+            else f"the first {shown:,} of {lit.counted(message.total, 'item')}"
         )
         heading.append(" · filter: ", style="dim")
         heading.append_text(describe_filter(self.filter))

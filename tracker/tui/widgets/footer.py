@@ -1,4 +1,6 @@
-"""The footer: Textual's, rebuilt only when the keys it shows change.
+"""The footer: Textual's, compact and without the palette key (so the keys a screen shows
+fit at 80 columns; `?` lists ctrl+p and every other key), rebuilt only when the keys it
+shows change.
 
 Textual's Footer recomposes (about twenty FooterKey widgets on the items screen) on every
 bindings update: each screen switch, focus change and refresh_bindings. Most of those
@@ -27,6 +29,9 @@ class KeysFooter(Footer):
     """A Footer that recomposes only when the shown keys differ from the last ones."""
 
     _shown: tuple[tuple[str, str, str, bool], ...] | None = None
+
+    def __init__(self) -> None:
+        super().__init__(compact=True, show_command_palette=False)
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
         if self.is_attached and screen is self.screen and screen.app.app_focus:

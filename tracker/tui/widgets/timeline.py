@@ -61,15 +61,19 @@ class TimelineChart(ScrollView, can_focus=True):
     """Bands of state over a date range `window`; a cursor on one entry of one band."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left,h", "step(-1)", "Earlier entry", show=False, id="timeline.previous"),
-        Binding("right,l", "step(1)", "Later entry", show=False, id="timeline.next"),
+        # No h/l beside the arrows: on the item screen `h` is History, and a key means one
+        # thing on a screen.
+        Binding("left", "step(-1)", "Earlier entry", show=False, id="timeline.previous"),
+        Binding("right", "step(1)", "Later entry", show=False, id="timeline.next"),
         Binding("up,k", "row(-1)", "Item above", show=False, id="timeline.up"),
         Binding("down,j", "row(1)", "Item below", show=False, id="timeline.down"),
-        Binding("plus,equals_sign", "zoom(0.5)", "Zoom in", id="timeline.zoom_in"),
-        Binding("minus", "zoom(2.0)", "Zoom out", id="timeline.zoom_out"),
-        Binding("left_square_bracket", "pan(-1)", "Pan earlier", id="timeline.pan_earlier"),
-        Binding("right_square_bracket", "pan(1)", "Pan later", id="timeline.pan_later"),
-        Binding("0", "fit", "Whole range", id="timeline.fit"),
+        Binding("plus,equals_sign", "zoom(0.5)", "Zoom in", show=False, id="timeline.zoom_in"),
+        Binding("minus", "zoom(2.0)", "Zoom out", show=False, id="timeline.zoom_out"),
+        Binding(
+            "left_square_bracket", "pan(-1)", "Pan earlier", show=False, id="timeline.pan_earlier"
+        ),
+        Binding("right_square_bracket", "pan(1)", "Pan later", show=False, id="timeline.pan_later"),
+        Binding("0", "fit", "Whole range", show=False, id="timeline.fit"),
     ]
     DEFAULT_CSS = """
     TimelineChart {
@@ -125,12 +129,13 @@ class TimelineChart(ScrollView, can_focus=True):
         if not starts:
             moment = now()
             return moment - timedelta(days=30), moment
-        # From the first entry to the last (not to "now": the picture of a history does not
-        # move with the clock); the last state runs on to the right edge.
+        # From the first entry to just past the last one (a fiftieth of the range, so the
+        # last state shows), never past today unless an entry is effective later: not the
+        # clock (the picture of a history does not move with it), not years ahead.
         first = min(starts)
         last = max(band.spans[-1].start for band in self.bands)
-        margin = max((last - first) / 20, MIN_RANGE)
-        return first - margin, last + margin
+        margin = max((last - first) / 50, MIN_RANGE)
+        return first - margin, min(last + margin, max(last, now()))
 
     @property
     def current(self) -> Span | None:
@@ -305,23 +310,47 @@ class TimelineChart(ScrollView, can_focus=True):
 def describe(span: Span | None) -> Text:
     """The entry under the cursor as literal text: date, trigger, from -> to, actor,
     reason, source."""
-    from ..text import literal, state, when
-
     if span is None:
         return Text("no entry selected", style="dim")
+    return entry_text(
+        span.start,
+        span.key,
+        span.trigger,
+        span.from_state,
+        span.state,
+        span.actor,
+        span.reason,
+        span.source,
+    )
+
+
+def entry_text(
+    when: datetime,
+    key: str,
+    trigger: str,
+    from_state: str | None,
+    to_state: str,
+    actor: str,
+    reason: str | None,
+    source: str | None,
+) -> Text:
+    """One history entry in full: `date  KEY  trigger  from → to  by actor`, then its reason
+    (a multi-line comment as lines) and source."""
+    from .. import text as lit
+
     out = Text()
-    out.append(when(span.start) + "  ", style="bold")
-    out.append_text(literal(span.key, "bold"))
+    out.append(lit.when(when) + "  ", style="bold")
+    out.append_text(lit.literal(key, "bold"))
     out.append("  ")
-    out.append_text(literal(span.trigger, "bold"))
+    out.append_text(lit.literal(trigger, "bold"))
     out.append("  ")
-    out.append_text(state(span.from_state))
+    out.append_text(lit.state(from_state))
     out.append(" → ")
-    out.append_text(state(span.state))
+    out.append_text(lit.state(to_state))
     out.append("  by ")
-    out.append_text(literal(span.actor))
+    out.append_text(lit.literal(actor))
     out.append("\nreason: ", style="dim")
-    out.append_text(literal(span.reason or "-"))
+    out.append_text(lit.literal_lines(reason or "-"))
     out.append("\nsource: ", style="dim")
-    out.append_text(literal(span.source or "-"))
+    out.append_text(lit.literal(source or "-"))
     return out
