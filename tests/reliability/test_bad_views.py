@@ -35,7 +35,7 @@ def test_a_broken_view_row_is_marked_and_the_others_listed(
     listed = cli("view", "list", "--format", "json")
     assert listed.code == 0, listed.err
     views = {v["name"]: v for v in json.loads(listed.out)}
-    assert list(views) == ["bad", "good", "zeta"]
+    assert list(views) == ["good", "bad", "zeta"]  # in the order they were made
     assert views["good"]["state"] == "stalled" and "broken" not in views["good"]
     assert views["zeta"]["party"] == "JPN"
     assert views["bad"]["broken"] and views["bad"]["kind"] is None
@@ -59,4 +59,4 @@ def test_a_view_whose_created_at_is_not_a_time_is_marked(seeded: Tracker, cli: C
         conn.execute(text("UPDATE views SET created_at = 'yesterday' WHERE name = 'bad'"))
     listed = cli("view", "list", "--format", "json")
     assert listed.code == 0, listed.err
-    assert [bool(v.get("broken")) for v in json.loads(listed.out)] == [True, False]
+    assert [bool(v.get("broken")) for v in json.loads(listed.out)] == [False, True]
