@@ -55,8 +55,3 @@ def when(value: datetime | None) -> str:
         return ""
     text = iso(value)
     return f"{text[:10]} {text[11:16]}"
-
-
-def counted(number: int, noun: str) -> str:
-    """`1 item`, `2 items`, `12,000 items`."""
-    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"

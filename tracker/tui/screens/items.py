@@ -19,6 +19,7 @@ from textual.widgets import Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
+from ...errors import TrackerError
 from ...records import Item, View
 from ...service import Tracker
 from .. import text as lit
@@ -285,6 +286,14 @@ class ItemsScreen(TrackerScreen):
             self.total = total
             self.problem = problem
 
+    class FilterRefused(Message):
+        """The service refused the filter (an unknown state, a party that is no code...)."""
+
+        def __init__(self, query: Query, problem: str) -> None:
+            super().__init__()
+            self.query = query
+            self.problem = problem
+
     class Located(Message):
         """Where the item just added is in the table (None: the filter leaves it out)."""
 
@@ -374,7 +383,11 @@ class ItemsScreen(TrackerScreen):
     def load(self, query: Query, offset: int, limit: int, keep_cursor: bool) -> None:
         # The page first (fast: it stops at `limit` matches), then the counts (a full scan
         # when filtering by text): the rows answer the keystroke, the counts follow.
-        rows = page(self.tracker, query, offset, limit)
+        try:
+            rows = page(self.tracker, query, offset, limit)
+        except TrackerError as exc:  # a filter the service refuses: said on the count line
+            self.post_message(self.FilterRefused(query, str(exc)))
+            return
         known = offset + len(rows) if len(rows) < limit else None
         self.post_message(self.Loaded(query, known, offset, rows, keep_cursor))
         if get_current_worker().is_cancelled:
@@ -426,6 +439,17 @@ class ItemsScreen(TrackerScreen):
         problem = message.problem or unknown_state(message.query.state, self.states)
         if problem:
             shown.show_problem(problem)
+
+    @on(FilterRefused)
+    def _filter_refused(self, message: FilterRefused) -> None:
+        """No rows, and why, rather than an error toast on every keystroke."""
+        if message.query != self.wanted:
+            return
+        self.shown = message.query
+        self.table.reset(0)
+        shown = self.query_one(StateCounts)
+        shown.show({}, self.states, 0)
+        shown.show_problem(unknown_state(message.query.state, self.states) or message.problem)
 
     @on(VirtualTable.RowsWanted)
     def _rows_wanted(self, message: VirtualTable.RowsWanted) -> None:

@@ -18,6 +18,7 @@ from textual.widgets import Header, Static
 
 from ...records import Span
 from ...service import Tracker
+from ...wording import plural
 from .. import text as lit
 from ..messages import DataChanged
 from ..widgets.footer import KeysFooter
@@ -117,9 +118,9 @@ class TimelineScreen(TrackerScreen):
         heading = Text("history of ", style="bold")
         shown = len(message.keys)
         heading.append(
-            lit.counted(shown, "item")
+            plural(shown, "item")
             if shown == message.total
-            else f"the first {shown:,} of {lit.counted(message.total, 'item')}"
+            else f"the first {shown:,} of {plural(message.total, 'item')}"
         )
         heading.append(" · filter: ", style="dim")
         heading.append_text(describe_filter(self.filter))
