@@ -12,6 +12,7 @@ from textual.widgets import Button, DataTable, Input, OptionList, Select, Static
 
 from tracker import Tracker
 from tracker.tui.app import TrackerApp, make_app
+from tracker.tui.commands import TrackerCommands
 from tracker.tui.screens.as_of import AsOfModal
 from tracker.tui.screens.base import fully_visible
 from tracker.tui.screens.bulk import BulkFireModal
@@ -383,3 +384,13 @@ async def test_the_timeline_screen_fits_and_its_legend_lists_every_state(app: Tr
         last = max(b.spans[-1].start for b in chart.bands)
         assert last < chart.window[1] <= max(now(), last)  # not years ahead
         assert "? Keys" in footer(app)
+
+
+async def test_the_palette_lists_keys_once(app: TrackerApp) -> None:
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        system = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Keys" not in system and "Theme" in system  # Textual's own "Keys" is gone
+        provider = TrackerCommands(app.screen)
+        ours = [hit async for hit in provider.discover()]
+        assert [str(hit.display) for hit in ours].count("Keys") == 1
