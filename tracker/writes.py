@@ -236,7 +236,9 @@ class Batch:
         return live
 
     def when(self, at: Any, live: Live | None) -> tuple[datetime, str]:
-        if at in (None, "") or (type(at) is str and at.strip().lower() == "now"):
+        # An empty date is an error (parse_when), not "now": `--at "$DATE"` with DATE unset
+        # must not record today as the effective date.
+        if at is None or (type(at) is str and at.strip().lower() == "now"):
             # `now` is the batch's one time, read under the write lock: a second clock read
             # here would come out a little after it and be refused as "in the future".
             moment, text = self.recorded_at, self.recorded_text

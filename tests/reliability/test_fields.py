@@ -422,6 +422,14 @@ def test_at_now_is_now(seeded: Tracker, cli: CLI) -> None:
     entry = seeded.comment("SAREX", "later", at="now").entry
     assert entry.occurred_at == entry.recorded_at
     assert seeded.verify().ok
+    before = snapshot(seeded.url)
+    refused(cli("comment", "ACSA", "x", "--at", ""), 2, "bad date ''")  # `--at "$DATE"`
+    refused(
+        cli("apply", "-", stdin='{"op":"comment","key":"ACSA","reason":"r","at":" "}'),
+        2,
+        "line 1: bad date",
+    )
+    assert snapshot(seeded.url) == before
 
 
 # -- wording ----------------------------------------------------------------------------------
