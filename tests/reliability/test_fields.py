@@ -161,6 +161,19 @@ def test_until_a_bare_date_covers_the_whole_day(seeded: Tracker, cli: CLI) -> No
     assert {s.key for s in seeded.spans(["EVE", "DAWN"], until="2025-11-30")} == {"EVE"}
 
 
+@SQLITE_ONLY
+def test_timeline_until_a_bare_date_covers_the_whole_day(
+    seeded: Tracker, cli: CLI, tmp_path: Path
+) -> None:
+    """The timeline command parsed --until itself: midnight, so EVE (23:30) was not drawn."""
+    _dated(seeded)
+    target = str(tmp_path / "eve.svg")
+    drawn = cli("timeline", "EVE", "--until", "2025-11-30", "--output", target)
+    assert drawn.code == 0, drawn.err
+    assert "(1 item, 1 history entry)" in drawn.out
+    refused(cli("timeline", "EVE", "--since", "", "--output", target), 2, "bad date ''")
+
+
 def test_the_tui_history_filter_uses_the_services_rule(seeded: Tracker) -> None:
     from tracker.tui.screens.history import Fields
 

@@ -932,8 +932,8 @@ def timeline(
     from ..errors import NotFound
 
     drawing.output_format(target)
-    start = dates.parse_when(since) if since else None
-    stop = dates.parse_when(until) if until else None
+    start = dates.parse_since(since) if since is not None else None
+    stop = dates.parse_until(until) if until is not None else None
     tracker = obj.tracker()
     if not keys:
         drawing.check_size(
