@@ -10,7 +10,7 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Input, OptionList, Select, Static
 
-from tracker import Tracker
+from tracker import Conflict, Tracker
 from tracker.tui.app import TrackerApp, make_app
 from tracker.tui.commands import TrackerCommands
 from tracker.tui.screens.as_of import AsOfModal
@@ -125,17 +125,16 @@ async def test_the_bulk_dialog_counts_each_trigger_and_keeps_focus_sensible(
         assert [i.state for i in tui_tracker.list()].count("suspended") == 4
 
 
-async def test_the_bulk_dialog_says_it_is_writing_and_cannot_be_cancelled_meanwhile(
+async def test_the_bulk_dialog_says_it_is_writing_and_a_refusal_keeps_focus(
     app: TrackerApp, tui_tracker: Tracker
 ) -> None:
     release = threading.Event()
-    fire_many = tui_tracker.fire_many
 
-    def slow_fire_many(*args: Any, **kwargs: Any) -> Any:
+    def refused_later(*args: Any, **kwargs: Any) -> Any:
         release.wait(10)
-        return fire_many(*args, **kwargs)
+        raise Conflict("a concurrent writer changed an item in this batch; nothing was written")
 
-    tui_tracker.fire_many = slow_fire_many  # type: ignore[method-assign]
+    tui_tracker.fire_many = refused_later  # type: ignore[method-assign]
     async with app.run_test(size=SMALL) as pilot:
         await settle(pilot)
         await pilot.press("m")
@@ -154,7 +153,10 @@ async def test_the_bulk_dialog_says_it_is_writing_and_cannot_be_cancelled_meanwh
         assert app.screen is modal
         release.set()
         await settle(pilot)
-        assert isinstance(app.screen, ItemsScreen)
+        assert app.screen is modal and "refused, nothing written" in screen_text(app)
+        assert app.focused is modal.query_one("#reason", Input)  # not the trigger list
+        assert str(modal.query_one("#fire", Button).label) == "Fire on 3"
+        usable(app)
 
 
 async def test_the_item_screen_shows_triggers_and_latest_history_without_scrolling(
