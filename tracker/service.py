@@ -289,7 +289,7 @@ class Tracker:
         """A workflow by name, the one an item follows (`key`), or the default one."""
         if key is not None:
             return self.workflows.get(self.get(key).workflow)
-        return self.workflows.get(name or "default")
+        return self.workflows.get("default" if name is None else name)
 
     def _item(self, row: Any) -> Item:
         """An Item from a `select(items)` row."""

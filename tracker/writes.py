@@ -269,7 +269,10 @@ class Batch:
         recorded: dict[str, Any] | None = None,
     ) -> None:
         """Chain a new entry to `live`; `recorded` is the item fields it carries (chain.py)."""
-        actor = fields.text("actor", fields_.get("actor")) or self.actor
+        # An actor given empty (`--actor "$WHO"` with WHO unset) is an error: recording the
+        # default actor instead would put someone else's name on the entry.
+        given = fields_.get("actor")
+        actor = fields.text("actor", given, required=given is not None) or self.actor
         reason = fields.text("reason", fields_.get("reason"), multiline=True)
         source = fields.text("source", fields_.get("source"))
         text = None if recorded is None else fields_text(recorded)

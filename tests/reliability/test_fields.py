@@ -129,6 +129,15 @@ def test_text_is_words_in_the_key_or_title_wildcards_literal(seeded: Tracker) ->
     assert seeded.keys(text="ÖL ÄRGER") == ["UMLAUT"]
 
 
+def test_an_empty_actor_is_an_error_not_the_default_actor(seeded: Tracker, cli: CLI) -> None:
+    """`fire --actor "$WHO"` with WHO unset recorded the OS user as the actor."""
+    before = snapshot(seeded.url)
+    refused(cli("fire", "ACSA", "resume", "--actor", ""), 2, "actor must not be empty")
+    refused(cli("comment", "ACSA", "x", "--actor", "\u200b"), 2, "actor must not be empty")
+    refused(cli("workflow", "show", ""), 3, "no workflow ''")
+    assert snapshot(seeded.url) == before
+
+
 def test_an_empty_expected_state_is_an_error_not_no_check(seeded: Tracker, cli: CLI) -> None:
     """`fire --expect-state "$S"` with S unset fired without the check it asked for."""
     before = snapshot(seeded.url)
