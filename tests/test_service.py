@@ -594,9 +594,9 @@ def test_verify_split_over_two_processes_finds_what_one_pass_finds(
     splits: list[int] = []
     split = Tracker._verify_split
 
-    def spy(self: Tracker, boundary: int, *rest: Any) -> VerifyReport:
-        splits.append(boundary)
-        return split(self, boundary, *rest)
+    def spy(self: Tracker, *args: Any) -> VerifyReport:
+        splits.extend(arg.boundary for arg in args if hasattr(arg, "boundary"))
+        return split(self, *args)
 
     monkeypatch.setattr(Tracker, "_verify_split", spy)
     done: list[int] = []

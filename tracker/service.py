@@ -19,7 +19,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -943,11 +943,11 @@ class Tracker:
         takes the first 55 % of the ids, a child the rest (it also starts an interpreter and
         looks up where each chain stood); the report is the one a single pass makes.
 
-        Everything is read in one snapshot (`_snapshot`), also while others write; on
-        PostgreSQL both processes read the one this transaction exports (pg_export_snapshot).
-        On SQLite each half reads in a read transaction of its own: the entries up to the
-        boundary are the same in both (history is append-only, and SQLite gives ids in commit
-        order), so the report is the one a single pass over the child's snapshot makes."""
+        Everything is read in one snapshot (`_snapshot`), also while others write, by both
+        processes: on PostgreSQL the child imports the one this transaction exports
+        (pg_export_snapshot). SQLite cannot hand a snapshot to another process, so the child is
+        given the item rows read here and reads no entry past the last one here: entries never
+        change and SQLite gives ids in commit order, so those are exactly this snapshot's."""
         if anchor is not None:
             return self._verify_anchored(anchor, trust, progress=progress, split_from=split_from)
         with self._snapshot() as session:
@@ -955,14 +955,16 @@ class Tracker:
                 select(func.min(history.c.id), func.max(history.c.id))
             ).one()
             if first is not None and last - first + 1 >= split_from and self._can_split:
-                shared = (
-                    None
-                    if self._sqlite
-                    else str(session.execute(text("SELECT pg_export_snapshot()")).scalar_one())
-                )
-                # This transaction stays open until both halves are read: the snapshot lives
-                # as long as the transaction that exported it.
-                return self._verify_split(first + (last - first) * 11 // 20, shared, progress)
+                split = _Split(first + (last - first) * 11 // 20, last)
+                if self._sqlite:
+                    heads = self._stream(session, self._heads(fields=False))
+                    split.heads = [tuple(row) for rows in heads for row in rows]
+                else:
+                    exported = session.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+                    split.shared = str(exported)
+                # This transaction stays open until both halves are read (an exported snapshot
+                # lives as long as its transaction); this process reads its half in it.
+                return self._verify_split(session, split, progress)
         return self._replay(progress=progress).report()
 
     def anchor(self, key_file: str | Path | None = None) -> Anchor:
@@ -1082,6 +1084,27 @@ class Tracker:
         """Whether a child Python can open this database (not an in-memory SQLite one)."""
         return bool(sys.executable) and not in_memory(self.url)
 
+    def _heads(self, *, fields: bool) -> Select[Any]:
+        """Each item as `_replay` expects it, by id: id, key, workflow, state, version and head
+        hash; with `fields` also every field the chain records."""
+        columns: builtins.list[Any] = [
+            items.c.id,
+            items.c.key,
+            items.c.workflow,
+            items.c.state,
+            items.c.version,
+            items.c.last_hash,
+        ]
+        if fields:
+            columns += [
+                items.c.title,
+                items.c.kind,
+                items.c.parties,
+                items.c.description,
+                self._time_text(items.c.created_at),
+            ]
+        return select(*columns).order_by(items.c.id)
+
     def _replay(
         self,
         *,
@@ -1089,36 +1112,24 @@ class Tracker:
         upto: int | None = None,
         progress: Progress,
         shared: str | None = None,
+        session: Session | None = None,
+        heads: Sequence[Sequence[Any]] | None = None,
     ) -> Replay:
         """Check the history entries with ids in (after, upto] (each bound when given), in id
         order. With `after`, each item's chain resumes from its last entry up to there: the
         state a single pass has at that point, whatever that entry's own check found; the
         item fields entries record are then left to the caller (`Replay.deferred`), who
-        knows them up to `after`. One snapshot (`_snapshot`; `shared`: one exported by
-        another transaction)."""
+        knows them up to `after`. One snapshot: `session`, else a `_snapshot` of its own
+        (`shared`: one exported by another transaction). `heads`: the items' rows (as
+        `_heads(fields=False)` reads them) when the caller read them in its snapshot."""
         from .db.chain import item_fields
         from .transfer import Replay
 
         replay = Replay(self.workflows, defer_fields=after is not None)
-        with self._snapshot(shared) as session:
-            columns: builtins.list[Any] = [
-                items.c.id,
-                items.c.key,
-                items.c.workflow,
-                items.c.state,
-                items.c.version,
-                items.c.last_hash,
-            ]
-            if after is None:
-                columns += [
-                    items.c.title,
-                    items.c.kind,
-                    items.c.parties,
-                    items.c.description,
-                    self._time_text(items.c.created_at),
-                ]
-            heads = select(*columns).order_by(items.c.id)
-            for item_rows in self._stream(session, heads):
+        reading = nullcontext(session) if session is not None else self._snapshot(shared)
+        with reading as session:
+            given = [heads] if heads is not None else None
+            for item_rows in given or self._stream(session, self._heads(fields=after is None)):
                 if after is not None:
                     for row in item_rows:
                         replay.expect(*row)
@@ -1175,7 +1186,7 @@ class Tracker:
                 progress(done)
         return replay
 
-    def _verify_split(self, boundary: int, shared: str | None, progress: Progress) -> VerifyReport:
+    def _verify_split(self, session: Session, split: _Split, progress: Progress) -> VerifyReport:
         """Verify with a child process checking the entries after `boundary` and every item's
         end state while this one checks those up to it; then this one follows the item fields
         the child's entries record and compares every item's fields. Problems are ordered as
@@ -1184,7 +1195,7 @@ class Tracker:
         isolated (`-I`: no current directory, PYTHONPATH or user site on its path) and is told
         where this process's `tracker` package is, so it runs this very code and nothing
         planted beside it. It shows no progress of its own: the count here jumps by its
-        entries at the end. `shared`: the PostgreSQL snapshot both halves read."""
+        entries at the end. This process reads in `session`, the child what `split` says."""
         from .transfer import ordered
 
         root = str(Path(__file__).resolve().parent.parent)  # the directory holding `tracker`
@@ -1197,9 +1208,9 @@ class Tracker:
             assert child.stdin is not None and child.stdout is not None
             tail: tuple[VerifyReport, Any, Any] | TrackerError | None = None
             try:
-                pickle.dump((self.url, self.workflows, boundary, shared), child.stdin)
+                pickle.dump((self.url, self.workflows, split), child.stdin)
                 child.stdin.close()
-                head = self._replay(upto=boundary, progress=progress, shared=shared)
+                head = self._replay(upto=split.boundary, progress=progress, session=session)
                 tail = pickle.load(child.stdout)
             except EOFError:
                 pass
@@ -1558,21 +1569,41 @@ class Tracker:
 
 
 _USER_VARIABLES = ("LOGNAME", "USER", "LNAME", "USERNAME")
+
+
+@dataclasses.dataclass(slots=True)
+class _Split:
+    """What the child of a split verify checks, and in which snapshot: the entries with ids in
+    (boundary, last]; on PostgreSQL in the `shared` (exported) snapshot, on SQLite with the
+    parent's item rows (`heads`), the entries up to `last` being the same in any later read."""
+
+    boundary: int
+    last: int
+    shared: str | None = None
+    heads: builtins.list[tuple[Any, ...]] | None = None
+
+
 _VIEW_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _SNAPSHOT_ID = re.compile(r"^[0-9A-Fa-f]+-[0-9A-Fa-f]+(-[0-9]+)?$")
 _VIEW_FILTERS = ("state", "kind", "party", "text", "as_of")
 
 
 def _verify_after() -> None:
-    """The child of a split verify: read (url, workflows, boundary, snapshot) from stdin, check
-    the entries after `boundary` and every item's end state, in the parent's snapshot on
-    PostgreSQL; write the report (or the error)."""
+    """The child of a split verify: read (url, workflows, split) from stdin, check the entries
+    after the boundary and every item's end state, in the parent's snapshot (`_Split`); write
+    the report (or the error)."""
     gc.disable()  # a short-lived process; the collector would walk every chain again and again
-    url, workflows, boundary, shared = pickle.load(sys.stdin.buffer)
+    url, workflows, split = pickle.load(sys.stdin.buffer)
     result: tuple[VerifyReport, Any, Any] | TrackerError
     try:
         with Tracker(make_engine(url), url, workflows) as tracker:
-            replay = tracker._replay(after=boundary, progress=_no_progress, shared=shared)
+            replay = tracker._replay(
+                after=split.boundary,
+                upto=split.last,
+                progress=_no_progress,
+                shared=split.shared,
+                heads=split.heads,
+            )
             result = replay.report(fields=False), replay.deferred, replay.only_here()
     except TrackerError as exc:
         result = exc
