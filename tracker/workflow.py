@@ -175,8 +175,31 @@ class Workflow:
         return "\n".join(lines)
 
 
+# A dotted key of this many parts (`a.b.c...`): Python's TOML reader takes time quadratic in
+# the parts (50,000 took 6 s, and every command reads the workflow files). A workflow needs 2.
+MAX_KEY_PARTS = 64
+_KEY_PART = re.compile(r"""[A-Za-z0-9_-]+|"[^"]*"|'[^']*'""")
+
+
+def _deep_key(line: str) -> bool:
+    """Whether `line` holds MAX_KEY_PARTS key parts joined by dots (linear in the line)."""
+    if line.count(".") < MAX_KEY_PARTS - 1:
+        return False
+    run = 0
+    for part in line.split("."):
+        run = run + 1 if _KEY_PART.fullmatch(part.strip()) else 0
+        if run >= MAX_KEY_PARTS - 2:  # the first and last parts also hold `[`, `= 1`...
+            return True
+    return False
+
+
 def parse_workflow(text: str, path: str) -> Workflow:
     """Build a Workflow from TOML text; WorkflowFileError names `path` and the line."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if _deep_key(line):
+            raise WorkflowFileError(
+                f"{path}:{number}: a dotted key of more than {MAX_KEY_PARTS} parts"
+            )
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
