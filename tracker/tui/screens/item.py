@@ -105,7 +105,7 @@ class EntriesTable(DataTable[Any]):
 # The entries table's fixed columns; the reason takes the rest of the width, and the actor
 # and source columns show only where there is room (the panel above shows them in full).
 FIXED_COLUMNS = (("effective", 16), ("trigger", 9), ("from → to", 21))
-WIDE_COLUMNS = (("actor", 16), ("source", 24))
+WIDE_COLUMNS = (("actor", 14), ("source", 18))
 WIDE = 110
 WRITES = {"fire", "edit", "trigger", "comment"}
 
