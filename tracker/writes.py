@@ -7,6 +7,7 @@ with its hash. `Tracker` (service.py) owns the transaction; this module owns wha
 from __future__ import annotations
 
 import builtins
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,6 +42,27 @@ HISTORY_COLUMNS = (
     "hash",
     "fields",
     "recorded_at",
+)
+HISTORY_MARKS = ", ".join("?" for _ in HISTORY_COLUMNS)
+ITEM_INSERT_COLUMNS = (
+    "key",
+    "key_lower",
+    "title",
+    "kind",
+    "workflow",
+    "parties",
+    "description",
+    "state",
+    "version",
+    "last_hash",
+    "created_at",
+    "updated_at",
+    "changed_at",
+)
+# The columns Batch.keep takes, in its order (SQLite: times are stored as canonical text).
+LOAD_SQL = (
+    "SELECT id, key, title, kind, workflow, parties, description, state, version, last_hash,"
+    " created_at, updated_at, changed_at FROM items"
 )
 ITEM_UPDATE_COLUMNS = (
     "state",
@@ -102,12 +124,15 @@ class Batch:
     def __init__(
         self,
         workflows: Workflows,
-        session: Session,
+        session: Session | None,
         actor: Callable[[], str],
         *,
         sqlite: bool,
         name_lines: bool,
+        driver: Any = None,
     ) -> None:
+        """`session` (PostgreSQL) or `driver` (SQLite: the pooled sqlite3 connection, in the
+        caller's BEGIN IMMEDIATE) is where the batch reads and writes."""
         self.workflows = workflows
         self.sqlite = sqlite
         self.name_lines = name_lines
@@ -115,6 +140,7 @@ class Batch:
         self.entry_ids: dict[int, int] = {}
         self.times: dict[str, tuple[datetime, str]] = {}
         self.session = session
+        self.driver = driver
         self.default_actor = actor
         self.live: dict[str, Live] = {}
         self.counts = {"add": 0, "fire": 0, "comment": 0, "edit": 0}
@@ -177,6 +203,18 @@ class Batch:
 
     def load(self, keys: set[str]) -> None:
         listed = sorted(keys)
+        if self.driver is not None:
+            # SQLite: straight on the driver, rows as plain tuples; times are stored as their
+            # canonical text already.
+            if len(listed) == 1:
+                rows = self.driver.execute(f"{LOAD_SQL} WHERE key_lower = ?", listed).fetchall()
+            else:
+                rows = self.driver.execute(
+                    f"{LOAD_SQL} WHERE key_lower IN (SELECT value FROM json_each(?)) ORDER BY id",
+                    (json.dumps(listed),),
+                ).fetchall()
+            self.keep(rows)
+            return
         columns = (
             items.c.id,
             items.c.key,
@@ -192,42 +230,48 @@ class Batch:
             time_text(items.c.updated_at, self.sqlite),
             time_text(items.c.changed_at, self.sqlite),
         )
+        assert self.session is not None
         for chosen in key_sets(listed, self.sqlite):
             query = select(*columns).where(chosen).order_by(items.c.id)
             if not self.sqlite:
                 query = query.with_for_update()  # lock in id order: no deadlocks between batches
-            for row in self.session.execute(query).all():
-                (
-                    id_,
-                    key,
-                    title,
-                    kind,
-                    workflow,
-                    parties,
-                    description,
-                    state,
-                    version,
-                    last_hash,
-                    created,
-                    updated,
-                    changed,
-                ) = row
-                self.live[key.lower()] = Live(
-                    id_,
-                    key,
-                    title,
-                    kind,
-                    workflow,
-                    tuple(parties.split()),
-                    description,
-                    state,
-                    version,
-                    last_hash,
-                    created,
-                    updated,
-                    changed,
-                    version,
-                )
+            self.keep(self.session.execute(query).all())
+
+    def keep(self, rows: Sequence[Any]) -> None:
+        """Keep loaded item rows (LOAD_SQL's columns) as the batch's live items."""
+        live = self.live
+        for row in rows:
+            (
+                id_,
+                key,
+                title,
+                kind,
+                workflow,
+                parties,
+                description,
+                state,
+                version,
+                last_hash,
+                created,
+                updated,
+                changed,
+            ) = row
+            live[key.lower()] = Live(
+                id_,
+                key,
+                title,
+                kind,
+                workflow,
+                tuple(parties.split()),
+                description,
+                state,
+                version,
+                last_hash,
+                created,
+                updated,
+                changed,
+                version,
+            )
 
     def find(self, key: str) -> Live:
         live = self.live.get(key.lower())
@@ -418,6 +462,11 @@ class Batch:
     ) -> Any:
         """SQL straight on the driver, executemany for a list of rows: no per-row SQLAlchemy
         processing (the rows already hold what the database stores). `?` marks a parameter."""
+        if self.driver is not None:
+            if type(rows) is builtins.list:
+                return self.driver.executemany(statement, rows)
+            return self.driver.execute(statement, rows)
+        assert self.session is not None
         connection = self.session.connection()
         if connection.dialect.paramstyle != "qmark":
             statement = statement.replace("?", "%s")
@@ -439,11 +488,14 @@ class Batch:
         # concurrency too: ids come from a counter that only grows, and no other transaction
         # writes entries of these items now. (Cheaper than INSERT ... RETURNING through
         # SQLAlchemy, whose first compile in a process costs a single `tracker fire` ~7 ms.)
-        before = self.driver_sql("SELECT max(id) FROM history").scalar() if self.done else None
-        marks = ", ".join("?" for _ in HISTORY_COLUMNS)
-        self.driver_sql(
-            f"INSERT INTO history ({', '.join(HISTORY_COLUMNS)}) VALUES ({marks})", rows
-        )
+        statement = f"INSERT INTO history ({', '.join(HISTORY_COLUMNS)}) VALUES ({HISTORY_MARKS})"
+        if self.done and self.driver is not None and len(rows) == 1:
+            # One entry on SQLite (a single fire): its id is the cursor's lastrowid.
+            only = touched[0].entries[0]
+            self.entry_ids[id(only)] = self.driver.execute(statement, rows[0]).lastrowid
+            return
+        before = self.driver_sql("SELECT max(id) FROM history").fetchone()[0] if self.done else None
+        self.driver_sql(statement, rows)
         if not self.done:
             return
         made = {(live.id, entry[0]): entry for live in touched for entry in live.entries}
@@ -456,6 +508,10 @@ class Batch:
                 self.entry_ids[id(entry)] = new_id
 
     def insert_items(self, fresh: builtins.list[Live]) -> None:
+        if self.driver is not None:
+            self.insert_items_sqlite(fresh)
+            return
+        assert self.session is not None
         rows = [
             {
                 "key": live.key,
@@ -483,6 +539,38 @@ class Batch:
         )
         for live, new_id in zip(fresh, returned, strict=True):
             live.id = new_id
+
+    def insert_items_sqlite(self, fresh: builtins.list[Live]) -> None:
+        """New items on the driver, then their ids read back by key (key_lower is unique)."""
+        rows = [
+            (
+                live.key,
+                live.key.lower(),
+                live.title,
+                live.kind,
+                live.workflow,
+                " ".join(live.parties),
+                live.description,
+                live.state,
+                live.version,
+                live.last_hash,
+                live.created,
+                live.updated,
+                live.changed,
+            )
+            for live in fresh
+        ]
+        marks = ", ".join("?" for _ in ITEM_INSERT_COLUMNS)
+        self.driver_sql(
+            f"INSERT INTO items ({', '.join(ITEM_INSERT_COLUMNS)}) VALUES ({marks})", rows
+        )
+        by_key = {live.key.lower(): live for live in fresh}
+        written = self.driver.execute(
+            "SELECT key_lower, id FROM items WHERE key_lower IN (SELECT value FROM json_each(?))",
+            (json.dumps(builtins.list(by_key)),),
+        )
+        for key_lower, new_id in written:
+            by_key[key_lower].id = new_id
 
     def update_items(self, changed: builtins.list[Live]) -> None:
         stored = self.stored
