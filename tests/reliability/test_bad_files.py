@@ -117,6 +117,12 @@ def test_a_document_over_the_limit_is_refused_before_parsing(
     for big in ("[" + " " * 1000 + "]", "- " + "x" * 1000, " " * 1001):
         result = cli("apply", "-", stdin=big)
         assert result.code == 2 and "larger than" in result.err, result.err
+    monkeypatch.setattr(batch, "MAX_YAML", 500)
+    yaml_ops = "- {op: comment, key: ACSA, reason: r}\n"
+    assert cli("apply", "--dry-run", "-", stdin=yaml_ops * 10).code == 0
+    result = cli("apply", "-", stdin=yaml_ops * 20)
+    assert result.code == 2 and "a YAML batch may be at most" in result.err, result.err
+    assert cli("apply", "--dry-run", "-", stdin="[" + " " * 600 + small[1:]).code == 0
 
 
 PEAK = """
