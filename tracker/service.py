@@ -1171,7 +1171,7 @@ class Tracker:
         knows them up to `after`. One snapshot: `session`, else a `_snapshot` of its own
         (`shared`: one exported by another transaction). `heads`: the items' rows (as
         `_heads(fields=False)` reads them) when the caller read them in its snapshot."""
-        from .db.chain import item_fields
+        from .db.chain import item_fields_text
         from .transfer import Replay
 
         replay = Replay(self.workflows, defer_fields=after is not None)
@@ -1185,7 +1185,7 @@ class Tracker:
                     continue
                 for (id_, key, workflow, state, version, head, title, kind, parties,
                      description, created) in item_rows:  # fmt: skip
-                    fields = item_fields(
+                    fields = item_fields_text(
                         key, title, kind, workflow, parties.split(), description, created
                     )
                     replay.expect(id_, key, workflow, state, version, head, fields)

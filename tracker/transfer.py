@@ -21,7 +21,7 @@ from .db.chain import (
     canonical,
     entry_hash,
     fields_text,
-    item_fields,
+    item_fields_text,
 )
 from .db.models import history, items
 from .errors import UsageError, VerificationFailed
@@ -52,9 +52,9 @@ class _Chain:
     state: str
     version: int
     head: str
-    # The item row's fields (chain.item_fields) to compare with where history leads; None when
+    # The item row's fields (chain.item_fields_text) to compare with where history leads; None when
     # this replay does not compare them (the child of a split verify).
-    row: dict[str, Any] | None = None
+    row: str | None = None
     seen_version: int = 0
     seen_state: str | None = None
     seen_hash: str = GENESIS
@@ -95,9 +95,10 @@ class Replay:
         state: str,
         version: int,
         head: str,
-        row: dict[str, Any] | None = None,
+        row: str | None = None,
     ) -> None:
-        """Register an item as its row says it stands now (`row`: its fields, chain.item_fields)."""
+        """Register an item as its row says it stands now (`row`: the canonical text of its
+        fields, chain.item_fields_text)."""
         chain = _Chain(key, workflow, state, version, head, row)
         found = self.workflows.by_name.get(workflow)
         if found is not None:
@@ -130,6 +131,8 @@ class Replay:
         text_of = canonical
         non_state = NON_STATE_TRIGGERS
         field_triggers = FIELD_TRIGGERS
+        snapshot_triggers = SNAPSHOT_TRIGGERS
+        deferred = self.deferred
         taken = 0
         for row in rows:
             (entry_id, ref, version, trigger, from_state, to_state, occurred, recorded, actor,
@@ -165,7 +168,17 @@ class Replay:
             chain.seen_hash = digest
             taken += 1
             if fields is not None or trigger in field_triggers:
-                self.fields_of(chain, entry_id, ref, trigger, fields)
+                if (
+                    fields is not None
+                    and deferred is None
+                    and chain.fields_text is None
+                    and chain.fields is None
+                    and trigger in snapshot_triggers
+                ):
+                    # The common case, as take_fields has it: the first fields an item records.
+                    chain.fields_text, chain.fields_entry = fields, entry_id
+                else:
+                    self.fields_of(chain, entry_id, ref, trigger, fields)
         self.entries += taken
 
     def problem(self, chain: _Chain, entry_id: int | None, message: str) -> None:
@@ -376,7 +389,7 @@ class Replay:
         row = chain.row
         if row is None or not (chain.seen_version or chain.elsewhere):
             return
-        if chain.fields_text is not None and chain.fields_text == fields_text(row):
+        if chain.fields_text is not None and chain.fields_text == row:
             return  # the common case: fields as created (or sealed), in canonical form
         if chain.fields_text is None and chain.fields is None:
             self.problem(
@@ -387,14 +400,15 @@ class Replay:
         current = self.current_fields(chain)
         if current is None:
             return
+        values = json.loads(row)
         differ = False
         for name in ITEM_FIELD_NAMES:
-            if current.get(name) != row[name]:
+            if current.get(name) != values[name]:
                 differ = True
                 self.problem(
                     chain,
                     None,
-                    f"{name}: the item has {_shown(row[name])}, its history "
+                    f"{name}: the item has {_shown(values[name])}, its history "
                     f"{_shown(current.get(name))}",
                 )
         if not differ and text is not None:
@@ -558,7 +572,7 @@ def read_export(
         kind = obj.get("type")
         if kind == "item":
             _check_item(obj, number, dump, workflows)
-            row = item_fields(
+            row = item_fields_text(
                 obj["key"],
                 obj["title"],
                 obj["kind"],
@@ -652,16 +666,14 @@ IMPORT_SEAL_REASON = (
 def _seal(item: dict[str, Any], entry_id: int, recorded: str, actor: str) -> dict[str, Any]:
     """A `seal` entry recording every field of an imported item (chain.py), chained to its
     last entry and dated at it; the item takes it as its head."""
-    text = fields_text(
-        item_fields(
-            item["key"],
-            item["title"],
-            item["kind"],
-            item["workflow"],
-            item["parties"],
-            item["description"],
-            item["created_at"],
-        )
+    text = item_fields_text(
+        item["key"],
+        item["title"],
+        item["kind"],
+        item["workflow"],
+        item["parties"],
+        item["description"],
+        item["created_at"],
     )
     version = item["version"] + 1
     digest = entry_hash(

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from . import batch as batches
 from . import dates, fields
-from .db.chain import GENESIS, entry_hash, fields_text, item_fields
+from .db.chain import GENESIS, entry_hash, fields_text, item_fields_text
 from .db.models import items
 from .db.queries import key_sets, time_text
 from .errors import Conflict, ItemNotFound, NotAllowed, NotFound, TrackerError, UsageError
@@ -310,16 +310,17 @@ class Batch:
         to_state: str,
         when: tuple[datetime, str],
         fields_: Mapping[str, Any],
-        recorded: dict[str, Any] | None = None,
+        recorded: str | None = None,
     ) -> None:
-        """Chain a new entry to `live`; `recorded` is the item fields it carries (chain.py)."""
+        """Chain a new entry to `live`; `recorded` is the canonical text of the item fields it
+        carries (chain.py)."""
         # An actor given empty (`--actor "$WHO"` with WHO unset) is an error: recording the
         # default actor instead would put someone else's name on the entry.
         given = fields_.get("actor")
         actor = fields.text("actor", given, required=given is not None) or self.actor
         reason = fields.text("reason", fields_.get("reason"), multiline=True)
         source = fields.text("source", fields_.get("source"))
-        text = None if recorded is None else fields_text(recorded)
+        text = recorded
         from_state = live.state if live.version else None
         version = live.version + 1
         digest = entry_hash(
@@ -371,7 +372,7 @@ class Batch:
             changed=when[1],
         )
         self.live[key.lower()] = live
-        recorded = item_fields(
+        recorded = item_fields_text(
             live.key,
             live.title,
             live.kind,
@@ -438,7 +439,7 @@ class Batch:
         if "parties" in changes:
             live.parties = tuple(changes["parties"][1])
         note = reason or f"changed {', '.join(sorted(changes))}"
-        self.append(live, "edit", live.state, when, {**op, "reason": note}, changes)
+        self.append(live, "edit", live.state, when, {**op, "reason": note}, fields_text(changes))
         return live
 
     def flush(self) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from tracker.db.chain import entry_hash, fields_text, item_fields
+from tracker.db.chain import entry_hash, item_fields_text
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -84,8 +84,8 @@ def seal(conn: sa.Connection) -> None:
     updates: list[dict[str, Any]] = []
     for (id_, key, title, kind, workflow, parties, description, created, state, version,
          last_hash, changed) in rows:  # fmt: skip
-        text = fields_text(
-            item_fields(key, title, kind, workflow, parties.split(), description, _iso(created))
+        text = item_fields_text(
+            key, title, kind, workflow, parties.split(), description, _iso(created)
         )
         occurred = _iso(changed)
         digest = entry_hash(

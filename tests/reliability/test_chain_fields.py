@@ -29,7 +29,14 @@ from sqlalchemy.exc import DBAPIError
 from tests.conftest import CLI
 from tests.reliability.support import snapshot
 from tracker import Tracker
-from tracker.db.chain import canonical, entry_hash, fields_text, reference
+from tracker.db.chain import (
+    canonical,
+    entry_hash,
+    fields_text,
+    item_fields,
+    item_fields_text,
+    reference,
+)
 from tracker.db.engine import alembic_config, make_engine
 from tracker.service import SPLIT_VERIFY_FROM
 from tracker.transfer import Replay
@@ -111,6 +118,16 @@ def test_canonical_is_byte_identical_to_its_definition(
     assert json.loads(made)[1] == key and json.loads(made)[9] == reason
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    values=st.tuples(TRICKY, TRICKY, TRICKY, TRICKY, st.lists(TRICKY, max_size=4), TRICKY, TRICKY)
+)
+def test_item_fields_text_is_byte_identical_to_its_definition(
+    values: tuple[str, str, str, str, list[str], str, str],
+) -> None:
+    assert item_fields_text(*values) == fields_text(item_fields(*values))
+
+
 def _replay_one(reason: str, actor: str, source: str | None, stored_reason: str) -> Replay:
     """A comment on an item (hashed with `reason`), checked by verify's fast path with the
     reason as stored (`stored_reason`)."""
@@ -124,9 +141,9 @@ def _replay_one(reason: str, actor: str, source: str | None, stored_reason: str)
         "description": "",
         "created_at": "2026-01-01T00:00:00.000000Z",
     }
-    replay.expect(1, "K", "default", "proposed", 2, "", row)
-    when = "2026-01-01T00:00:00.000000Z"
     created = fields_text(row)
+    replay.expect(1, "K", "default", "proposed", 2, "", created)
+    when = "2026-01-01T00:00:00.000000Z"
     create = ("create", None, "proposed", when, when, "a", None, None)
     first = entry_hash("", "K", 1, *create, created)
     comment = ("comment", "proposed", "proposed", when, when, actor)

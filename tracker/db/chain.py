@@ -66,6 +66,25 @@ def item_fields(
     }
 
 
+def item_fields_text(
+    key: str,
+    title: str,
+    kind: str,
+    workflow: str,
+    parties: Iterable[str],
+    description: str,
+    created_at: str,
+) -> str:
+    """`fields_text(item_fields(...))`, written out by hand: it runs once per item verified
+    (a test compares the two on arbitrary text)."""
+    return (
+        f'{{"created_at":{_quote(created_at)},"description":{_quote(description)},'
+        f'"key":{_quote(key)},"kind":{_quote(kind)},'
+        f'"parties":[{",".join(map(_quote, parties))}],'
+        f'"title":{_quote(title)},"workflow":{_quote(workflow)}}}'
+    )
+
+
 def reference(
     prev_hash: str,
     key: str,
