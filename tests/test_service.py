@@ -629,3 +629,23 @@ def test_history_truncate_is_refused_on_postgresql(seeded: Tracker) -> None:
     with pytest.raises(DBAPIError, match="append-only"), seeded.engine.begin() as conn:
         conn.execute(text("TRUNCATE history CASCADE"))
     assert len(seeded.history()) == 10
+
+
+def test_position_is_where_list_puts_the_item_in_every_sort(seeded: Tracker) -> None:
+    seeded.add("ZULU", "Zulu agreement", kind="agreement", parties=["JPN"])
+    for order_by in ("key", "title", "kind", "parties", "state", "changed_at"):
+        for descending in (False, True):
+            listed = [i.key for i in seeded.list(order_by=order_by, descending=descending)]
+            found = [seeded.position(k, order_by=order_by, descending=descending) for k in listed]
+            assert found == list(range(len(listed))), (order_by, descending)
+    # Among the filter's matches only; None when the filter leaves the item out.
+    assert seeded.position("ZULU", kind="agreement", order_by="title") == 1
+    assert seeded.position("ZULU", state="stalled") is None
+    with pytest.raises(ItemNotFound):
+        seeded.position("NOPE")
+
+
+def test_kinds_are_the_kinds_in_use_sorted(seeded: Tracker) -> None:
+    assert seeded.kinds() == ["agreement", "drill", "exercise", "support"]
+    seeded.add("ZULU", "A workshop", kind="Workshop")
+    assert seeded.kinds()[-1] == "workshop"

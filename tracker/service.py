@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from sqlalchemy import (
     Engine,
     Select,
+    and_,
     delete,
     func,
     insert,
@@ -419,6 +420,49 @@ class Tracker:
         query = _page(query, limit, offset)
         with self._session() as session:
             return [self._item(row) for row in session.execute(query)]
+
+    def position(
+        self,
+        key: str,
+        *,
+        state: str | None = None,
+        kind: str | None = None,
+        party: str | None = None,
+        text: str | None = None,
+        order_by: str = "key",
+        descending: bool = False,
+    ) -> int | None:
+        """Where item `key` is (0 = first) among the items `list` returns for the same filters
+        and order; None when the filters leave it out. Counts the matches sorted before it, by
+        the sort column's index: the TUI puts its cursor on an item in any order (after Add)
+        without loading the rows before it. Raises ItemNotFound."""
+        if order_by not in SORTABLE:
+            raise UsageError(f"cannot sort by {order_by!r} (one of: {', '.join(SORTABLE)})")
+        where = self._filters(state, kind, party, text)
+        column = items.c.key_lower if order_by == "key" else items.c[order_by]
+        with self._session() as session:
+            found = session.execute(
+                select(items.c.id, column).where(items.c.key_lower == key.lower())
+            ).first()
+            if found is None:
+                raise ItemNotFound(key)
+            item_id, value = found
+            if not session.execute(select(items.c.id).where(items.c.id == item_id, *where)).first():
+                return None
+            ahead = column > value if descending else column < value
+            before = or_(ahead, and_(column == value, items.c.id < item_id))
+            return int(
+                session.execute(
+                    select(func.count()).select_from(items).where(before, *where)
+                ).scalar_one()
+            )
+
+    def kinds(self) -> builtins.list[str]:
+        """The kinds the items have, sorted (DISTINCT over the indexed kind column): what the
+        TUI lists when a filter names a kind no item has."""
+        with self._session() as session:
+            query = select(items.c.kind).distinct().order_by(items.c.kind)
+            return builtins.list(session.execute(query).scalars())
 
     def count(
         self,

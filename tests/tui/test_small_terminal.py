@@ -267,14 +267,24 @@ async def test_the_items_screen_at_80x24_footer_escape_filters_and_no_ops(
         assert "no state 'bogus': proposed, stalled, suspended, resumed, signed" in text
         screen.query_one("#filter", Input).value = "kind:bogus"
         await settle(pilot)
-        assert "no item has kind 'bogus'" in screen_text(app)
-        # With a state in the filter, the other states' counts are dimmed.
+        # ... and lists the kinds there are, as the state message lists the states.
+        assert "no item has kind 'bogus': agreement, drill, exercise, support" in screen_text(app)
+        # With a state in the filter, the line says in words that the other states' counts
+        # ignore it (and dims them); it fits the screen's width, wrapped.
         screen.query_one("#filter", Input).value = "state:resumed"
         await settle(pilot)
-        line = screen.query_one("#counts", Static).render()
+        counts = screen.query_one("#counts", Static)
+        line = counts.render()
         assert "total 2" in str(line)
+        assert "other states, ignoring state:resumed: proposed 0  stalled 1" in str(line)
+        assert counts.region.right <= SMALL[0] and counts.region.height == 2
         styles = [str(span.style) for span in getattr(line, "spans", [])]
         assert any("dim" in style for style in styles)
+        # Without a state, the counts follow the filter, and the line says so.
+        screen.query_one("#filter", Input).value = "kind:exercise"
+        await settle(pilot)
+        assert str(screen.query_one("#counts", Static).render()).startswith("matching: ")
+        assert "ignoring" not in str(screen.query_one("#counts", Static).render())
         # A write key in time travel says why nothing happens.
         screen.query_one("#filter", Input).value = ""
         await pilot.press("t", *"2025-12-01", "enter")
@@ -305,6 +315,70 @@ async def test_after_add_the_cursor_is_on_the_new_item_and_the_date_is_kept(
         assert screen.table.current_key == "BRAVO"
         created = tui_tracker.history("BRAVO")[0]
         assert created.occurred_at.date().isoformat() == "2025-01-01"
+
+
+async def test_after_add_the_cursor_is_on_the_new_item_in_any_sort_however_deep(
+    app: TrackerApp, tui_tracker: Tracker
+) -> None:
+    tui_tracker.apply(
+        {"op": "add", "key": f"BULK-{n:03}", "title": f"Bulk {n:03}", "kind": "drill"}
+        for n in range(200)
+    )
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await pilot.press("s")  # by title: the new item sorts after 200 others (row 203)
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ItemsScreen) and screen.wanted.order_by == "title"
+        await pilot.press("a")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ItemForm)
+        form.query_one("#key", Input).value = "ZZ-NEW"
+        form.query_one("#title", Input).value = "Zz the newest"
+        form.query_one("#kind", Input).value = "drill"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.table.cursor == 204 and screen.table.current_key == "ZZ-NEW"
+        assert "ZZ-NEW" in screen_text(app)  # the table scrolled there, the row loaded
+        # Reversed, a title early in the alphabet is the last row.
+        await pilot.press("S")
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ItemForm)
+        form.query_one("#key", Input).value = "AA-NEW"
+        form.query_one("#title", Input).value = "Aaa first by title"
+        form.query_one("#kind", Input).value = "drill"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert screen.table.cursor == 205 and screen.table.current_key == "AA-NEW"
+
+
+async def test_placeholders_never_look_like_values_at_any_size(tui_tracker: Tracker) -> None:
+    def italic(field: Input) -> bool:
+        line = field.render_line(field.size.height // 2)
+        text = [seg for seg in line if seg.text.strip()]
+        return bool(text) and all(seg.style is not None and seg.style.italic for seg in text)
+
+    for size in (SMALL, (160, 45)):  # borderless below 34 rows, bordered above
+        app = make_app(tui_tracker, poll_interval=None, cursor_blink=False)
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            await open_acsa(app, pilot)
+            await pilot.press("f")
+            await settle(pilot)
+            assert isinstance(app.screen, FireModal)
+            reason, at = app.screen.query_one("#reason", Input), app.screen.query_one("#at", Input)
+            assert reason.compact is (size == SMALL)
+            assert italic(reason) and italic(at)  # the hints: italic and faint
+            reason.value = "why not"
+            await pilot.pause()
+            typed = reason.render_line(reason.size.height // 2)
+            assert "why not" in "".join(segment.text for segment in typed)
+            assert not italic(reason)  # a typed value is upright
 
 
 async def test_views_keep_their_numbers_and_can_be_replaced_and_deleted(

@@ -101,7 +101,7 @@ class BulkFireModal(TrackerModal):
             yield Label("source", id="source-label")
             yield Input(placeholder="citation: a document, an article, a URL", id="source")
             yield Label("effective date")
-            yield Input(placeholder="now (or 2026-01-30, 2026-01-30T09:00+09:00)", id="at")
+            yield Input(placeholder="empty: now; or 2026-01-30, 2026-01-30T09:00+09:00", id="at")
             yield Static(id="refused")
             with Vertical(classes="actions"):
                 yield Problem(id="problem")

@@ -73,7 +73,7 @@ class FireModal(TrackerModal):
             yield Input(placeholder="citation: a document, an article, a URL", id="source")
             yield Problem(id="source-error")
             yield Label("effective date")
-            yield Input(placeholder="now (or 2026-01-30, 2026-01-30T09:00+09:00)", id="at")
+            yield Input(placeholder="empty: now; or 2026-01-30, 2026-01-30T09:00+09:00", id="at")
             yield Problem(id="at-error")
             with Vertical(classes="actions"):
                 yield Problem(id="refusal")

@@ -152,17 +152,25 @@ def page(tracker: Tracker, query: Query, offset: int, limit: int) -> builtins.li
 
 
 class StateCounts(Static):
-    """`proposed 3 · stalled 1 · ...` for the items the filter matches, and the marks. With
-    a state in the filter, the other states are dimmed: their counts ignore that part of it.
-    A filter naming a state or kind no item can have says so instead."""
+    """`proposed 3 · stalled 1 · ...` for the items the filter matches, and the marks; with a
+    filter the line begins `matching:`. With a state in the filter, that state and the total
+    come first, then, dimmed and introduced in words (`other states, ignoring state:x:`), the
+    other states' counts, which ignore that part of the filter. A filter naming a state or
+    kind no item can have says so instead."""
 
     _loading: str | None = None  # the moment whose counts are on their way
     _problem: str | None = None
 
     def show(
-        self, counts: dict[str, int], states: Sequence[str], total: int, only: str | None = None
+        self,
+        counts: dict[str, int],
+        states: Sequence[str],
+        total: int,
+        only: str | None = None,
+        filtered: bool = False,
     ) -> None:
         self._counts = (dict(counts), tuple(states), total, only)
+        self._filtered = filtered or only is not None
         self._loading = None
         self._problem = None
         self._draw()
@@ -191,14 +199,32 @@ class StateCounts(Static):
         if self._problem:
             line.append(self._problem, style="bold red")
         else:
-            for name in [*states, *sorted(set(counts) - set(states))]:
-                dim = only is not None and name != only
-                line.append_text(lit.state(name) if not dim else Text(name, style="dim"))
-                line.append(f" {counts.get(name, 0):,}   ", style="dim" if dim else "")
-            line.append(f"total {total:,}", style="bold")
+            names = [*states, *sorted(set(counts) - set(states))]
+            if getattr(self, "_filtered", False):
+                line.append("matching: ")
+            if only is not None:
+                line.append_text(lit.state(only))
+                line.append(f" {counts.get(only, 0):,}   ")
+                line.append(f"total {total:,}", style="bold")
+                line.append(f"   other states, ignoring state:{only}:", style="dim italic")
+                for name in (n for n in names if n != only):
+                    line.append(f" {name} {counts.get(name, 0):,} ", style="dim")
+            else:
+                for name in names:
+                    line.append_text(lit.state(name))
+                    line.append(f" {counts.get(name, 0):,}   ")
+                line.append(f"total {total:,}", style="bold")
         if marked:
             line.append(f"   ● marked {marked:,}", style="bold reverse")
         self.update(line)
+
+
+def unknown_kind(kind: str, kinds: Sequence[str]) -> str | None:
+    """`no item has kind 'bogus': agreement, drill, ...` when the filter names a kind no item
+    has (as `unknown_state` does for states); None for a kind in use."""
+    if kind.strip().lower() in kinds:
+        return None
+    return f"no item has kind {kind!r}: {', '.join(kinds) or 'there are no items yet'}"
 
 
 def unknown_state(state: str | None, states: Sequence[str]) -> str | None:
@@ -395,8 +421,8 @@ class ItemsScreen(TrackerScreen):
         counts = self.tracker.count(**query.filters, as_of=query.as_of)
         total = counts.get(query.state.lower(), 0) if query.state else sum(counts.values())
         problem = None
-        if query.kind and not total and not self.tracker.count(kind=query.kind):
-            problem = f"no item has kind {query.kind!r}"
+        if query.kind and not total:
+            problem = unknown_kind(query.kind, self.tracker.kinds())
         self.post_message(self.Counted(query, counts, total, problem))
 
     @work(thread=True, exclusive=True, group="rows", exit_on_error=False)
@@ -435,7 +461,8 @@ class ItemsScreen(TrackerScreen):
             self.table.cursor, self._cursor_to = self._cursor_to, None
         only = message.query.state.lower() if message.query.state else None
         shown = self.query_one(StateCounts)
-        shown.show(message.counts, self.states, message.total, only)
+        filtered = any(message.query.filters.values())
+        shown.show(message.counts, self.states, message.total, only, filtered)
         problem = message.problem or unknown_state(message.query.state, self.states)
         if problem:
             shown.show_problem(problem)
@@ -578,24 +605,19 @@ class ItemsScreen(TrackerScreen):
 
     @work(thread=True, exclusive=True, group="locate", exit_on_error=False)
     def locate(self, query: Query, key: str) -> None:
-        """The row of `key` in the table: by key order, among the keys the filter matches;
-        in another order, the row is found among the first page once it is loaded."""
-        index: int | None = None
-        if query.order_by == "key" and query.as_of is None:
-            keys = [k.lower() for k in self.tracker.keys(**query.selection)]
-            if key.lower() in keys:
-                index = keys.index(key.lower())
-                index = len(keys) - 1 - index if query.descending else index
-        else:
-            rows = page(self.tracker, query, 0, FIRST_PAGE)
-            index = next((i for i, row in enumerate(rows) if row.key == key), None)
+        """The row of `key` in the table, in any sort and filter: the service counts the
+        matches sorted before it (no rows are loaded for it); the table then fetches the page
+        around that row."""
+        index = self.tracker.position(
+            key, **query.selection, order_by=query.order_by, descending=query.descending
+        )
         self.post_message(self.Located(key, index))
 
     @on(Located)
     def _located(self, message: Located) -> None:
         if message.index is None:
             self.notify(
-                f"{message.key} is not in this list (the filter or the sort leaves it out)",
+                f"{message.key} is not in this list (the filter leaves it out)",
                 markup=False,
                 timeout=4,
             )
