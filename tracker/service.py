@@ -1057,8 +1057,50 @@ class Tracker:
                     split.shared = str(exported)
                 # This transaction stays open until both halves are read (an exported snapshot
                 # lives as long as its transaction); this process reads its half in it.
-                return self._verify_split(session, split, progress)
-        return self._replay(progress=progress).report()
+                report = self._verify_split(session, split, progress)
+            else:
+                report = self._replay(progress=progress, session=session).report()
+            derived = self._derived_problems(session)
+        if not derived:
+            return report
+        from .transfer import ordered
+
+        return dataclasses.replace(report, problems=ordered((*report.problems, *derived)))
+
+    def _derived_problems(self, session: Session) -> builtins.list[Problem]:
+        """The item columns no entry records but that follow from history, against it:
+        `changed_at` (as-of trusts it) and `updated_at` are the last entry's occurred_at and
+        recorded_at, `key_lower` (every lookup by key) is the key lower-cased. One pass over
+        the items joined with the entry at their version; an item without one is the
+        replay's problem already."""
+        at_version = (history.c.item_id == items.c.id) & (history.c.version == items.c.version)
+        query = (
+            select(
+                items.c.key,
+                items.c.key_lower,
+                self._time_text(items.c.changed_at),
+                self._time_text(items.c.updated_at),
+                self._time_text(history.c.occurred_at),
+                self._time_text(history.c.recorded_at),
+            )
+            .join(history, at_version)
+            .order_by(items.c.id)
+        )
+        problems = []
+        for rows in self._stream(session, query):
+            for key, lowered, changed, updated, occurred, recorded in rows:
+                for name, has, follows in (
+                    ("key_lower", lowered, key.lower()),
+                    ("changed_at", changed, occurred),
+                    ("updated_at", updated, recorded),
+                ):
+                    if has != follows:
+                        message = (
+                            f"{name}: the item has {fields.printable(str(has))}, its history "
+                            f"{fields.printable(str(follows))}"
+                        )
+                        problems.append(Problem(key, None, message))
+        return problems
 
     def anchor(self, key_file: str | Path | None = None) -> Anchor:
         """A signed statement of every item's chain head (tracker.anchor), read in one

@@ -79,3 +79,29 @@ def test_verify_names_the_item_and_entry_edited_behind_its_back(
     assert "hash does not match" in problem[0]
     report = seeded.verify()
     assert [(p.item, p.entry_id) for p in report.problems] == [("DRILLS", target.id)]
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        # as-of reads an item unchanged since its row's changed_at from the row itself
+        ("changed_at", "2020-01-01T00:00:00.000000Z"),
+        ("updated_at", "2020-01-01T00:00:00.000000Z"),
+        # every lookup by key goes through key_lower: the item would vanish from `show`
+        ("key_lower", "zzz"),
+    ],
+)
+@pytest.mark.parametrize("split_from", [1, 10**9])
+def test_verify_names_a_derived_item_column_changed_behind_its_back(
+    seeded: Tracker, db_url: str, column: str, value: str, split_from: int
+) -> None:
+    assert seeded.verify(split_from=split_from).ok
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f"UPDATE items SET {column} = :v WHERE key = 'ACSA'"), {"v": value})
+    finally:
+        engine.dispose()
+    report = seeded.verify(split_from=split_from)
+    assert not report.ok
+    assert [(p.item, p.message.split(":")[0]) for p in report.problems] == [("ACSA", column)]
