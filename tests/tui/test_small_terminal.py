@@ -11,6 +11,7 @@ from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Input, OptionList, Select, Static
 
 from tracker import Conflict, Tracker
+from tracker.dates import now
 from tracker.tui.app import TrackerApp, make_app
 from tracker.tui.commands import TrackerCommands
 from tracker.tui.screens.as_of import AsOfModal
@@ -193,27 +194,9 @@ async def test_the_item_screen_shows_triggers_and_latest_history_without_scrolli
         assert type(app.screen).__name__ == "HistoryScreen"
 
 
-async def test_the_wide_item_screen_shows_everything_at_once(app: TrackerApp) -> None:
-    async with app.run_test(size=(160, 45)) as pilot:
-        await settle(pilot)
-        screen = await open_acsa(app, pilot)
-        for selector in ("#fields-box", "#diagram", "#band", "#timeline", "#trigger-1"):
-            assert fully_visible(screen.query_one(selector)), selector
-        assert not screen.query_one("#summary").display
-
-
-async def test_a_multi_line_comment_shows_as_lines(app: TrackerApp, tui_tracker: Tracker) -> None:
-    tui_tracker.comment("ACSA", "first line\nsecond line")
-    async with app.run_test(size=SMALL) as pilot:
-        await settle(pilot)
-        await open_acsa(app, pilot)
-        lines = screen_text(app).splitlines()
-        assert any(line.strip() == "second line" for line in lines)  # in the entry panel
-        assert "first line ↵ second line" in screen_text(app)  # the table cell: one line
-        assert "\\n" not in screen_text(app)
-
-
-async def test_every_dialog_fits_at_80x24(app: TrackerApp, tui_tracker: Tracker) -> None:
+async def test_every_dialog_and_the_timeline_fit_at_80x24(
+    app: TrackerApp, tui_tracker: Tracker
+) -> None:
     tui_tracker.save_view("stuck", state="stalled")
     async with app.run_test(size=SMALL) as pilot:
         await settle(pilot)
@@ -237,6 +220,19 @@ async def test_every_dialog_fits_at_80x24(app: TrackerApp, tui_tracker: Tracker)
             await pilot.press("escape")
             await settle(pilot)
             assert isinstance(app.screen, ItemsScreen)
+        # The timeline screen fits too, and its legend lists every state.
+        await pilot.press("T")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TimelineScreen)
+        legend = str(screen.query_one("#timeline-legend", Static).render())
+        assert "signed" in legend
+        assert fully_visible(screen.query_one("#timeline-legend"))
+        chart = screen.query_one("#chart", TimelineChart)
+        assert app.focused is chart and fully_visible(chart)
+        last = max(b.spans[-1].start for b in chart.bands)
+        assert last < chart.window[1] <= max(now(), last)  # not years ahead
+        assert "? Keys" in footer(app)
 
 
 async def test_the_items_screen_at_80x24_footer_escape_filters_and_no_ops(
@@ -244,6 +240,12 @@ async def test_the_items_screen_at_80x24_footer_escape_filters_and_no_ops(
 ) -> None:
     async with app.run_test(size=SMALL) as pilot:
         await settle(pilot)
+        # The palette lists Keys once (Textual's own "Keys" is gone, ours is there).
+        system = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Keys" not in system and "Theme" in system
+        provider = TrackerCommands(app.screen)
+        ours = [hit async for hit in provider.discover()]
+        assert [str(hit.display) for hit in ours].count("Keys") == 1
         shown = footer(app)
         assert shown.startswith("⏎ Open")
         for key in ("/ Filter", "f Fire", "u Unmark", "q Quit", "? Keys"):
@@ -295,11 +297,16 @@ async def test_the_items_screen_at_80x24_footer_escape_filters_and_no_ops(
         assert app.screen is screen
 
 
-async def test_after_add_the_cursor_is_on_the_new_item_and_the_date_is_kept(
+async def test_after_add_the_cursor_is_on_the_new_item_in_any_sort_and_the_date_is_kept(
     app: TrackerApp, tui_tracker: Tracker
 ) -> None:
+    tui_tracker.apply(
+        {"op": "add", "key": f"BULK-{n:03}", "title": f"Bulk {n:03}", "kind": "drill"}
+        for n in range(200)
+    )
     async with app.run_test(size=SMALL) as pilot:
         await settle(pilot)
+        # By key, with an effective date (kept).
         await pilot.press("a")
         await settle(pilot)
         form = app.screen
@@ -315,21 +322,9 @@ async def test_after_add_the_cursor_is_on_the_new_item_and_the_date_is_kept(
         assert screen.table.current_key == "BRAVO"
         created = tui_tracker.history("BRAVO")[0]
         assert created.occurred_at.date().isoformat() == "2025-01-01"
-
-
-async def test_after_add_the_cursor_is_on_the_new_item_in_any_sort_however_deep(
-    app: TrackerApp, tui_tracker: Tracker
-) -> None:
-    tui_tracker.apply(
-        {"op": "add", "key": f"BULK-{n:03}", "title": f"Bulk {n:03}", "kind": "drill"}
-        for n in range(200)
-    )
-    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("s")  # by title: the next one sorts after 205 others
         await settle(pilot)
-        await pilot.press("s")  # by title: the new item sorts after 200 others (row 203)
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ItemsScreen) and screen.wanted.order_by == "title"
+        assert screen.wanted.order_by == "title"
         await pilot.press("a")
         await settle(pilot)
         form = app.screen
@@ -340,7 +335,7 @@ async def test_after_add_the_cursor_is_on_the_new_item_in_any_sort_however_deep(
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is screen
-        assert screen.table.cursor == 204 and screen.table.current_key == "ZZ-NEW"
+        assert screen.table.cursor == 205 and screen.table.current_key == "ZZ-NEW"
         assert "ZZ-NEW" in screen_text(app)  # the table scrolled there, the row loaded
         # Reversed, a title early in the alphabet is the last row.
         await pilot.press("S")
@@ -354,10 +349,16 @@ async def test_after_add_the_cursor_is_on_the_new_item_in_any_sort_however_deep(
         form.query_one("#kind", Input).value = "drill"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert screen.table.cursor == 205 and screen.table.current_key == "AA-NEW"
+        assert screen.table.cursor == 205 and screen.table.current_key == "AA-NEW"  # BRAVO last
 
 
-async def test_placeholders_never_look_like_values_at_any_size(tui_tracker: Tracker) -> None:
+async def test_placeholders_wide_item_screen_and_multi_line_comments(
+    tui_tracker: Tracker,
+) -> None:
+    """Placeholders never look like values, at either size; on the way, the item screen at
+    160x45 shows everything at once, and at 80x24 a multi-line comment shows as lines."""
+    tui_tracker.comment("ACSA", "first line\nsecond line")
+
     def italic(field: Input) -> bool:
         line = field.render_line(field.size.height // 2)
         text = [seg for seg in line if seg.text.strip()]
@@ -367,7 +368,16 @@ async def test_placeholders_never_look_like_values_at_any_size(tui_tracker: Trac
         app = make_app(tui_tracker, poll_interval=None, cursor_blink=False)
         async with app.run_test(size=size) as pilot:
             await settle(pilot)
-            await open_acsa(app, pilot)
+            screen = await open_acsa(app, pilot)
+            if size == SMALL:
+                lines = screen_text(app).splitlines()
+                assert any(line.strip() == "second line" for line in lines)  # entry panel
+                assert "first line ↵ second line" in screen_text(app)  # a table cell: one line
+                assert "\\n" not in screen_text(app)
+            else:
+                for selector in ("#fields-box", "#diagram", "#band", "#timeline", "#trigger-1"):
+                    assert fully_visible(screen.query_one(selector)), selector
+                assert not screen.query_one("#summary").display
             await pilot.press("f")
             await settle(pilot)
             assert isinstance(app.screen, FireModal)
@@ -425,32 +435,3 @@ async def test_a_key_map_collision_is_warned_and_shown_in_help(tui_tracker: Trac
         await pilot.press("question_mark")
         await settle(pilot)
         assert "the key map took this key from Sort" in screen_text(app)
-
-
-async def test_the_timeline_screen_fits_and_its_legend_lists_every_state(app: TrackerApp) -> None:
-    async with app.run_test(size=SMALL) as pilot:
-        await settle(pilot)
-        await pilot.press("T")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, TimelineScreen)
-        legend = str(screen.query_one("#timeline-legend", Static).render())
-        assert "signed" in legend
-        assert fully_visible(screen.query_one("#timeline-legend"))
-        chart = screen.query_one("#chart", TimelineChart)
-        assert app.focused is chart and fully_visible(chart)
-        from tracker.dates import now
-
-        last = max(b.spans[-1].start for b in chart.bands)
-        assert last < chart.window[1] <= max(now(), last)  # not years ahead
-        assert "? Keys" in footer(app)
-
-
-async def test_the_palette_lists_keys_once(app: TrackerApp) -> None:
-    async with app.run_test(size=SMALL) as pilot:
-        await settle(pilot)
-        system = [command.title for command in app.get_system_commands(app.screen)]
-        assert "Keys" not in system and "Theme" in system  # Textual's own "Keys" is gone
-        provider = TrackerCommands(app.screen)
-        ours = [hit async for hit in provider.discover()]
-        assert [str(hit.display) for hit in ours].count("Keys") == 1

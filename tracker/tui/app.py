@@ -24,7 +24,6 @@ from ..errors import TrackerError
 from ..service import Tracker
 from .commands import TrackerCommands
 from .messages import DataChanged, WorkerFailed
-from .screens.help import HelpScreen
 from .screens.items import ItemsScreen
 
 
@@ -125,6 +124,8 @@ class TrackerApp(App[None]):
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
     def action_help(self) -> None:
+        from .screens.help import HelpScreen  # not needed for the first rows
+
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(self.screen))

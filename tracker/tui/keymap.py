@@ -14,7 +14,6 @@ notification, and `?` shows such a key; the app starts with what could be applie
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -113,6 +112,8 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def parse_keymap(text: str, known: set[str]) -> tuple[dict[str, str], list[str]]:
     """The key map in `text` (TOML) and the problems found in it (each one line)."""
+    import tomllib  # only when there is a key map: not on every start
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

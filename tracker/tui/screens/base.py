@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.visual import VisualType
 from textual.widget import Widget
-from textual.widgets import Button, Input, Select, Static, TextArea
+from textual.widgets import Button, Input, Select, Static
 from textual.worker import Worker, WorkerState
 
 from ...errors import TrackerError
@@ -28,8 +28,9 @@ def settle_inputs(screen: Screen[Any]) -> None:
         return
     for widget in screen.query(Input):
         widget.cursor_blink = False
-    for area in screen.query(TextArea):
-        area.cursor_blink = False
+    # By name: importing TextArea (and its document machinery) costs every start.
+    for area in screen.query("TextArea"):
+        area.cursor_blink = False  # type: ignore[attr-defined]
 
 
 def forward_failure(screen: Screen[Any], event: Worker.StateChanged) -> None:
