@@ -151,3 +151,29 @@ def test_the_default_actor_is_the_os_user(sqlite_url: str, monkeypatch: pytest.M
     assert run_cli("--db", sqlite_url, "add", "A", "--title", "t", "--kind", "drill").code == 0
     with Tracker.open(sqlite_url) as opened:
         assert [entry.actor for entry in opened.history("A")] == ["kim"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # uri=true with a plain file name: sqlite3 takes "x.db?mode=ro" as a file NAME, so the
+        # add went to a new file "x.db?mode=ro", mode ignored, and said "added"
+        "sqlite:///x.db?uri=true&mode=ro",
+        "sqlite:///x.db?mode=ro&uri=true&cache=shared",
+    ],
+)
+def test_uri_arguments_on_a_plain_file_name_are_refused(here: Path, url: str) -> None:
+    result = run_cli("--db", url, "add", "Z", "--title", "z", "--kind", "drill")
+    assert result.code == 2
+    assert "file:" in one_error_line(result.err)
+    assert files_under(here) == set()
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://postgres@[::1/x", "postgresql://u@host:notaport/x", "sqlite://x:y/z"]
+)
+def test_a_url_that_does_not_parse_is_a_usage_error(here: Path, url: str) -> None:
+    result = run_cli("--db", url, "list")
+    assert result.code == 2
+    assert "database URL" in one_error_line(result.err)
+    assert files_under(here) == set()

@@ -116,7 +116,7 @@ def in_memory(url: str) -> bool:
     """Whether `url` is a SQLite database in memory, gone when the process ends."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # make_engine says what is wrong with it
         return False
     return (
         parsed.get_backend_name() == "sqlite"
@@ -131,7 +131,7 @@ def make_engine(url: str) -> Engine:
     tracker does not run on, or settings the driver would ignore are UsageErrors."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise UsageError(f"bad database URL {safe_url(url)!r}") from None
     backend = parsed.get_backend_name()
     try:
@@ -147,6 +147,8 @@ def make_engine(url: str) -> Engine:
         raise UsageError(
             f"database URL {url!r} names no file (for one in memory, say sqlite:///:memory:)"
         )
+    if backend == "sqlite":
+        _check_sqlite_uri(parsed)
     try:
         with warnings.catch_warnings():
             # SQLAlchemy warns of URL arguments it ignores: the URL does not say what was meant.
@@ -159,6 +161,29 @@ def make_engine(url: str) -> Engine:
         raise UsageError(f"bad database URL {safe_url(url)!r}: {ignored}") from None
     except (NoSuchModuleError, ArgumentError, ImportError) as exc:
         raise UsageError(f"unsupported database URL {safe_url(url)!r}: {exc}") from None
+
+
+# The URL arguments SQLAlchemy's pysqlite dialect takes itself; with uri=true it hands any
+# other to sqlite3 as the query of a URI made from the database name.
+_PYSQLITE_ARGUMENTS = frozenset(
+    {"uri", "timeout", "isolation_level", "detect_types", "check_same_thread", "cached_statements"}
+)
+
+
+def _check_sqlite_uri(parsed: URL) -> None:
+    """With uri=true, SQLite reads the arguments (mode=ro, cache...) only of a `file:` URI: on
+    a plain name they become part of the file's name (`x.db?mode=ro`), a new database with
+    the arguments ignored. A UsageError then, as for an argument the driver ignores."""
+    if str(parsed.query.get("uri", "")).lower() != "true":
+        return
+    database = parsed.database or ""
+    extra = sorted(set(parsed.query) - _PYSQLITE_ARGUMENTS)
+    if extra and not database.startswith("file:"):
+        raise UsageError(
+            f"bad database URL {safe_url(parsed.render_as_string())!r}: with uri=true, "
+            f"SQLite reads {', '.join(extra)} only from a file: URI "
+            f"(sqlite:///file:{database}?{'&'.join(f'{k}=...' for k in extra)}&uri=true)"
+        )
 
 
 def _connect_args() -> dict[str, Any]:
@@ -217,7 +242,7 @@ def unusable_on_failure(url: str) -> Iterator[None]:
 def safe_url(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return url
 
 
