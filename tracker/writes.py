@@ -144,8 +144,9 @@ class Batch:
         self.default_actor = actor
         self.live: dict[str, Live] = {}
         self.counts = {"add": 0, "fire": 0, "comment": 0, "edit": 0}
-        self.recorded_at = dates.now()
-        self.recorded_text = dates.iso(self.recorded_at)
+        # "Now", read by run() once the write lock is held.
+        self.recorded_at = datetime.min
+        self.recorded_text = ""
 
     @property
     def actor(self) -> str:
