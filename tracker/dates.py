@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 from .errors import UsageError
 
 _BARE_DATE = re.compile(r"\A\d{4}-\d{2}-\d{2}\Z")
+# A fraction of a second past six digits: fromisoformat would cut it to the microsecond.
+_FINER_THAN_MICROSECONDS = re.compile(r"[.,]\d{7}")
 
 
 def now() -> datetime:
@@ -25,6 +27,8 @@ def parse_when(text: str | datetime | date) -> datetime:
     raw = text.strip()
     if raw.lower() == "now":
         return now()
+    if _FINER_THAN_MICROSECONDS.search(raw):
+        raise UsageError(f"bad date {text!r}: times are kept to the microsecond (6 digits)")
     try:
         parsed = datetime.fromisoformat(raw)
         if _BARE_DATE.match(raw):

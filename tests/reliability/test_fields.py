@@ -487,3 +487,19 @@ def test_one_command_does_not_name_a_batch_line(seeded: Tracker, cli: CLI) -> No
     assert "line" not in str(caught.value)
     applied = cli("apply", "-", stdin='{"op":"comment","key":"ACSA"}\n')
     refused(applied, 2, "line 1: op 'comment' needs 'reason'")  # a file's line is named
+
+
+@pytest.mark.parametrize(
+    "at", ["2025-01-01T00:00:00.1234567Z", "2025-01-01T00:00:00.123456789+09:00"]
+)
+def test_a_time_finer_than_a_microsecond_is_refused_not_cut(
+    seeded: Tracker, cli: CLI, at: str
+) -> None:
+    """Nanoseconds were silently cut to microseconds (recorded .123456)."""
+    before = seeded.history("SAREX")
+    result = cli("fire", "SAREX", "stall", "--reason", "r", "--at", at)
+    assert result.code == 2
+    assert result.err.startswith("error: bad date") and result.err.count("\n") == 1
+    assert "microsecond" in result.err
+    assert seeded.history("SAREX") == before
+    assert cli("history", "--since", at).code == 2
