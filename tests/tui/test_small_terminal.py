@@ -302,7 +302,7 @@ async def test_after_add_the_cursor_is_on_the_new_item_in_any_sort_and_the_date_
 ) -> None:
     tui_tracker.apply(
         {"op": "add", "key": f"BULK-{n:03}", "title": f"Bulk {n:03}", "kind": "drill"}
-        for n in range(200)
+        for n in range(125)  # past the first page of 120 rows
     )
     async with app.run_test(size=SMALL) as pilot:
         await settle(pilot)
@@ -322,7 +322,7 @@ async def test_after_add_the_cursor_is_on_the_new_item_in_any_sort_and_the_date_
         assert screen.table.current_key == "BRAVO"
         created = tui_tracker.history("BRAVO")[0]
         assert created.occurred_at.date().isoformat() == "2025-01-01"
-        await pilot.press("s")  # by title: the next one sorts after 205 others
+        await pilot.press("s")  # by title: the next one sorts after 130 others, past the first page
         await settle(pilot)
         assert screen.wanted.order_by == "title"
         await pilot.press("a")
@@ -335,7 +335,7 @@ async def test_after_add_the_cursor_is_on_the_new_item_in_any_sort_and_the_date_
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is screen
-        assert screen.table.cursor == 205 and screen.table.current_key == "ZZ-NEW"
+        assert screen.table.cursor == 130 and screen.table.current_key == "ZZ-NEW"
         assert "ZZ-NEW" in screen_text(app)  # the table scrolled there, the row loaded
         # Reversed, a title early in the alphabet is the last row.
         await pilot.press("S")
@@ -349,7 +349,7 @@ async def test_after_add_the_cursor_is_on_the_new_item_in_any_sort_and_the_date_
         form.query_one("#kind", Input).value = "drill"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert screen.table.cursor == 205 and screen.table.current_key == "AA-NEW"  # BRAVO last
+        assert screen.table.cursor == 130 and screen.table.current_key == "AA-NEW"  # BRAVO last
 
 
 async def test_placeholders_wide_item_screen_and_multi_line_comments(
