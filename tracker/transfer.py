@@ -617,6 +617,7 @@ def read_export(
             )
             item = dump.items[ref]
             item["_head"], item["_changed"] = obj["hash"], obj["occurred_at"]
+            item["_recorded"] = obj["recorded_at"]
             dump.entries.append(obj)
         else:
             raise UsageError(f"line {number}: unknown line type {kind!r} (item, entry)")
@@ -630,7 +631,17 @@ def read_export(
             "truncated or edited"
         )
     for ref, chain in replay.chains.items():
-        chain.head = dump.items[ref].get("_head", "")
+        item = dump.items[ref]
+        chain.head = item.get("_head", "")
+        # Not chained, but the last entry's recorded_at (as verify holds it): never written
+        # otherwise. A seal made below takes its own time.
+        if "_recorded" in item and item["updated_at"] != item["_recorded"]:
+            replay.problem(
+                chain,
+                None,
+                f"updated_at: the item has {_shown(item['updated_at'])}, its history "
+                f"{_shown(item['_recorded'])}",
+            )
     unsealed = set()
     if header["version"] == 1:
         # Nothing records these items' fields: seal them (below) instead of refusing.

@@ -276,6 +276,8 @@ def test_edit_records_old_and_new_values_and_replay_follows_them(
         ("description", lambda v: v + "."),
         ("workflow", lambda v: "default" if v != "default" else "agreement"),
         ("created_at", lambda v: v[:-2] + ("1Z" if v[-2] != "1" else "2Z")),
+        # not chained but its last entry's recorded_at: written as given, verify then failed
+        ("updated_at", lambda v: v[:-2] + ("1Z" if v[-2] != "1" else "2Z")),
     ],
 )
 def test_import_refuses_an_export_with_one_item_field_changed(
