@@ -144,3 +144,16 @@ def test_matplotlib_is_loaded_only_by_the_timeline(tmp_path: Path) -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_a_range_that_ends_before_it_starts_is_a_usage_error(
+    seeded: Tracker, cli: CLI, tmp_path: Path
+) -> None:
+    """`--since 2026-01-01 --until 2025-01-01` drew the items still open in both (exit 0)."""
+    out = tmp_path / "t.svg"
+    result = cli("timeline", "--since", "2026-01-01", "--until", "2025-01-01", "--output", str(out))
+    assert result.code == 2
+    assert result.err.startswith("error: ") and result.err.count("\n") == 1
+    assert "--since" in result.err or "since" in result.err
+    assert not out.exists()
+    assert seeded.spans(since="2025-06-01", until="2025-06-01")  # one day is a range

@@ -1618,6 +1618,11 @@ class Tracker:
                 self._item_id(key)
         start = dates.parse_since(since) if since is not None else None
         stop = dates.parse_until(until) if until is not None else None
+        if start is not None and stop is not None and start > stop:
+            raise UsageError(
+                f"the range ends before it starts: since {dates.iso(start)}, "
+                f"until {dates.iso(stop)}"
+            )
         query = (
             select(
                 items.c.key,
