@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
@@ -1009,9 +1009,21 @@ def workflow_list(obj: Context) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """The console entry point: run a command; turn errors into one line and an exit code."""
+    _utf8_streams()
     code = run(argv)
     sys.stdout.flush()
     raise SystemExit(code)
+
+
+def _utf8_streams() -> None:
+    """Output is UTF-8 whatever the locale says (JSON, CSV and NDJSON are UTF-8 by contract):
+    a latin-1 or ASCII stdout failed with exit 1 on the first character it could not encode.
+    An error line keeps the terminal's encoding, with what it cannot show as \\xNN escapes."""
+    if (sys.stdout.encoding or "").lower().replace("-", "") != "utf8":
+        with suppress(AttributeError, ValueError):
+            sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+    with suppress(AttributeError, ValueError):
+        sys.stderr.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
 
 
 def run(argv: list[str] | None = None) -> int:
