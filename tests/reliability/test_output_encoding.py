@@ -24,6 +24,8 @@ def test_non_ascii_output_on_a_non_utf8_stdout(
     title = "Übung 訓練"
     added = _run(tracker_exe, "add", "ARG", "--title", title, "--kind", "drill", env=env)
     assert added.returncode == 0, added.stderr
+    noted = _run(tracker_exe, "comment", "ARG", title, env=env)
+    assert noted.returncode == 0, noted.stderr
     for args in (
         ("list",),
         ("show", "arg"),
