@@ -10,7 +10,8 @@ them (proposed, stalled, suspended) and not for the 5,829 already resumed, which
 lists. Measured with the app headless at 120x40, each step until the screen shows its answer:
 `m` (the marks resolved: a set of keys from `Tracker.keys`, no rows loaded), the dialog's
 check of the chosen trigger (`Tracker.check_fire`), and the fire (`Tracker.fire_many`, one
-all-or-nothing batch) until the dialog has closed. Target: mark + check + fire under 2 s.
+all-or-nothing batch) until the dialog has closed. Targets: mark + check + fire under 2 s (issue 6,
+10,000 items); the fire itself <= 3 s (issue 11, 24,000 items).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ sys.path.insert(0, str(HERE))
 from generate import ensure_database  # noqa: E402
 
 TARGET_SECONDS = 2.0
+FIRE_SECONDS = 3.0  # issue 11: a bulk fire of 24,000 items (measured 7.6 s before)
 FILTER, TRIGGER = "kind:sarex", "resume"
 
 
@@ -70,7 +72,8 @@ async def one_run(url: str, typed: str, trigger: str) -> dict[str, Any]:
         assert isinstance(screen, ItemsScreen)
         screen.query_one("#filter", Input).value = typed
         await until(lambda: screen.shown == screen.wanted and screen.table.row(0) is not None)
-        await app.workers.wait_for_complete()
+        # A keystroke's worker may be cancelled by the next one (exclusive): wait for the rest.
+        await until(lambda: not any(worker.is_running for worker in app.workers))
         await pilot.pause()
         out["matching"] = screen.table.total
 
@@ -134,8 +137,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:>9}: median {statistics.median(r[name] for r in runs):.2f} s")
     total = statistics.median(r["total"] for r in runs)
     verdict = "met" if total < TARGET_SECONDS else "MISSED"
-    print(f"target: under {TARGET_SECONDS:.0f} s: {verdict}")
-    return 0 if total < TARGET_SECONDS else 1
+    print(f"target (issue 6): mark + check + fire under {TARGET_SECONDS:.0f} s: {verdict}")
+    fire = statistics.median(r["fire"] for r in runs)
+    fired = "met" if fire <= FIRE_SECONDS else "MISSED"
+    print(f"target (issue 11): the bulk fire itself <= {FIRE_SECONDS:.0f} s: {fired}")
+    return 0 if total < TARGET_SECONDS and fire <= FIRE_SECONDS else 1
 
 
 if __name__ == "__main__":
