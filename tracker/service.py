@@ -1304,7 +1304,8 @@ class Tracker:
                 for (id_, key, workflow, state, version, head, title, kind, parties,
                      description, created) in item_rows:  # fmt: skip
                     fields = item_fields_text(
-                        key, title, kind, workflow, parties.split(), description, created
+                        key, title, kind, workflow, fields.stored_parties(parties), description,
+                        created,
                     )
                     replay.expect(id_, key, workflow, state, version, head, fields)
             within = []

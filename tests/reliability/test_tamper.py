@@ -105,3 +105,24 @@ def test_verify_names_a_derived_item_column_changed_behind_its_back(
     report = seeded.verify(split_from=split_from)
     assert not report.ok
     assert [(p.item, p.message.split(":")[0]) for p in report.problems] == [("ACSA", column)]
+
+
+@pytest.mark.parametrize("spelling", ["{a}  {b}", " {a} {b}", "{a} {b} ", "{a}\t{b}"])
+@pytest.mark.parametrize("split_from", [1, 10**9])
+def test_verify_names_parties_respelled_behind_its_back(
+    seeded: Tracker, db_url: str, spelling: str, split_from: int
+) -> None:
+    """The same parties in another spelling of the column (a double space, a tab) are still
+    a change to the row that history does not explain."""
+    first, second = seeded.get("ACSA").parties[:2]
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE items SET parties = :v WHERE key = 'ACSA'"),
+                {"v": spelling.format(a=first, b=second)},
+            )
+    finally:
+        engine.dispose()
+    report = seeded.verify(split_from=split_from)
+    assert [(p.item, p.message.split(":")[0]) for p in report.problems] == [("ACSA", "parties")]
