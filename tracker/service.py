@@ -1303,11 +1303,11 @@ class Tracker:
                     continue
                 for (id_, key, workflow, state, version, head, title, kind, parties,
                      description, created) in item_rows:  # fmt: skip
-                    fields = item_fields_text(
+                    row_fields = item_fields_text(
                         key, title, kind, workflow, fields.stored_parties(parties), description,
                         created,
                     )
-                    replay.expect(id_, key, workflow, state, version, head, fields)
+                    replay.expect(id_, key, workflow, state, version, head, row_fields)
             within = []
             if after is not None:
                 within.append(history.c.id > after)
