@@ -72,12 +72,12 @@ def party(value: str) -> str:
     return code
 
 
-
 def stored_parties(column: str) -> list[str]:
     """The parties column read back exactly as it is written (`" ".join` of the codes): any
     other spelling of the same codes (a double space, a tab) comes back different, so verify
     sees a row changed behind history's back."""
     return column.split(" ") if column else []
+
 
 def parties(values: Iterable[str]) -> tuple[str, ...]:
     """Party codes, upper-cased, duplicates dropped, in the order given; at most 20."""

@@ -1304,7 +1304,12 @@ class Tracker:
                 for (id_, key, workflow, state, version, head, title, kind, parties,
                      description, created) in item_rows:  # fmt: skip
                     row_fields = item_fields_text(
-                        key, title, kind, workflow, fields.stored_parties(parties), description,
+                        key,
+                        title,
+                        kind,
+                        workflow,
+                        fields.stored_parties(parties),
+                        description,
                         created,
                     )
                     replay.expect(id_, key, workflow, state, version, head, row_fields)
