@@ -1714,14 +1714,7 @@ class Tracker:
             where.append(then.c.to_state == state)
             column = items.c.key_lower if order_by == "key" else items.c[order_by]
             query = (
-                select(
-                    items,
-                    then.c.to_state.label("then_state"),
-                    then.c.version.label("then_version"),
-                    then.c.occurred_at.label("then_at"),
-                )
-                .select_from(items)
-                .join(then, then.c.id == self._last_entry(moment))
+                as_of_sql.items_then(moment, then)
                 .where(*where)
                 .order_by(column.desc() if descending else column.asc(), items.c.id)
             )

@@ -84,7 +84,14 @@ def by_state_then(moment: datetime, where: Sequence[ColumnElement[bool]]) -> Sub
         items.c.changed_at.label("then_at"),
     ).where(*where, items.c.changed_at <= moment)
     then = history.alias("then")
-    changed = (
+    changed = items_then(moment, then).where(*where, items.c.changed_at > moment)
+    return union_all(unchanged, changed).subquery()
+
+
+def items_then(moment: datetime, then: Any) -> Select[Any]:
+    """Items joined to their last entry on or before `moment` (`then`, an alias of history):
+    the row with the state, version and time it had then (then_state, then_version, then_at)."""
+    return (
         select(
             items,
             then.c.to_state.label("then_state"),
@@ -93,6 +100,4 @@ def by_state_then(moment: datetime, where: Sequence[ColumnElement[bool]]) -> Sub
         )
         .select_from(items)
         .join(then, then.c.id == last_entry(moment))
-        .where(*where, items.c.changed_at > moment)
     )
-    return union_all(unchanged, changed).subquery()
