@@ -242,8 +242,37 @@ class Batch:
         """Keep loaded item rows (LOAD_SQL's columns) as the batch's live items."""
         live = self.live
         for row in rows:
-            # LOAD_SQL's columns in Live's order; parties split; the version loaded kept last.
-            live[row[1].lower()] = Live(*row[:5], tuple(row[5].split()), *row[6:], row[8])
+            (
+                id_,
+                key,
+                title,
+                kind,
+                workflow,
+                parties,
+                description,
+                state,
+                version,
+                last_hash,
+                created,
+                updated,
+                changed,
+            ) = row
+            live[key.lower()] = Live(
+                id_,
+                key,
+                title,
+                kind,
+                workflow,
+                tuple(parties.split()),
+                description,
+                state,
+                version,
+                last_hash,
+                created,
+                updated,
+                changed,
+                version,
+            )
 
     def find(self, key: str) -> Live:
         live = self.live.get(key.lower())
