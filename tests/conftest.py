@@ -31,6 +31,16 @@ def _pg_connect(dbname: str):  # type: ignore[no-untyped-def]
     )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_user_party_map(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The tests never read the user's own party map (parties.toml in the config directory):
+    an empty config directory, TRACKER_PARTIES unset; a test that wants a map sets one."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+        patch.delenv("TRACKER_PARTIES", raising=False)
+        yield
+
+
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """A PostgreSQL database for this test run (per xdist worker), dropped at the end.

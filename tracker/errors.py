@@ -19,6 +19,11 @@ class WorkflowFileError(UsageError):
     """A workflow file that cannot be loaded (syntax or meaning); names the file and line."""
 
 
+class PartyMapError(UsageError):
+    """A party map (who may consent for which party) that cannot be used; names the file and
+    line."""
+
+
 class NotFound(TrackerError):
     """An item, trigger, workflow or view that does not exist."""
 
