@@ -3,8 +3,8 @@ tracker/**/*.py; nothing is imported to check).
 
 Every `import` counts, at the top of a module, under `if TYPE_CHECKING:` (a type is a
 dependency too) or inside a function (a lazy import is still a dependency):
-- no import cycle between modules; the one exception is the TUI's screens opening one another
-  through imports inside their actions (KNOWN_NAVIGATION_CYCLES: no new ones, see there);
+- no import cycle between modules, lazy imports included (the TUI's screens open one another by
+  message through the app, never by importing each other);
 - a front end (tracker.cli, tracker.tui) never imports the store (tracker.db, tracker.writes) or
   SQLAlchemy, Alembic or psycopg: it calls the service and gets records back;
 - nothing outside a front end imports a front end, and the TUI never imports the CLI (what both
@@ -28,15 +28,6 @@ STORE = ("tracker.db", "tracker.writes")
 DATABASE_LIBRARIES = ("sqlalchemy", "alembic", "psycopg")
 # `python -m tracker` is the console script's twin: a launcher of the CLI, not a core module.
 LAUNCHERS = frozenset({"tracker.__main__"})
-# TUI screens that open each other (item <-> history, items <-> timeline and the views modal)
-# and the key map that lists every screen's bindings, each closed by an import inside an action.
-# None is a load-time cycle. They go when screens are opened by message through the app (the
-# TUI part of issue 10); until then this list may only shrink.
-KNOWN_NAVIGATION_CYCLES = [
-    {"tracker.tui.app", "tracker.tui.keymap"},
-    {"tracker.tui.screens.history", "tracker.tui.screens.item"},
-    {"tracker.tui.screens.items", "tracker.tui.screens.timeline", "tracker.tui.screens.views"},
-]
 
 
 def module_name(path: Path) -> str:
@@ -153,10 +144,26 @@ def test_no_import_cycle_when_modules_load() -> None:
     assert cycles(graph) == []
 
 
-def test_no_import_cycle_but_the_known_tui_navigation() -> None:
+def test_no_import_cycle_through_lazy_imports_either() -> None:
+    """An import inside a function is a dependency too: the TUI's screens, which once
+    imported each other inside their actions, now open one another through the app."""
     graph = {module: edges(module, lazy=True) for module in MODULES}
-    unknown = [c for c in cycles(graph) if not any(c <= known for known in KNOWN_NAVIGATION_CYCLES)]
-    assert unknown == []
+    assert cycles(graph) == []
+
+
+def test_screens_do_not_import_screens() -> None:
+    """A screen opens another by posting a message (tracker.tui.messages) to the app; only
+    dialogs (which open nothing further) are imported by the screens that need their answer."""
+    screens = {
+        "tracker.tui.screens.items",
+        "tracker.tui.screens.item",
+        "tracker.tui.screens.history",
+        "tracker.tui.screens.timeline",
+    }
+    bad = [
+        line for module in sorted(screens) for target in screens for line in where(module, target)
+    ]
+    assert bad == []
 
 
 def test_the_cycle_finder_finds_a_cycle() -> None:

@@ -3,7 +3,9 @@ own their behaviour; this class stays small.
 
 Architecture rules (see CONTRIBUTING.md): database work runs only in thread workers that post
 messages back; widgets change only in message handlers; every binding has an `id` so a user
-key map (`make_app(keymap=...)`) can rebind it.
+key map (`make_app(keymap=...)`) can rebind it. Screens never import one another: they post
+`OpenItem`, `OpenHistory` or `OpenTimeline` (tracker.tui.messages) and the app opens the screen
+(dialogs, which open nothing further, are pushed by the screen that needs their answer).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from textual.worker import Worker, WorkerState
 from ..errors import TrackerError
 from ..service import Tracker
 from .commands import TrackerCommands
-from .messages import DataChanged, WorkerFailed
+from .messages import DataChanged, OpenHistory, OpenItem, OpenTimeline, WorkerFailed
 from .screens.items import ItemsScreen
 
 
@@ -112,6 +114,39 @@ class TrackerApp(App[None]):
             self._last_poll_error = message
         self.notify(message, title="error", severity="error", markup=False, timeout=8)
 
+    # -- navigation: screens ask, the app opens ---------------------------------------------
+
+    @on(OpenItem)
+    def _open_item(self, message: OpenItem) -> None:
+        """Open the item on the one installed item screen (built once: opening an item reuses
+        it rather than building a screen, its CSS and footer each time); a second item screen
+        only when the installed one is already in the stack (item -> history -> item)."""
+        from .screens.item import ItemScreen
+
+        if not self.is_screen_installed(ITEM_SCREEN):
+            self.install_screen(
+                ItemScreen(self.tracker, message.key, as_of=message.as_of), ITEM_SCREEN
+            )
+        screen = self.get_screen(ITEM_SCREEN)
+        assert isinstance(screen, ItemScreen)
+        if screen in self.screen_stack:
+            self.push_screen(ItemScreen(self.tracker, message.key, as_of=message.as_of))
+            return
+        screen.show(message.key, message.as_of)
+        self.push_screen(ITEM_SCREEN)
+
+    @on(OpenHistory)
+    def _open_history(self, message: OpenHistory) -> None:
+        from .screens.history import HistoryScreen
+
+        self.push_screen(HistoryScreen(self.tracker, item=message.item))
+
+    @on(OpenTimeline)
+    def _open_timeline(self, message: OpenTimeline) -> None:
+        from .screens.timeline import TimelineScreen
+
+        self.push_screen(TimelineScreen(self.tracker, message.query))
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Textual's palette commands but its "Keys" (its help panel): the tracker's own
         "Keys" command opens `?`, so the palette lists Keys once."""
@@ -129,6 +164,9 @@ class TrackerApp(App[None]):
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(self.screen))
+
+
+ITEM_SCREEN = "item"
 
 
 def describe(error: BaseException) -> str:
@@ -150,19 +188,58 @@ def make_app(
     """Build the app with fixed settings (tests turn polling and cursor blink off).
     `keys_file` is a user key map (TOML, see tracker.tui.keymap); `keymap` is applied
     over it."""
-    from .keymap import collisions, load_keymap
+    from .keymap import binding_ids, collisions, load_keymap
 
     app = TrackerApp(tracker, poll_interval=poll_interval, cursor_blink=cursor_blink, as_of=as_of)
     combined: dict[str, str] = {}
     if keys_file is not None:
-        loaded, app.keymap_problems = load_keymap(keys_file)
+        loaded, app.keymap_problems = load_keymap(keys_file, lambda: binding_ids(binding_classes()))
         app.keymap_source = keys_file
         combined.update(loaded)
     combined.update(keymap or {})
     if combined:
-        app.keymap_problems.extend(collisions(combined))
+        app.keymap_problems.extend(collisions(combined, binding_classes()))
         app.set_keymap(combined)
     return app
+
+
+def binding_classes() -> tuple[type[Any], ...]:
+    """Every class of the TUI that declares bindings (what a key map may name, and where
+    two bindings may collide): asked only when there is a key map, as it imports every
+    screen."""
+    from .screens.as_of import AsOfModal
+    from .screens.bulk import BulkFireModal
+    from .screens.comment import CommentModal
+    from .screens.fire import FireModal
+    from .screens.help import HelpScreen
+    from .screens.history import HistoryScreen
+    from .screens.item import EntriesTable, ItemScreen
+    from .screens.item_form import ItemForm
+    from .screens.items import ItemsScreen, ViewsList
+    from .screens.timeline import TimelineScreen
+    from .screens.views import DeleteViewModal, SaveViewModal
+    from .widgets.timeline import TimelineChart
+    from .widgets.virtual_table import VirtualTable
+
+    return (
+        TrackerApp,
+        ItemsScreen,
+        ItemScreen,
+        HistoryScreen,
+        TimelineScreen,
+        FireModal,
+        BulkFireModal,
+        CommentModal,
+        ItemForm,
+        AsOfModal,
+        SaveViewModal,
+        DeleteViewModal,
+        HelpScreen,
+        VirtualTable,
+        ViewsList,
+        TimelineChart,
+        EntriesTable,
+    )
 
 
 def run(tracker: Tracker) -> None:

@@ -13,6 +13,7 @@ from textual.markup import escape
 
 from ..records import Item
 from ..render.text import safe
+from .messages import OpenHistory, OpenItem
 
 if TYPE_CHECKING:
     from ..service import Tracker
@@ -50,14 +51,10 @@ class TrackerCommands(Provider):
         return commands
 
     def _open_history(self) -> None:
-        from .screens.history import HistoryScreen
-
-        self.app.push_screen(HistoryScreen(self.tracker))
+        self.app.post_message(OpenHistory())
 
     def _open_item(self, key: str) -> None:
-        from .screens.item import show_item
-
-        show_item(self.app, self.tracker, key, None)
+        self.app.post_message(OpenItem(key))
 
     def _fire(self, item: Item, trigger: str) -> None:
         from .screens.fire import FireModal

@@ -14,7 +14,7 @@ notification, and `?` shows such a key; the app starts with what could be applie
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,63 +27,26 @@ def keys_file() -> Path:
     return Path(user_config_dir("tracker")) / "keys.toml"
 
 
-def binding_classes() -> tuple[type[Any], ...]:
-    """Every class of the TUI that declares bindings."""
-    from .app import TrackerApp
-    from .screens.as_of import AsOfModal
-    from .screens.bulk import BulkFireModal
-    from .screens.comment import CommentModal
-    from .screens.fire import FireModal
-    from .screens.help import HelpScreen
-    from .screens.history import HistoryScreen
-    from .screens.item import EntriesTable, ItemScreen
-    from .screens.item_form import ItemForm
-    from .screens.items import ItemsScreen, ViewsList
-    from .screens.timeline import TimelineScreen
-    from .screens.views import DeleteViewModal, SaveViewModal
-    from .widgets.timeline import TimelineChart
-    from .widgets.virtual_table import VirtualTable
-
-    return (
-        TrackerApp,
-        ItemsScreen,
-        ItemScreen,
-        HistoryScreen,
-        TimelineScreen,
-        FireModal,
-        BulkFireModal,
-        CommentModal,
-        ItemForm,
-        AsOfModal,
-        SaveViewModal,
-        DeleteViewModal,
-        HelpScreen,
-        VirtualTable,
-        ViewsList,
-        TimelineChart,
-        EntriesTable,
-    )
-
-
-def binding_ids() -> set[str]:
-    """Every binding id the TUI has (what a key map may name)."""
+def binding_ids(classes: Iterable[type[Any]]) -> set[str]:
+    """Every binding id of `classes` (the app lists every class of the TUI with bindings:
+    `tracker.tui.app.binding_classes`): what a key map may name."""
     found: set[str] = set()
-    for cls in binding_classes():
+    for cls in classes:
         for binding in cls.BINDINGS:
             if isinstance(binding, Binding) and binding.id:
                 found.add(binding.id)
     return found
 
 
-def collisions(keymap: Mapping[str, str]) -> list[str]:
-    """Keys that `keymap` puts on two bindings of one screen or widget: Textual runs only
-    the first of them, so the other is lost. One line each, for the start-up warning (`?`
-    shows them too, on the screen concerned)."""
+def collisions(keymap: Mapping[str, str], classes: Iterable[type[Any]]) -> list[str]:
+    """Keys that `keymap` puts on two bindings of one of `classes` (a screen or widget):
+    Textual runs only the first of them, so the other is lost. One line each, for the
+    start-up warning (`?` shows them too, on the screen concerned)."""
     from textual.app import App
 
     wanted = App._normalize_keymap(dict(keymap))
     problems: list[str] = []
-    for cls in binding_classes():
+    for cls in classes:
         on_key: dict[str, list[str]] = {}
         for binding in cls.BINDINGS:
             if not isinstance(binding, Binding) or not binding.id:
@@ -141,12 +104,14 @@ def parse_keymap(text: str, known: set[str]) -> tuple[dict[str, str], list[str]]
     return keymap, problems
 
 
-def load_keymap(path: Path) -> tuple[dict[str, str], list[str]]:
-    """The key map in the file at `path` (none if there is no file) and its problems."""
+def load_keymap(path: Path, known: Callable[[], set[str]]) -> tuple[dict[str, str], list[str]]:
+    """The key map in the file at `path` (none if there is no file) and its problems;
+    `known()` gives the binding ids it may name (asked only when there is a file: it imports
+    every screen)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}, []
     except (OSError, UnicodeDecodeError) as exc:
         return {}, [f"cannot read it ({exc}); default keys in use"]
-    return parse_keymap(text, binding_ids())
+    return parse_keymap(text, known())

@@ -26,7 +26,7 @@ from ...errors import TrackerError
 from ...records import HistoryEntry, HistorySearch
 from ...service import Tracker
 from .. import text as lit
-from ..messages import DataChanged
+from ..messages import DataChanged, OpenItem
 from ..widgets.footer import KeysFooter
 from ..widgets.virtual_table import Column, Row, VirtualTable
 from .base import TrackerScreen
@@ -327,6 +327,4 @@ class HistoryScreen(TrackerScreen):
 
     @on(VirtualTable.RowSelected)
     def _open(self, message: VirtualTable.RowSelected) -> None:
-        from .item import show_item
-
-        show_item(self.app, self.tracker, message.key, None)
+        self.app.post_message(OpenItem(message.key))

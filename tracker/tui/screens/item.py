@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import builtins
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import events, on, work
@@ -20,13 +20,10 @@ from ...records import HistoryEntry, Item, Span
 from ...service import Tracker
 from ...workflow import Workflow
 from .. import text as lit
-from ..messages import DataChanged
+from ..messages import DataChanged, OpenHistory
 from ..widgets.footer import KeysFooter
 from ..widgets.timeline import TimelineChart, describe, entry_text
 from .base import TrackerScreen, refused_while_reading
-
-if TYPE_CHECKING:
-    from textual.app import App
 
 TIMELINE_LIMIT = 500
 
@@ -402,9 +399,7 @@ class ItemScreen(TrackerScreen):
         self.app.push_screen(CommentModal(self.tracker, self.item.key), self._after_write)
 
     def action_history(self) -> None:
-        from .history import HistoryScreen
-
-        self.app.push_screen(HistoryScreen(self.tracker, item=self.key))
+        self.app.post_message(OpenHistory(self.key))
 
     def _after_write(self, result: object) -> None:
         if result is None:
@@ -424,21 +419,3 @@ def summary(item: Item, state: str | None) -> Text:
     out.append("  ")
     out.append_text(lit.literal(item.kind, "dim"))
     return out
-
-
-ITEM_SCREEN = "item"
-
-
-def show_item(app: App[Any], tracker: Tracker, key: str, as_of: datetime | None) -> None:
-    """Open `key` on the one installed item screen (built once: opening an item reuses it
-    rather than building a screen, its CSS and footer each time); a second item screen
-    only when the installed one is already in the stack (item -> history -> item)."""
-    if not app.is_screen_installed(ITEM_SCREEN):
-        app.install_screen(ItemScreen(tracker, key, as_of=as_of), ITEM_SCREEN)
-    screen = app.get_screen(ITEM_SCREEN)
-    assert isinstance(screen, ItemScreen)
-    if screen in app.screen_stack:
-        app.push_screen(ItemScreen(tracker, key, as_of=as_of))
-        return
-    screen.show(key, as_of)
-    app.push_screen(ITEM_SCREEN)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import ClassVar
 
@@ -23,7 +23,8 @@ from ...errors import TrackerError
 from ...records import Item, View
 from ...service import Tracker
 from .. import text as lit
-from ..messages import DataChanged
+from ..messages import DataChanged, OpenHistory, OpenItem, OpenTimeline
+from ..query import Query
 from ..widgets.footer import KeysFooter
 from ..widgets.virtual_table import Column, Row, VirtualTable
 from .base import TrackerScreen, refused_while_reading
@@ -47,66 +48,6 @@ SORT_CYCLE = ("key", "title", "kind", "parties", "state", "changed_at")
 AS_OF_SORT_CYCLE = ("key", "title", "kind", "state", "changed_at")
 FIRST_PAGE = 120
 WRITES = {"fire", "add", "edit", "comment", "mark_all", "unmark", "bulk_fire"}
-
-
-@dataclass(frozen=True, slots=True)
-class Query:
-    """What the table shows: filters from the filter box, the sort, and the as-of date
-    (None: now)."""
-
-    text: str = ""
-    state: str | None = None
-    kind: str | None = None
-    party: str | None = None
-    order_by: str = "key"
-    descending: bool = False
-    as_of: datetime | None = None
-
-    @classmethod
-    def parse(
-        cls,
-        typed: str,
-        order_by: str = "key",
-        descending: bool = False,
-        as_of: datetime | None = None,
-    ) -> Query:
-        """`state:stalled kind:exercise party:JPN words` — the words match key or title."""
-        fields: dict[str, str] = {}
-        words = []
-        for word in typed.split():
-            name, sep, value = word.partition(":")
-            if sep and name.lower() in ("state", "kind", "party") and value:
-                fields[name.lower()] = value
-            else:
-                words.append(word)
-        return cls(
-            text=" ".join(words),
-            state=fields.get("state"),
-            kind=fields.get("kind"),
-            party=fields.get("party"),
-            order_by=order_by,
-            descending=descending,
-            as_of=as_of,
-        )
-
-    @classmethod
-    def of_view(cls, view: View) -> str:
-        """What the filter box shows for a saved view."""
-        parts = [
-            f"{name}:{value}"
-            for name, value in view.filters().items()
-            if name in ("state", "kind", "party") and value
-        ]
-        return " ".join([*parts, *([view.text] if view.text else [])])
-
-    @property
-    def filters(self) -> dict[str, str | None]:
-        return {"text": self.text or None, "kind": self.kind, "party": self.party}
-
-    @property
-    def selection(self) -> dict[str, str | None]:
-        """The filters as `Tracker.keys` / `spans` take them."""
-        return {"state": self.state, **self.filters}
 
 
 def item_row(item: Item) -> Row:
@@ -358,7 +299,7 @@ class ItemsScreen(TrackerScreen):
 
     @property
     def states(self) -> tuple[str, ...]:
-        from .timeline import all_states
+        from ..widgets.timeline import all_states  # not needed for the first rows
 
         return all_states(self.tracker)
 
@@ -541,9 +482,7 @@ class ItemsScreen(TrackerScreen):
         self.open_item(message.key)
 
     def open_item(self, key: str) -> None:
-        from .item import show_item
-
-        show_item(self.app, self.tracker, key, self.as_of)
+        self.app.post_message(OpenItem(key, self.as_of))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in WRITES:
@@ -637,14 +576,10 @@ class ItemsScreen(TrackerScreen):
             data_changed()
 
     def action_history(self) -> None:
-        from .history import HistoryScreen
-
-        self.app.push_screen(HistoryScreen(self.tracker))
+        self.app.post_message(OpenHistory())
 
     def action_timeline(self) -> None:
-        from .timeline import TimelineScreen
-
-        self.app.push_screen(TimelineScreen(self.tracker, self.wanted))
+        self.app.post_message(OpenTimeline(self.wanted))
 
     # -- marks and bulk fire ----------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -20,26 +20,15 @@ from ...records import Span
 from ...service import Tracker
 from ...wording import plural
 from .. import text as lit
-from ..messages import DataChanged
+from ..messages import DataChanged, OpenItem
+from ..query import Query
 from ..widgets.footer import KeysFooter
-from ..widgets.timeline import TimelineChart, describe
+from ..widgets.timeline import TimelineChart, all_states, describe
 from .base import TrackerScreen
 from .views import describe_filter
 
-if TYPE_CHECKING:
-    from .items import Query
-
 # Items drawn at once: a band each, so more than a few screens of them is not a picture.
 BANDS = 200
-
-
-def all_states(tracker: Tracker) -> tuple[str, ...]:
-    """Every state of every workflow in force, in workflow order (the legend lists them
-    all: a band may be in any of them)."""
-    found: dict[str, None] = {}
-    for workflow in tracker.workflows.by_name.values():
-        found.update(dict.fromkeys(workflow.states))
-    return tuple(found)
 
 
 def legend(states: Sequence[str]) -> Text:
@@ -140,11 +129,9 @@ class TimelineScreen(TrackerScreen):
         self.load()
 
     def action_open(self) -> None:
-        from .item import show_item
-
         span = self.chart.current
         if span is not None:
-            show_item(self.app, self.tracker, span.key, self.filter.as_of)
+            self.app.post_message(OpenItem(span.key, self.filter.as_of))
 
 
 def window_line(start: datetime, end: datetime) -> Text:

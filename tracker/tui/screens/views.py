@@ -3,7 +3,7 @@ user of a shared database sees it; replacing one of the same name, and deleting 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -17,11 +17,9 @@ from ...errors import Conflict, TrackerError
 from ...records import View
 from ...service import Tracker
 from .. import text as lit
+from ..query import Query
 from ..widgets.footer import KeysFooter
 from .base import Dialog, Problem, TrackerModal
-
-if TYPE_CHECKING:
-    from .items import Query
 
 
 def describe_filter(query: Query) -> Text:

@@ -13,7 +13,7 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -29,6 +29,9 @@ from ...dates import now
 from ...records import Span
 from ...render.text import safe
 
+if TYPE_CHECKING:
+    from ...service import Tracker
+
 STATE_COLOURS = {
     "proposed": "dark_cyan",
     "stalled": "yellow3",
@@ -43,6 +46,15 @@ MIN_RANGE = timedelta(hours=1)
 
 def colour(state: str) -> str:
     return STATE_COLOURS.get(state, OTHER_COLOUR)
+
+
+def all_states(tracker: Tracker) -> tuple[str, ...]:
+    """Every state of every workflow in force, in workflow order (the legend lists them
+    all: a band may be in any of them; the items screen counts them all)."""
+    found: dict[str, None] = {}
+    for workflow in tracker.workflows.by_name.values():
+        found.update(dict.fromkeys(workflow.states))
+    return tuple(found)
 
 
 @dataclass(frozen=True, slots=True)
