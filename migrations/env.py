@@ -16,10 +16,10 @@ from alembic import context
 from sqlalchemy import Connection, Engine
 
 from tracker.db.engine import make_engine, resolve_url
-from tracker.db.models import Base
+from tracker.db.models import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def run_migrations(connection: Connection) -> None:

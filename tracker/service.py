@@ -43,7 +43,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import String
 
@@ -94,6 +93,8 @@ from .workflow import Workflow, Workflows
 from .writes import Batch, Progress
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from .anchor import Anchor, Head
     from .transfer import Replay
 
@@ -152,6 +153,15 @@ _item_fields = operator.itemgetter(
 
 def _nothing() -> None:
     return None
+
+
+def _orm_session(bind: Engine) -> Session:
+    """A Session on `bind`. The ORM is imported on the first read, not with this module: a
+    `tracker fire` on SQLite never needs it (it writes on the driver), and importing it is
+    about a fifth of that process's start-up."""
+    from sqlalchemy.orm import Session
+
+    return Session(bind)
 
 
 class Tracker:
@@ -227,7 +237,7 @@ class Tracker:
     def _session(self, write: bool = False, *, bind: Engine | None = None) -> Iterator[Session]:
         try:
             with (
-                Session(bind or (self._writer if write else self.engine)) as session,
+                _orm_session(bind or (self._writer if write else self.engine)) as session,
                 session.begin(),
             ):
                 yield session

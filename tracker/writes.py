@@ -11,10 +11,9 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
 
 from . import batch as batches
 from . import dates, fields
@@ -24,6 +23,9 @@ from .db.queries import key_sets, time_text
 from .errors import Conflict, ItemNotFound, NotAllowed, NotFound, TrackerError, UsageError
 from .records import FireResult, HistoryEntry, Item
 from .workflow import Workflow, Workflows
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 Progress = Callable[[int], None]
 

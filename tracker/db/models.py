@@ -7,10 +7,11 @@ Times are `UTCTime`: timestamptz on PostgreSQL; on SQLite the canonical fixed-wi
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Column,
     DateTime,
     Dialect,
     ForeignKey,
@@ -22,7 +23,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from ..dates import iso
@@ -71,75 +71,63 @@ def utc_time(value: Any) -> datetime | None:
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
+# The tables as SQLAlchemy Core (no ORM: importing sqlalchemy.orm would cost every
+# `tracker fire` process about a fifth of its start-up; nothing maps rows to objects).
+metadata = MetaData(naming_convention=NAMING)
 
+# An item as it stands now. `version` counts its history entries; `last_hash` heads its chain.
+items = Table(
+    "items",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("key", String(64), nullable=False),
+    Column("key_lower", String(64), nullable=False, unique=True),
+    Column("title", String(500), nullable=False),
+    Column("kind", String(64), nullable=False, index=True),
+    Column("workflow", String(40), nullable=False),
+    Column("parties", String(400), nullable=False, default=""),
+    Column("state", String(40), nullable=False, index=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("created_at", UTCTime, nullable=False),
+    Column("updated_at", UTCTime, nullable=False),
+    Column("changed_at", UTCTime, nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+)
 
-class ItemRow(Base):
-    """An item as it stands now. `version` counts its history entries; `last_hash` heads
-    its chain."""
-
-    __tablename__ = "items"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    key: Mapped[str] = mapped_column(String(64))
-    key_lower: Mapped[str] = mapped_column(String(64), unique=True)
-    title: Mapped[str] = mapped_column(String(500))
-    kind: Mapped[str] = mapped_column(String(64), index=True)
-    workflow: Mapped[str] = mapped_column(String(40))
-    parties: Mapped[str] = mapped_column(String(400), default="")
-    state: Mapped[str] = mapped_column(String(40), index=True)
-    description: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCTime)
-    changed_at: Mapped[datetime] = mapped_column(UTCTime, index=True)
-    version: Mapped[int] = mapped_column(Integer)
-    last_hash: Mapped[str] = mapped_column(String(64))
-
-
-class HistoryRow(Base):
-    """One history entry. Never updated or deleted: database triggers refuse it."""
-
-    __tablename__ = "history"
-    __table_args__ = (
-        UniqueConstraint("item_id", "version"),
-        Index("ix_history_occurred_at", "occurred_at"),
-        # as_of: each item's last entry on or before a date is one seek in this index.
-        Index("ix_history_item_id_occurred_at_version", "item_id", "occurred_at", "version"),
-    )
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
-    version: Mapped[int] = mapped_column(Integer)
-    trigger: Mapped[str] = mapped_column(String(40))
-    from_state: Mapped[str | None] = mapped_column(String(40))
-    to_state: Mapped[str] = mapped_column(String(40))
-    occurred_at: Mapped[datetime] = mapped_column(UTCTime)
-    recorded_at: Mapped[datetime] = mapped_column(UTCTime)
-    actor: Mapped[str] = mapped_column(String(200))
-    reason: Mapped[str | None] = mapped_column(Text)
-    source: Mapped[str | None] = mapped_column(Text)
-    hash: Mapped[str] = mapped_column(String(64))
+# One history entry. Never updated or deleted: database triggers refuse it.
+history = Table(
+    "history",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("item_id", ForeignKey("items.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("trigger", String(40), nullable=False),
+    Column("from_state", String(40), nullable=True),
+    Column("to_state", String(40), nullable=False),
+    Column("occurred_at", UTCTime, nullable=False),
+    Column("recorded_at", UTCTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("source", Text, nullable=True),
+    Column("hash", String(64), nullable=False),
     # The item fields the entry records, as canonical JSON (tracker.db.chain): every field on
     # `create` and `seal`, {field: [old, new]} on `edit`; null on other entries.
-    fields: Mapped[str | None] = mapped_column(Text)
+    Column("fields", Text, nullable=True),
+    UniqueConstraint("item_id", "version"),
+    Index("ix_history_occurred_at", "occurred_at"),
+    # as_of: each item's last entry on or before a date is one seek in this index.
+    Index("ix_history_item_id_occurred_at_version", "item_id", "occurred_at", "version"),
+)
 
-
-items = cast(Table, ItemRow.__table__)
-history = cast(Table, HistoryRow.__table__)
-
-
-class ViewRow(Base):
-    """A saved view: a named filter every user of the database sees."""
-
-    __tablename__ = "views"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
+# A saved view: a named filter every user of the database sees.
+views = Table(
+    "views",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
     # A JSON object: state, kind, party, text, as_of.
-    filters: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCTime)
-    created_by: Mapped[str] = mapped_column(String(200))
-
-
-views = cast(Table, ViewRow.__table__)
+    Column("filters", Text, nullable=False),
+    Column("created_at", UTCTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+)
