@@ -36,3 +36,20 @@ GRANT INSERT, UPDATE ON items TO tracker_writer;
 GRANT INSERT ON history TO tracker_writer;
 GRANT INSERT, UPDATE, DELETE ON views TO tracker_writer;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO tracker_writer;
+
+-- Who may consent for a party (SPEC "Approvals", migration 0006): an `approve` or `withdraw`
+-- entry for party P is refused by the database ("role kim may not consent for JPN: that needs
+-- membership in role tracker_party_jpn", exit 4, nothing written) unless the writing role is a
+-- member of `tracker_party_` + P in lower case, or a superuser. One role per party; roles are
+-- cluster-wide, so one set serves every tracker database of the server. A party code with `-`
+-- makes a role name that must be quoted: CREATE ROLE "tracker_party_us-ca" NOLOGIN.
+CREATE ROLE tracker_party_rok NOLOGIN;
+CREATE ROLE tracker_party_jpn NOLOGIN;
+CREATE ROLE tracker_party_usa NOLOGIN;
+-- Then each person who speaks for a party (their login role is in tracker_writer too):
+--     GRANT tracker_party_rok TO kim;
+--     GRANT tracker_party_jpn TO tanaka;
+-- Whoever imports an export or seeds a database holding consents writes them in the consenting
+-- parties' names: that role needs tracker_impersonate and membership of each of those parties
+-- (or is a superuser). The party map (parties.toml, README) is checked too, on every backend;
+-- on PostgreSQL keep the two in step (map kim to ROK and grant kim tracker_party_rok).

@@ -9,11 +9,12 @@ from collections.abc import Iterator
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, exists, inspect, select, text
 
 from tracker import Tracker
 from tracker.cli.app import run
 from tracker.db.engine import HEAD, REVISIONS, alembic_config, make_engine
+from tracker.db.models import consent_entries, history
 
 
 @pytest.fixture
@@ -106,3 +107,60 @@ def test_a_foreign_database_is_refused_and_untouched(
     assert snapshot(engine) == before
     with engine.connect() as conn:
         assert set(inspect(conn).get_table_names()) == {"customers"}
+
+
+def test_consent_entries_have_a_partial_index_that_their_query_uses(
+    db_url: str, engine: Engine
+) -> None:
+    """Migration 0006: ix_history_consents holds only approve/withdraw entries, and a query
+    saying consent_entries() reads it (with a bound parameter instead, SQLite scanned all of
+    history). PostgreSQL: scans disfavoured, so an empty table still shows whether it can."""
+    with Tracker.open(db_url):
+        pass
+    later = history.alias("later")
+    query = select(history.c.item_id, history.c.version).where(
+        consent_entries(),
+        ~exists().where(later.c.item_id == history.c.item_id, later.c.version > history.c.version),
+    )
+    sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            definition = conn.execute(
+                text("SELECT sql FROM sqlite_master WHERE name = 'ix_history_consents'")
+            ).scalar()
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}").all()
+        else:
+            definition = conn.execute(
+                text(
+                    "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_history_consents'"
+                    " AND schemaname = current_schema()"
+                )
+            ).scalar()
+            conn.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = conn.exec_driver_sql(f"EXPLAIN {sql}").all()
+    assert definition is not None
+    assert "WHERE" in definition.upper() and "'approve'" in definition
+    assert "'withdraw'" in definition
+    assert "ix_history_consents" in " ".join(str(step[-1]) for step in plan)
+
+
+def test_the_party_guard_is_postgresql_only_and_goes_down_with_its_step(
+    db_url: str, engine: Engine
+) -> None:
+    config = alembic_config(engine)
+    command.upgrade(config, "head")
+    query = (
+        "SELECT count(*) FROM pg_trigger"
+        " WHERE tgname = 'history_party_guard' AND tgrelid = 'history'::regclass"
+    )
+    with engine.connect() as conn:
+        names = {index["name"] for index in inspect(conn).get_indexes("history")}
+        guarded = conn.execute(text(query)).scalar() if engine.dialect.name != "sqlite" else None
+    assert "ix_history_consents" in names
+    assert guarded == (None if engine.dialect.name == "sqlite" else 1)
+    command.downgrade(config, "0005")
+    with engine.connect() as conn:
+        names = {index["name"] for index in inspect(conn).get_indexes("history")}
+        guarded = conn.execute(text(query)).scalar() if engine.dialect.name != "sqlite" else None
+    assert "ix_history_consents" not in names
+    assert guarded == (None if engine.dialect.name == "sqlite" else 0)

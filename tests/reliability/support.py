@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
+from pathlib import Path
 from urllib.parse import unquote
 
 import psycopg
@@ -13,6 +15,7 @@ from tests.conftest import Result
 from tracker import Tracker
 from tracker.cli.app import run
 
+ROLES_SQL = Path(__file__).parents[2] / "docs" / "roles.sql"
 PG_SERVER = os.environ.get("TRACKER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 
 
@@ -59,3 +62,27 @@ def one_error_line(stderr: str) -> str:
     assert stderr.count("\n") == 1, stderr
     assert "Traceback" not in stderr
     return stderr
+
+
+def team_roles(pg_admin: psycopg.Connection, url: str, tag: str) -> dict[str, str]:
+    """docs/roles.sql run on the schema `url` points at, every role it creates renamed with
+    the suffix `_tag` (roles are cluster-wide: a test run must not meet another's). Returns
+    {name in the script: name made}; drop them with `drop_roles`. A party role
+    `tracker_party_rok` becomes `tracker_party_rok_<tag>`: the party `ROK_<TAG>`."""
+    script = ROLES_SQL.read_text(encoding="utf-8")
+    made = {
+        name: f"{name}_{tag}" for name in re.findall(r"^CREATE ROLE (\w+)", script, re.MULTILINE)
+    }
+    for name, unique in made.items():
+        script = re.sub(rf"\b{name}\b", unique, script)
+    schema = schema_of(url)
+    pg_admin.execute(f'SET search_path TO "{schema}"')
+    pg_admin.execute(script.replace("SCHEMA public", f'SCHEMA "{schema}"'))
+    return made
+
+
+def drop_roles(pg_admin: psycopg.Connection, names: list[str]) -> None:
+    """Drop roles a test made (members before their groups), and what they own."""
+    for name in names:
+        pg_admin.execute(f"DROP OWNED BY {name}")
+        pg_admin.execute(f"DROP ROLE {name}")

@@ -7,16 +7,13 @@ from __future__ import annotations
 import getpass
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
 
 from tests.conftest import run_exe
-from tests.reliability.support import pg_url_as, schema_of
+from tests.reliability.support import drop_roles, pg_url_as, team_roles
 from tracker import Tracker
-
-ROLES_SQL = Path(__file__).parents[2] / "docs" / "roles.sql"
 
 
 @pytest.fixture
@@ -26,21 +23,14 @@ def team(pg_url: str, pg_admin: psycopg.Connection) -> Iterator[dict[str, str]]:
     with Tracker.open(pg_url) as tracker:
         tracker.seed()
     tag = uuid.uuid4().hex[:8]
+    groups = team_roles(pg_admin, pg_url, tag)
     names = {
-        "reader": f"tracker_reader_{tag}",
-        "writer": f"tracker_writer_{tag}",
+        "reader": groups["tracker_reader"],
+        "writer": groups["tracker_writer"],
         "reader_login": f"reader_{tag}",
         "writer_login": f"writer_{tag}",
         "trusted_login": f"trusted_{tag}",
     }
-    script = (
-        ROLES_SQL.read_text()
-        .replace("tracker_reader", names["reader"])
-        .replace("tracker_writer", names["writer"])
-        .replace("SCHEMA public", f'SCHEMA "{schema_of(pg_url)}"')
-    )
-    pg_admin.execute(f'SET search_path TO "{schema_of(pg_url)}"')
-    pg_admin.execute(script)
     pg_admin.execute(f"CREATE ROLE {names['reader_login']} LOGIN IN ROLE {names['reader']}")
     pg_admin.execute(f"CREATE ROLE {names['writer_login']} LOGIN IN ROLE {names['writer']}")
     pg_admin.execute(
@@ -49,9 +39,8 @@ def team(pg_url: str, pg_admin: psycopg.Connection) -> Iterator[dict[str, str]]:
     try:
         yield names
     finally:
-        for name in ("reader_login", "writer_login", "trusted_login", "reader", "writer"):
-            pg_admin.execute(f"DROP OWNED BY {names[name]}")
-            pg_admin.execute(f"DROP ROLE {names[name]}")
+        logins = [names["reader_login"], names["writer_login"], names["trusted_login"]]
+        drop_roles(pg_admin, [*logins, *groups.values()])
 
 
 def test_reader_role_lists_and_cannot_fire(

@@ -22,7 +22,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    literal_column,
+    text,
 )
+from sqlalchemy.sql.expression import ColumnElement, FromClause
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from ..dates import iso
@@ -95,6 +98,11 @@ items = Table(
     Column("last_hash", String(64), nullable=False),
 )
 
+# The consent entries (SPEC "Approvals"): a partial index holds only these, so `pending` reads
+# them and not every entry. A query uses it when it says this very condition: consent_entries().
+CONSENT_TRIGGERS = ("approve", "withdraw")
+CONSENT_ENTRIES = "\"trigger\" IN ('approve', 'withdraw')"
+
 # One history entry. Never updated or deleted: database triggers refuse it.
 history = Table(
     "history",
@@ -118,7 +126,22 @@ history = Table(
     Index("ix_history_occurred_at", "occurred_at"),
     # as_of: each item's last entry on or before a date is one seek in this index.
     Index("ix_history_item_id_occurred_at_version", "item_id", "occurred_at", "version"),
+    Index(
+        "ix_history_consents",
+        "item_id",
+        "version",
+        sqlite_where=text(CONSENT_ENTRIES),
+        postgresql_where=text(CONSENT_ENTRIES),
+    ),
 )
+
+
+def consent_entries(table: FromClause = history) -> ColumnElement[bool]:
+    """`table` (history or an alias of it) restricted to the consent entries, in the words of
+    the partial index ix_history_consents, the trigger names as SQL literals: SQLite uses a
+    partial index only for a query that states its condition, and a bound parameter does not
+    (it scanned the whole history)."""
+    return table.c.trigger.in_([literal_column(f"'{name}'") for name in CONSENT_TRIGGERS])
 
 # A saved view: a named filter every user of the database sees.
 views = Table(
