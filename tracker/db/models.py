@@ -143,6 +143,7 @@ def consent_entries(table: FromClause = history) -> ColumnElement[bool]:
     (it scanned the whole history)."""
     return table.c.trigger.in_([literal_column(f"'{name}'") for name in CONSENT_TRIGGERS])
 
+
 # A saved view: a named filter every user of the database sees.
 views = Table(
     "views",
