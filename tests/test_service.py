@@ -649,3 +649,17 @@ def test_kinds_are_the_kinds_in_use_sorted(seeded: Tracker) -> None:
     assert seeded.kinds() == ["agreement", "drill", "exercise", "support"]
     seeded.add("ZULU", "A workshop", kind="Workshop")
     assert seeded.kinds()[-1] == "workshop"
+
+
+def test_the_seed_names_its_outlets_and_records_no_consent(seeded: Tracker) -> None:
+    """Each seed entry's source is the outlet it rests on, never a file of this repository;
+    the article reports no party consenting to anything (seeds/article.yaml says why)."""
+    entries = seeded.history()
+    wire = "Wire report of the Yokosuka meeting"
+    assert {entry.source for entry in entries} == {
+        wire,
+        f"{wire} (background)",
+        f"{wire}, after Japanese media",
+        "Asahi Shimbun, as cited by the wire report",
+    }
+    assert not any(entry.trigger in ("approve", "withdraw") for entry in entries)
