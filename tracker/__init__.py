@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .anchor import Anchor
     from .records import (
         ApplyResult,
+        Filter,
         FireCheck,
         FireResult,
         HistoryEntry,
@@ -45,6 +46,7 @@ __all__ = [
     "ApplyResult",
     "Conflict",
     "DatabaseUnusable",
+    "Filter",
     "FireCheck",
     "FireResult",
     "HistoryEntry",
@@ -72,6 +74,7 @@ _LAZY = {
     "Anchor": "anchor",
     "Workflow": "workflow",
     "ApplyResult": "records",
+    "Filter": "records",
     "FireResult": "records",
     "HistoryEntry": "records",
     "HistorySearch": "records",

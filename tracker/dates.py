@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 from .errors import UsageError
@@ -56,6 +57,33 @@ def parse_until(value: str | datetime | date) -> datetime:
     if is_bare_date(value):
         return moment + timedelta(days=1, microseconds=-1)
     return moment
+
+
+def period(
+    since: str | datetime | date | None, until: str | datetime | date | None
+) -> tuple[datetime | None, datetime | None]:
+    """The inclusive range a `since`/`until` pair asks for (None: open at that end), by the one
+    rule for every front end: since a bare date is the start of that day, until a bare date
+    the end of it; a time is exact. UsageError naming the bound that is no date, or when the
+    range ends before it starts."""
+    start = _bound("since", since, parse_since)
+    stop = _bound("until", until, parse_until)
+    if start is not None and stop is not None and start > stop:
+        raise UsageError(f"the range ends before it starts: since {iso(start)}, until {iso(stop)}")
+    return start, stop
+
+
+def _bound(
+    name: str,
+    value: str | datetime | date | None,
+    parse: Callable[[str | datetime | date], datetime],
+) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse(value)
+    except UsageError as exc:
+        raise UsageError(f"{name}: {exc}") from None
 
 
 def is_bare_date(value: str | datetime | date) -> bool:

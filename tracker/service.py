@@ -34,7 +34,6 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    literal,
     or_,
     select,
     text,
@@ -51,7 +50,6 @@ from . import dates, fields
 from .db import as_of as as_of_sql
 from .db import history_pages
 from .db.engine import (
-    UNICODE_LOWER,
     ensure_schema,
     first_line,
     in_memory,
@@ -61,7 +59,7 @@ from .db.engine import (
     sqlite_file,
 )
 from .db.models import history, items, utc_time, views
-from .db.queries import key_sets, time_text
+from .db.queries import item_where, key_sets, time_text
 from .errors import (
     Conflict,
     DatabaseUnusable,
@@ -76,6 +74,7 @@ from .errors import (
 from .records import (
     ApplyResult,
     EntryPosition,
+    Filter,
     FireCheck,
     FireResult,
     HistoryEntry,
@@ -351,60 +350,26 @@ class Tracker:
             raise ItemNotFound(key)
         return self._item(row)
 
-    def _filters(
+    def _where(
         self,
+        where: Filter | None,
         state: str | None,
         kind: str | None,
         party: str | None,
         text: str | None,
-        keys: Sequence[str] | None = None,
-    ) -> list[ColumnElement[bool]]:
-        """The conditions of the item filters, one meaning for every front end (SPEC
-        "Filters"): None is no filter, an empty value a UsageError (never "match everything");
-        `state`, `kind` and `party` exact and case-insensitive (a party is one of the item's
-        parties, never a LIKE pattern); `text` each word in the key or the title."""
-        where: list[ColumnElement[bool]] = []
-        state, kind, party, text = self._criteria(state, kind, party, text)
-        if state is not None:
-            where.append(items.c.state == state)
-        if kind is not None:
-            where.append(items.c.kind == kind)
-        if party is not None:
-            padded = literal(" ") + items.c.parties + literal(" ")
-            where.append(padded.contains(f" {party} ", autoescape=True))
-        for word in text.lower().split() if text is not None else ():
-            # SQLite's lower() folds ASCII only: a word in another script needs ours.
-            lower = (
-                getattr(func, UNICODE_LOWER) if self._sqlite and not word.isascii() else func.lower
-            )
-            where.append(
-                or_(
-                    items.c.key_lower.contains(word, autoescape=True),
-                    lower(items.c.title).contains(word, autoescape=True),
-                )
-            )
-        if keys is not None:
-            where.append(items.c.key_lower.in_([k.lower() for k in keys]))
-        return where
-
-    def _criteria(
-        self, state: str | None, kind: str | None, party: str | None, text: str | None
-    ) -> tuple[str | None, str | None, str | None, str | None]:
-        """The filters' values checked and normalised (state a known one, lower-cased; kind
-        lower-cased; party an upper-cased code; text stripped); UsageError for an empty one."""
-        state = self._state(state)
-        kind = fields.filter_value("kind", kind)
-        party = fields.filter_value("party", party)
-        text = fields.filter_value("text", text)
-        return (
-            state,
-            fields.kind(kind) if kind is not None else None,
-            fields.party(party) if party is not None else None,
-            text,
-        )
+    ) -> Filter:
+        """The one place the filter keywords (`state=`, `kind=`...) become a `Filter`: they
+        win over `where`'s values. Checked (SPEC "Filters": an empty value is a UsageError),
+        its state one a loaded workflow has."""
+        chosen = Filter(state=state, kind=kind, party=party, text=text)
+        if where is not None:
+            chosen = chosen.over(where)
+        self._state(chosen.state)
+        return chosen
 
     def list(
         self,
+        where: Filter | None = None,
         *,
         state: str | None = None,
         kind: str | None = None,
@@ -417,26 +382,22 @@ class Tracker:
         as_of: str | datetime | None = None,
         view: str | None = None,
     ) -> builtins.list[Item]:
-        """Items matching every filter given (state, kind, party, text in key or title),
-        sorted by `order_by` (one of SORTABLE), a page at a time with `limit`/`offset`.
-        `view` names a saved view whose filters apply where no explicit one is given;
-        with `as_of` (given or the view's) the items are as they stood then (see `_as_of_items`)."""
+        """Items matching the filter (`where`, and the keywords state, kind, party, text in
+        key or title, which win over it), sorted by `order_by` (one of SORTABLE), a page at a
+        time with `limit`/`offset`. `view` names a saved view whose filters apply where no
+        explicit one is given; with `as_of` (given or the view's) the items are as they stood
+        then (see `_as_of_items`)."""
         if view is not None:
             saved = self.view(view)
-            state = state if state is not None else saved.state
-            kind = kind if kind is not None else saved.kind
-            party = party if party is not None else saved.party
-            text = text if text is not None else saved.text
+            where = (where if where is not None else Filter()).over(saved.filter)
             as_of = as_of if as_of is not None else saved.as_of
+        chosen = self._where(where, state, kind, party, text)
         if order_by not in SORTABLE:
             raise UsageError(f"cannot sort by {order_by!r} (one of: {', '.join(SORTABLE)})")
         if as_of is not None:
             return self._as_of_items(
                 dates.parse_when(as_of),
-                state,
-                kind,
-                party,
-                text,
+                chosen,
                 order_by,
                 descending,
                 limit,
@@ -444,7 +405,7 @@ class Tracker:
             )
         column = items.c.key_lower if order_by == "key" else items.c[order_by]
         order = [column.desc() if descending else column.asc(), items.c.id]
-        query = select(items).where(*self._filters(state, kind, party, text)).order_by(*order)
+        query = select(items).where(*item_where(chosen, self._sqlite)).order_by(*order)
         query = _page(query, limit, offset)
         with self._session() as session:
             return [self._item(row) for row in session.execute(query)]
@@ -452,6 +413,7 @@ class Tracker:
     def position(
         self,
         key: str,
+        where: Filter | None = None,
         *,
         state: str | None = None,
         kind: str | None = None,
@@ -466,7 +428,7 @@ class Tracker:
         without loading the rows before it. Raises ItemNotFound."""
         if order_by not in SORTABLE:
             raise UsageError(f"cannot sort by {order_by!r} (one of: {', '.join(SORTABLE)})")
-        where = self._filters(state, kind, party, text)
+        conditions = item_where(self._where(where, state, kind, party, text), self._sqlite)
         column = items.c.key_lower if order_by == "key" else items.c[order_by]
         with self._session() as session:
             found = session.execute(
@@ -475,13 +437,15 @@ class Tracker:
             if found is None:
                 raise ItemNotFound(key)
             item_id, value = found
-            if not session.execute(select(items.c.id).where(items.c.id == item_id, *where)).first():
+            if not session.execute(
+                select(items.c.id).where(items.c.id == item_id, *conditions)
+            ).first():
                 return None
             ahead = column > value if descending else column < value
             before = or_(ahead, and_(column == value, items.c.id < item_id))
             return int(
                 session.execute(
-                    select(func.count()).select_from(items).where(before, *where)
+                    select(func.count()).select_from(items).where(before, *conditions)
                 ).scalar_one()
             )
 
@@ -494,6 +458,7 @@ class Tracker:
 
     def count(
         self,
+        where: Filter | None = None,
         *,
         state: str | None = None,
         kind: str | None = None,
@@ -503,10 +468,13 @@ class Tracker:
     ) -> dict[str, int]:
         """How many items match, per state (with `as_of`: per state then, of the items that
         existed then, as `list(as_of=...)` pages them)."""
+        chosen = self._where(where, state, kind, party, text)
         if as_of is not None:
             moment = dates.parse_when(as_of)
-            wanted = self._state(state)
-            counting = as_of_sql.Counting(moment, self._filters(None, kind, party, text))
+            wanted = chosen.state
+            counting = as_of_sql.Counting(
+                moment, item_where(dataclasses.replace(chosen, state=None), self._sqlite)
+            )
             with self._session() as session:
                 now = {row[0]: row[1] for row in session.execute(counting.now)}
                 changed = session.execute(counting.changed).scalar_one()
@@ -524,7 +492,7 @@ class Tracker:
             }
         query = (
             select(items.c.state, func.count())
-            .where(*self._filters(state, kind, party, text))
+            .where(*item_where(chosen, self._sqlite))
             .group_by(items.c.state)
         )
         with self._session() as session:
@@ -653,10 +621,11 @@ class Tracker:
         trigger = fields.filter_value("trigger", trigger)
         if key is not None:
             where.append(history.c.item_id == self._item_id(key))
-        if since is not None:
-            where.append(history.c.occurred_at >= dates.parse_since(since))
-        if until is not None:
-            where.append(history.c.occurred_at <= dates.parse_until(until))
+        start, stop = dates.period(since, until)
+        if start is not None:
+            where.append(history.c.occurred_at >= start)
+        if stop is not None:
+            where.append(history.c.occurred_at <= stop)
         if actor is not None:
             where.append(history.c.actor == actor)
         if trigger is not None:
@@ -1417,6 +1386,7 @@ class Tracker:
     def save_view(
         self,
         name: str,
+        where: Filter | None = None,
         *,
         state: str | None = None,
         kind: str | None = None,
@@ -1428,13 +1398,13 @@ class Tracker:
     ) -> View:
         """Save a named filter for every user of the database. Conflict (5) when the name is
         taken, unless `replace`. Names are short words, compared case-insensitively."""
-        state, kind, party, text = self._criteria(state, kind, party, text)
+        chosen = self._where(where, state, kind, party, text)
         saved = View(
             name=_view_name(name),
-            state=state,
-            kind=kind,
-            party=party,
-            text=text,
+            state=chosen.state,
+            kind=chosen.kind,
+            party=chosen.party,
+            text=chosen.text,
             as_of=dates.parse_when(as_of) if as_of is not None else None,
             created_at=dates.now(),
             created_by=fields.text("actor", actor) or self.default_actor,
@@ -1501,6 +1471,7 @@ class Tracker:
 
     def keys(
         self,
+        where: Filter | None = None,
         *,
         state: str | None = None,
         kind: str | None = None,
@@ -1509,7 +1480,8 @@ class Tracker:
     ) -> builtins.list[str]:
         """The keys of the items matching every filter given, by key: what "mark all that
         match" selects, without loading whole items."""
-        return [row.key for row in self._targets(self._filters(state, kind, party, text))]
+        chosen = self._where(where, state, kind, party, text)
+        return [row.key for row in self._targets(item_where(chosen, self._sqlite))]
 
     def _targets(self, where: Sequence[ColumnElement[bool]]) -> builtins.list[Any]:
         query = (
@@ -1569,6 +1541,7 @@ class Tracker:
     def fire_where(
         self,
         trigger: str,
+        where: Filter | None = None,
         *,
         state: str | None = None,
         kind: str | None = None,
@@ -1584,7 +1557,8 @@ class Tracker:
         all-or-nothing batch. NotAllowed (4), naming them, when the trigger is not allowed for
         some; Conflict (5) when an item changes state between selecting and writing. No
         match fires nothing (an empty result, not an error). `keys` come in key order."""
-        targets = self._targets(self._filters(state, kind, party, text))
+        chosen = self._where(where, state, kind, party, text)
+        targets = self._targets(item_where(chosen, self._sqlite))
         if not targets:
             return ApplyResult(0, 0, 0, 0, dry_run)
         check = self._check(trigger, targets)
@@ -1620,6 +1594,7 @@ class Tracker:
         *,
         since: str | datetime | None = None,
         until: str | datetime | None = None,
+        where: Filter | None = None,
         state: str | None = None,
         kind: str | None = None,
         party: str | None = None,
@@ -1632,13 +1607,7 @@ class Tracker:
         if keys:
             for key in keys:
                 self._item_id(key)
-        start = dates.parse_since(since) if since is not None else None
-        stop = dates.parse_until(until) if until is not None else None
-        if start is not None and stop is not None and start > stop:
-            raise UsageError(
-                f"the range ends before it starts: since {dates.iso(start)}, "
-                f"until {dates.iso(stop)}"
-            )
+        start, stop = dates.period(since, until)
         query = (
             select(
                 items.c.key,
@@ -1653,7 +1622,11 @@ class Tracker:
                 history.c.source,
             )
             .join(items, items.c.id == history.c.item_id)
-            .where(*self._filters(state, kind, party, text, keys or None))
+            .where(
+                *item_where(
+                    self._where(where, state, kind, party, text), self._sqlite, keys or None
+                )
+            )
             .order_by(items.c.key_lower, history.c.version)
         )
         with self._session() as session:
@@ -1685,10 +1658,7 @@ class Tracker:
     def _as_of_items(
         self,
         moment: datetime,
-        state: str | None,
-        kind: str | None,
-        party: str | None,
-        text: str | None,
+        chosen: Filter,
         order_by: str,
         descending: bool,
         limit: int | None,
@@ -1697,8 +1667,8 @@ class Tracker:
         """`list` as of a date: each item's state, version and change time from its last entry
         on or before `moment` (items created later are left out). No trigger is allowed on the
         past, so `allowed_triggers` is empty. Title, kind and parties are today's."""
-        state = self._state(state)
-        where = self._filters(None, kind, party, text)
+        state = chosen.state
+        where = item_where(dataclasses.replace(chosen, state=None), self._sqlite)
         if order_by in ("state", "changed_at", "updated_at"):
             # A sort on what the items were then reads every item: take the unchanged ones
             # from their rows and look up only the others.

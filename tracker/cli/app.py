@@ -15,8 +15,9 @@ import click
 from ..errors import Conflict, TrackerError, UsageError
 
 # CSV is for scripts: every field of SPEC's JSON shapes, in that order (tables show fewer).
-from ..records import ENTRY_FIELDS, ITEM_FIELDS
+from ..records import ENTRY_FIELDS, ITEM_FIELDS, Filter
 from ..wording import plural
+from .options import FORMAT, WHERE, entry_options, filter_options
 
 if TYPE_CHECKING:
     from ..service import Tracker
@@ -33,14 +34,6 @@ ENTRY_COLUMNS = [
     "reason",
     "source",
 ]
-FORMAT = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "ndjson", "csv"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
 SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
@@ -167,10 +160,14 @@ def init(obj: Context, seed: bool) -> None:
 @click.option("--kind", required=True, help="Its kind (names the workflow, e.g. agreement).")
 @click.option("--party", "parties", multiple=True, help="A party, e.g. ROK (repeatable).")
 @click.option("--description", default="", help="Longer text.")
-@click.option("--at", help="Effective date of creation (ISO 8601; default now).")
-@click.option("--actor", help="Who (default: you).")
-@click.option("--reason", help="Why it was created.")
-@click.option("--source", help="Citation: outlet, document or URL.")
+@entry_options(
+    "at",
+    "actor",
+    "reason",
+    "source",
+    at="Effective date of creation (ISO 8601; default now).",
+    reason="Why it was created.",
+)
 @FORMAT
 @pass_context
 def add(
@@ -205,10 +202,7 @@ def add(
 
 
 @cli.command("list")
-@click.option("--state", help="Only items in this state.")
-@click.option("--kind", help="Only items of this kind.")
-@click.option("--party", help="Only items with this party.")
-@click.option("--text", help="Only items whose key or title contains this.")
+@filter_options
 @click.option("--as-of", "as_of", metavar="DATE", help="The items as they stood on DATE.")
 @click.option("--view", metavar="NAME", help="A saved view's filters (explicit options win).")
 @click.option(
@@ -223,10 +217,7 @@ def add(
 @pass_context
 def list_(
     obj: Context,
-    state: str | None,
-    kind: str | None,
-    party: str | None,
-    text: str | None,
+    where: Filter,
     as_of: str | None,
     view: str | None,
     sort: str,
@@ -244,10 +235,7 @@ def list_(
     from . import output
 
     found = obj.tracker().list(
-        state=state,
-        kind=kind,
-        party=party,
-        text=text,
+        where,
         as_of=as_of,
         view=view,
         order_by=sort,
@@ -296,18 +284,8 @@ def show(obj: Context, key: str, entries: int, fmt: str) -> None:
 
 @cli.command(context_settings={"ignore_unknown_options": False})
 @click.argument("args", nargs=-1, required=True, metavar="[KEY...] TRIGGER")
-@click.option(
-    "--where",
-    "where",
-    multiple=True,
-    metavar="FIELD=VALUE,...",
-    help="Fire on every item matching state=, kind=, party=, text= (as list selects them) "
-    "instead of named keys.",
-)
-@click.option("--reason", help="Why (required by stall and suspend).")
-@click.option("--source", help="Citation: outlet, document or URL.")
-@click.option("--at", help="Effective date (ISO 8601; default now; not before the latest entry).")
-@click.option("--actor", help="Who (default: you).")
+@WHERE
+@entry_options("reason", "source", "at", "actor", reason="Why (required by stall and suspend).")
 @click.option("--expect-state", help="Refuse (exit 5) unless the item is in this state.")
 @click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
 @FORMAT
@@ -315,7 +293,7 @@ def show(obj: Context, key: str, entries: int, fmt: str) -> None:
 def fire(
     obj: Context,
     args: tuple[str, ...],
-    where: tuple[str, ...],
+    where: Filter | None,
     reason: str | None,
     source: str | None,
     at: str | None,
@@ -337,11 +315,11 @@ def fire(
     """
     from . import output
 
-    if where:
+    if where is not None:
         if expect_state:
             raise click.UsageError("--expect-state does not go with --where (use state=)")
         written = {"reason": reason, "source": source, "at": at, "actor": actor}
-        _fire_where(obj, args, _where(where), written, dry_run, fmt)
+        _fire_where(obj, args, where, written, dry_run, fmt)
         return
     if len(args) < 2:
         raise click.UsageError("give at least one KEY and a TRIGGER")
@@ -368,35 +346,10 @@ def fire(
     output.emit(results, fmt, ["item", "entry", "dry_run"])
 
 
-WHERE_FIELDS = ("state", "kind", "party", "text")
-
-
-def _where(values: tuple[str, ...]) -> dict[str, str]:
-    """`--where state=proposed,kind=exercise` as filters. A comma not followed by a field name
-    belongs to the value (text=a,b)."""
-    import re
-
-    found: dict[str, str] = {}
-    for value in values:
-        starts = [m.start() for m in re.finditer(r"(?:^|,)\s*(\w+)=", value)]
-        if not starts or starts[0] != 0:
-            raise UsageError(f"bad --where {value!r}: use FIELD=VALUE[,FIELD=VALUE...]")
-        pieces = [value[a:b] for a, b in zip(starts, [*starts[1:], len(value)], strict=True)]
-        for piece in pieces:
-            name, _, text = piece.lstrip(",").partition("=")
-            name = name.strip().lower()
-            if name not in WHERE_FIELDS:
-                raise UsageError(f"bad --where field {name!r} (one of: {', '.join(WHERE_FIELDS)})")
-            if name in found:
-                raise UsageError(f"--where gives {name} twice")
-            found[name] = text.strip()
-    return found
-
-
 def _fire_where(
     obj: Context,
     args: tuple[str, ...],
-    where: dict[str, str],
+    where: Filter,
     written: dict[str, str | None],
     dry_run: bool,
     fmt: str,
@@ -405,7 +358,7 @@ def _fire_where(
 
     if len(args) != 1:
         raise click.UsageError("with --where give only the TRIGGER, no keys")
-    result = obj.tracker().fire_where(args[0], **where, **written, dry_run=dry_run)
+    result = obj.tracker().fire_where(args[0], where, **written, dry_run=dry_run)
     if fmt != "table":
         output.emit_one(result, fmt)
         return
@@ -421,9 +374,7 @@ def _fire_where(
 @cli.command()
 @click.argument("key")
 @click.argument("text")
-@click.option("--source", help="Citation: outlet, document or URL.")
-@click.option("--at", help="Effective date (ISO 8601; default now).")
-@click.option("--actor", help="Who (default: you).")
+@entry_options("source", "at", "actor")
 @pass_context
 def comment(
     obj: Context, key: str, text: str, source: str | None, at: str | None, actor: str | None
@@ -443,8 +394,7 @@ def comment(
 @click.option("--title", help="New title.")
 @click.option("--description", help="New description.")
 @click.option("--party", "parties", multiple=True, help="The parties, all of them (repeatable).")
-@click.option("--reason", help="Why the change.")
-@click.option("--actor", help="Who (default: you).")
+@entry_options("reason", "actor", reason="Why the change.")
 @pass_context
 def edit(
     obj: Context,
@@ -826,20 +776,14 @@ def view() -> None:
 
 @view.command("save")
 @click.argument("name")
-@click.option("--state", help="Items in this state.")
-@click.option("--kind", help="Items of this kind.")
-@click.option("--party", help="Items with this party.")
-@click.option("--text", help="Items whose key or title contains this.")
+@filter_options
 @click.option("--as-of", "as_of", metavar="DATE", help="The items as they stood on DATE.")
 @click.option("--replace", is_flag=True, help="Overwrite a view of the same name.")
 @pass_context
 def view_save(
     obj: Context,
     name: str,
-    state: str | None,
-    kind: str | None,
-    party: str | None,
-    text: str | None,
+    where: Filter,
     as_of: str | None,
     replace: bool,
 ) -> None:
@@ -851,9 +795,7 @@ def view_save(
       tracker view save japan-drills --party JPN --kind drill --replace
     """
     try:
-        saved = obj.tracker().save_view(
-            name, state=state, kind=kind, party=party, text=text, as_of=as_of, replace=replace
-        )
+        saved = obj.tracker().save_view(name, where, as_of=as_of, replace=replace)
     except Conflict as exc:
         raise Conflict(f"{exc} (replace it with --replace)") from exc
     click.echo(f"saved view {saved.name}")
@@ -894,10 +836,7 @@ def view_delete(obj: Context, name: str) -> None:
 
 @cli.command()
 @click.argument("keys", nargs=-1, metavar="[KEY...]")
-@click.option("--state", help="Only items now in this state.")
-@click.option("--kind", help="Only items of this kind.")
-@click.option("--party", help="Only items with this party.")
-@click.option("--text", help="Only items whose key or title contains this.")
+@filter_options
 @click.option("--since", help="Start of the time axis (default: the first entry).")
 @click.option("--until", help="End of the time axis (default: now).")
 @click.option("--title", help="The picture's title.")
@@ -908,10 +847,7 @@ def view_delete(obj: Context, name: str) -> None:
 def timeline(
     obj: Context,
     keys: tuple[str, ...],
-    state: str | None,
-    kind: str | None,
-    party: str | None,
-    text: str | None,
+    where: Filter,
     since: str | None,
     until: str | None,
     title: str | None,
@@ -932,21 +868,15 @@ def timeline(
     from ..errors import NotFound
 
     drawing.output_format(target)
-    start = dates.parse_since(since) if since is not None else None
-    stop = dates.parse_until(until) if until is not None else None
+    start, stop = dates.period(since, until)
     tracker = obj.tracker()
     if not keys:
-        drawing.check_size(
-            sum(tracker.count(state=state, kind=kind, party=party, text=text).values())
-        )
+        drawing.check_size(sum(tracker.count(where).values()))
     spans = tracker.spans(
         list(keys) or None,
         since=start,
         until=stop,
-        state=state,
-        kind=kind,
-        party=party,
-        text=text,
+        where=where,
     )
     if not spans:
         raise NotFound("no history to draw: no item matches in that date range")

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, func, literal_column, select, type_coerce
+from sqlalchemy import (
+    String,
+    any_,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
+from ..records import Filter
+from .engine import UNICODE_LOWER
 from .models import items
 
 
@@ -30,3 +42,33 @@ def key_sets(lowered: list[str], sqlite: bool) -> Iterator[ColumnElement[bool]]:
         return
     listed = func.json_each(bindparam("keys", json.dumps(lowered), type_=String))
     yield items.c.key_lower.in_(select(literal_column("value")).select_from(listed))
+
+
+def item_where(
+    where: Filter, sqlite: bool, keys: Sequence[str] | None = None
+) -> list[ColumnElement[bool]]:
+    """The conditions on `items` selecting what `where` matches (SPEC "Filters"), and only
+    `keys` when given. The values are already checked and normalised by `Filter` (state and
+    kind lower-case, party an upper-case code): each is compared exactly, on an indexed
+    column where there is one; a party is one of the space-separated codes, never a LIKE
+    pattern; each text word is found in the key or the title."""
+    found: list[ColumnElement[bool]] = []
+    if where.state is not None:
+        found.append(items.c.state == where.state)
+    if where.kind is not None:
+        found.append(items.c.kind == where.kind)
+    if where.party is not None:
+        padded = literal(" ") + items.c.parties + literal(" ")
+        found.append(padded.contains(f" {where.party} ", autoescape=True))
+    for word in where.text.lower().split() if where.text is not None else ():
+        # SQLite's lower() folds ASCII only: a word in another script needs ours.
+        lower = getattr(func, UNICODE_LOWER) if sqlite and not word.isascii() else func.lower
+        found.append(
+            or_(
+                items.c.key_lower.contains(word, autoescape=True),
+                lower(items.c.title).contains(word, autoescape=True),
+            )
+        )
+    if keys is not None:
+        found.append(items.c.key_lower.in_([k.lower() for k in keys]))
+    return found

@@ -4,24 +4,24 @@ A value of its own, shared by the items, timeline and views screens and the navi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from ..records import View
+from ..errors import TrackerError
+from ..records import Filter
 
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """What the table shows: filters from the filter box, the sort, and the as-of date
-    (None: now)."""
+    """What the table shows: the filter typed in the filter box (or why it cannot be used),
+    the sort, and the as-of date (None: now)."""
 
-    text: str = ""
-    state: str | None = None
-    kind: str | None = None
-    party: str | None = None
+    filter: Filter = field(default_factory=Filter)
     order_by: str = "key"
     descending: bool = False
     as_of: datetime | None = None
+    # Why the typed filter cannot be used (then `filter` matches every item, and no rows show).
+    problem: str | None = None
 
     @classmethod
     def parse(
@@ -31,40 +31,15 @@ class Query:
         descending: bool = False,
         as_of: datetime | None = None,
     ) -> Query:
-        """`state:stalled kind:exercise party:JPN words` — the words match key or title."""
-        fields: dict[str, str] = {}
-        words = []
-        for word in typed.split():
-            name, sep, value = word.partition(":")
-            if sep and name.lower() in ("state", "kind", "party") and value:
-                fields[name.lower()] = value
-            else:
-                words.append(word)
-        return cls(
-            text=" ".join(words),
-            state=fields.get("state"),
-            kind=fields.get("kind"),
-            party=fields.get("party"),
-            order_by=order_by,
-            descending=descending,
-            as_of=as_of,
-        )
-
-    @classmethod
-    def of_view(cls, view: View) -> str:
-        """What the filter box shows for a saved view."""
-        parts = [
-            f"{name}:{value}"
-            for name, value in view.filters().items()
-            if name in ("state", "kind", "party") and value
-        ]
-        return " ".join([*parts, *([view.text] if view.text else [])])
+        """The filter box read by the one filter syntax (`Filter.parse`): a filter it refuses
+        is kept as the problem to show, never raised at a keystroke."""
+        try:
+            chosen, problem = Filter.parse(typed), None
+        except TrackerError as exc:
+            chosen, problem = Filter(), str(exc)
+        return cls(chosen, order_by, descending, as_of, problem)
 
     @property
-    def filters(self) -> dict[str, str | None]:
-        return {"text": self.text or None, "kind": self.kind, "party": self.party}
-
-    @property
-    def selection(self) -> dict[str, str | None]:
-        """The filters as `Tracker.keys` / `spans` take them."""
-        return {"state": self.state, **self.filters}
+    def every_state(self) -> Filter:
+        """The filter without its state: what the counts per state answer."""
+        return replace(self.filter, state=None)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass
-from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
@@ -62,26 +61,11 @@ class Fields:
     until: str = ""
 
     def search(self) -> HistorySearch:
-        """The search the fields ask for. Raises TrackerError naming the field whose date does
-        not parse (yet)."""
-        return HistorySearch(
-            item=self.item,
-            actor=self.actor,
-            trigger=self.trigger,
-            since=_date("since", self.since, end_of_day=False),
-            until=_date("until", self.until, end_of_day=True),
-        )
-
-
-def _date(name: str, typed: str, *, end_of_day: bool) -> datetime | None:
-    """A date field: empty is no bound; `until 2025-11-30` means through the end of that day,
-    by the service's one rule (dates.parse_until)."""
-    if not typed:
-        return None
-    try:
-        return dates.parse_until(typed) if end_of_day else dates.parse_since(typed)
-    except TrackerError as exc:
-        raise TrackerError(f"{name}: {exc}") from None
+        """The search the fields ask for (an empty date is no bound; `until 2025-11-30`
+        includes that day, by the one rule, dates.period). Raises TrackerError naming the
+        field whose date does not parse (yet)."""
+        since, until = dates.period(self.since or None, self.until or None)
+        return HistorySearch(self.item, self.actor, self.trigger, since, until)
 
 
 def entry_row(entry: HistoryEntry) -> Row:

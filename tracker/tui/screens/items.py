@@ -80,8 +80,7 @@ def as_of_row(item: Item) -> Row:
 def page(tracker: Tracker, query: Query, offset: int, limit: int) -> builtins.list[Row]:
     """One page of the table's rows for `query` (now, or as of its date)."""
     found = tracker.list(
-        state=query.state,
-        **query.filters,
+        query.filter,
         order_by=query.order_by,
         descending=query.descending,
         limit=limit,
@@ -351,6 +350,8 @@ class ItemsScreen(TrackerScreen):
         # The page first (fast: it stops at `limit` matches), then the counts (a full scan
         # when filtering by text): the rows answer the keystroke, the counts follow.
         try:
+            if query.problem is not None:
+                raise TrackerError(query.problem)
             rows = page(self.tracker, query, offset, limit)
         except TrackerError as exc:  # a filter the service refuses: said on the count line
             self.post_message(self.FilterRefused(query, str(exc)))
@@ -359,11 +360,12 @@ class ItemsScreen(TrackerScreen):
         self.post_message(self.Loaded(query, known, offset, rows, keep_cursor))
         if get_current_worker().is_cancelled:
             return
-        counts = self.tracker.count(**query.filters, as_of=query.as_of)
-        total = counts.get(query.state.lower(), 0) if query.state else sum(counts.values())
+        counts = self.tracker.count(query.every_state, as_of=query.as_of)
+        state, kind = query.filter.state, query.filter.kind
+        total = counts.get(state, 0) if state else sum(counts.values())
         problem = None
-        if query.kind and not total:
-            problem = unknown_kind(query.kind, self.tracker.kinds())
+        if kind and not total:
+            problem = unknown_kind(kind, self.tracker.kinds())
         self.post_message(self.Counted(query, counts, total, problem))
 
     @work(thread=True, exclusive=True, group="rows", exit_on_error=False)
@@ -400,11 +402,11 @@ class ItemsScreen(TrackerScreen):
         self.table.set_total(message.total)
         if self._cursor_to is not None and self._cursor_to < message.total:
             self.table.cursor, self._cursor_to = self._cursor_to, None
-        only = message.query.state.lower() if message.query.state else None
+        only = message.query.filter.state
         shown = self.query_one(StateCounts)
-        filtered = any(message.query.filters.values())
+        filtered = bool(message.query.every_state)
         shown.show(message.counts, self.states, message.total, only, filtered)
-        problem = message.problem or unknown_state(message.query.state, self.states)
+        problem = message.problem or unknown_state(only, self.states)
         if problem:
             shown.show_problem(problem)
 
@@ -417,7 +419,9 @@ class ItemsScreen(TrackerScreen):
         self.table.reset(0)
         shown = self.query_one(StateCounts)
         shown.show({}, self.states, 0)
-        shown.show_problem(unknown_state(message.query.state, self.states) or message.problem)
+        shown.show_problem(
+            unknown_state(message.query.filter.state, self.states) or message.problem
+        )
 
     @on(VirtualTable.RowsWanted)
     def _rows_wanted(self, message: VirtualTable.RowsWanted) -> None:
@@ -548,7 +552,7 @@ class ItemsScreen(TrackerScreen):
         matches sorted before it (no rows are loaded for it); the table then fetches the page
         around that row."""
         index = self.tracker.position(
-            key, **query.selection, order_by=query.order_by, descending=query.descending
+            key, query.filter, order_by=query.order_by, descending=query.descending
         )
         self.post_message(self.Located(key, index))
 
@@ -595,7 +599,7 @@ class ItemsScreen(TrackerScreen):
 
     @work(thread=True, exclusive=True, group="marks", exit_on_error=False)
     def resolve_marks(self, query: Query) -> None:
-        self.post_message(self.MarksResolved(self.tracker.keys(**query.selection)))
+        self.post_message(self.MarksResolved(self.tracker.keys(query.filter)))
 
     @on(MarksResolved)
     def _marks_resolved(self, message: MarksResolved) -> None:
@@ -658,7 +662,7 @@ class ItemsScreen(TrackerScreen):
         if view.broken:  # its filters are unknown: showing every item would mislead
             self.notify(f"view {view.name} cannot be used: {view.broken}", markup=False)
             return
-        self.use_filter(Query.of_view(view), view.as_of)
+        self.use_filter(str(view.filter), view.as_of)
         self.notify(f"view {view.name}", markup=False, timeout=2)
 
     def use_filter(self, typed: str, as_of: datetime | None) -> None:

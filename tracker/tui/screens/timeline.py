@@ -87,18 +87,16 @@ class TimelineScreen(TrackerScreen):
     def load(self) -> None:
         query = self.filter
         found = self.tracker.list(
-            state=query.state,
-            kind=query.kind,
-            party=query.party,
-            text=query.text or None,
+            query.filter,
             order_by=query.order_by,
             descending=query.descending,
             limit=BANDS,
             as_of=query.as_of,
         )
         keys = [item.key for item in found]
-        counts = self.tracker.count(**query.filters, as_of=query.as_of)
-        total = counts.get(query.state.lower(), 0) if query.state else sum(counts.values())
+        counts = self.tracker.count(query.every_state, as_of=query.as_of)
+        state = query.filter.state
+        total = counts.get(state, 0) if state else sum(counts.values())
         spans = self.tracker.spans(keys, until=query.as_of) if keys else []
         self.post_message(self.Loaded(spans, keys, total))
 

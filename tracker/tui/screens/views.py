@@ -23,7 +23,7 @@ from .base import Dialog, Problem, TrackerModal
 
 
 def describe_filter(query: Query) -> Text:
-    parts = [f"{name}={value}" for name, value in query.selection.items() if value]
+    parts = [f"{name}={value}" for name, value in query.filter.to_json().items() if value]
     if query.as_of is not None:
         parts.append(f"as of {lit.when(query.as_of)}")
     return lit.literal(", ".join(parts) or "every item (no filter)")
@@ -103,10 +103,7 @@ class SaveViewModal(TrackerModal):
         try:
             view = self.tracker.save_view(
                 name,
-                state=query.state,
-                kind=query.kind,
-                party=query.party,
-                text=query.text or None,
+                query.filter,
                 as_of=query.as_of,
                 replace=replace,
             )
