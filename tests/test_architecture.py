@@ -5,8 +5,9 @@ Every `import` counts, at the top of a module, under `if TYPE_CHECKING:` (a type
 dependency too) or inside a function (a lazy import is still a dependency):
 - no import cycle between modules, lazy imports included (the TUI's screens open one another by
   message through the app, never by importing each other);
-- a front end (tracker.cli, tracker.tui) never imports the store (tracker.db, tracker.writes) or
-  SQLAlchemy, Alembic or psycopg: it calls the service and gets records back;
+- a front end (tracker.cli, tracker.tui) never imports the store (tracker.db, tracker.store,
+  tracker.writes) or SQLAlchemy, Alembic or psycopg: it calls the service and gets records back;
+- the store never imports the service: it works for it (given a `Database`), not through it;
 - nothing outside a front end imports a front end, and the TUI never imports the CLI (what both
   need lives in the core, e.g. tracker.render.text).
 """
@@ -24,7 +25,7 @@ import tracker
 
 PACKAGE = Path(tracker.__file__).parent
 FRONT_ENDS = ("tracker.cli", "tracker.tui")
-STORE = ("tracker.db", "tracker.writes")
+STORE = ("tracker.db", "tracker.store", "tracker.writes")
 DATABASE_LIBRARIES = ("sqlalchemy", "alembic", "psycopg")
 # `python -m tracker` is the console script's twin: a launcher of the CLI, not a core module.
 LAUNCHERS = frozenset({"tracker.__main__"})
@@ -181,6 +182,11 @@ def test_front_ends_never_touch_the_store(module: str) -> None:
         for line in where(module, i.target)
     ]
     assert bad == []
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if within(m, STORE)))
+def test_the_store_never_imports_the_service(module: str) -> None:
+    assert where(module, "tracker.service") == []
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))

@@ -10,6 +10,8 @@ import pytest
 
 from tests.conftest import CLI
 from tracker import Conflict, ItemNotFound, NotAllowed, Refusal, Tracker, TriggerNotFound
+from tracker.store import apply as applying
+from tracker.workflow import Workflows
 
 
 def test_check_fire_splits_keys_into_allowed_and_refused(seeded: Tracker) -> None:
@@ -149,14 +151,14 @@ def test_cli_fire_where_no_match(seeded: Tracker, cli: CLI) -> None:
 def test_fire_where_is_a_conflict_when_an_item_moves_meanwhile(
     seeded: Tracker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    check = Tracker._check
+    check = applying.check
 
-    def another_writer_in_between(self: Tracker, trigger: str, targets: Any) -> Any:
-        checked = check(self, trigger, targets)
-        self.fire("SAREX", "suspend", reason="another writer, meanwhile")
+    def another_writer_in_between(workflows: Workflows, trigger: str, targets: Any) -> Any:
+        checked = check(workflows, trigger, targets)
+        seeded.fire("SAREX", "suspend", reason="another writer, meanwhile")
         return checked
 
-    monkeypatch.setattr(Tracker, "_check", another_writer_in_between)
+    monkeypatch.setattr(applying, "check", another_writer_in_between)
     with pytest.raises(Conflict):
         seeded.fire_where("stall", state="resumed", reason="budget freeze")
     assert seeded.get("REFUEL").state == "resumed"  # nothing of the batch was written

@@ -21,6 +21,7 @@ from tracker import (
     UsageError,
     VerificationFailed,
 )
+from tracker.audit import split as two_processes
 from tracker.batch import parse
 from tracker.records import VerifyReport
 
@@ -592,13 +593,13 @@ def test_verify_split_over_two_processes_finds_what_one_pass_finds(
             conn.execute(text(statement))
     one_pass = seeded.verify()
     splits: list[int] = []
-    split = Tracker._verify_split
+    split = two_processes.verify_split
 
-    def spy(self: Tracker, *args: Any) -> VerifyReport:
+    def spy(*args: Any) -> VerifyReport:
         splits.extend(arg.boundary for arg in args if hasattr(arg, "boundary"))
-        return split(self, *args)
+        return split(*args)
 
-    monkeypatch.setattr(Tracker, "_verify_split", spy)
+    monkeypatch.setattr(two_processes, "verify_split", spy)
     done: list[int] = []
     assert seeded.verify(progress=done.append, split_from=10) == one_pass
     assert splits == [5] and done[-1] == one_pass.entries

@@ -29,6 +29,7 @@ from sqlalchemy.exc import DBAPIError
 from tests.conftest import CLI
 from tests.reliability.support import snapshot
 from tracker import Tracker
+from tracker.audit import SPLIT_VERIFY_FROM
 from tracker.db.chain import (
     canonical,
     entry_hash,
@@ -38,7 +39,6 @@ from tracker.db.chain import (
     reference,
 )
 from tracker.db.engine import alembic_config, make_engine
-from tracker.service import SPLIT_VERIFY_FROM
 from tracker.transfer import Replay
 from tracker.workflow import Workflows
 
@@ -524,11 +524,11 @@ def test_import_enforces_every_rule_a_fire_does(
 
 # -- the split verify's child -----------------------------------------------------------------
 
-FAKE_SERVICE = """
+FAKE_SPLIT = """
 import pickle, sys, os
 from tracker.records import VerifyReport
 open(os.environ["FAKE_MARK"], "w").write("imported")
-def _verify_after():
+def child():
     pickle.load(sys.stdin.buffer)
     pickle.dump((VerifyReport(0, 0, ()), []), sys.stdout.buffer)
 """
@@ -563,7 +563,9 @@ def test_split_verify_ignores_a_tracker_package_in_the_current_directory(
     planted = tmp_path / "cwd" / "tracker"
     planted.mkdir(parents=True)
     (planted / "__init__.py").write_text("")
-    (planted / "service.py").write_text(FAKE_SERVICE)
+    (planted / "audit").mkdir()
+    (planted / "audit" / "__init__.py").write_text("")
+    (planted / "audit" / "split.py").write_text(FAKE_SPLIT)
     (planted / "records.py").write_text(FAKE_RECORDS)
     mark = tmp_path / "imported"
     drop_append_only(spread_out)

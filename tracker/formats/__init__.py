@@ -1,0 +1,1 @@
+"""File formats the tracker reads and writes (batch files, exports, seeds)."""

@@ -1,0 +1,1 @@
+"""The database: sessions, SQL reads and the write batch. Only the service and audit use it."""

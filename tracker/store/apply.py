@@ -1,0 +1,106 @@
+"""Running a batch of operations in one transaction (on SQLite straight on the driver's
+connection, on PostgreSQL in a session), and the check a bulk fire makes before it."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from .. import batch as batches
+from ..errors import NotAllowed, TriggerNotFound
+from ..records import ApplyResult, FireCheck, FireResult, Refusal
+from ..wording import plural
+from ..workflow import Workflows
+from ..writes import Batch, Progress
+from .database import Database
+
+
+def _no_progress(_done: int) -> None:
+    pass
+
+
+def write(
+    db: Database,
+    workflows: Workflows,
+    ops: Sequence[batches.Operation],
+    *,
+    dry_run: bool,
+    quiet_lines: bool,
+    progress: Progress = _no_progress,
+) -> tuple[ApplyResult, list[FireResult]]:
+    """Check and write `ops` all or nothing (nothing with `dry_run`): the summary and each
+    operation's result. `quiet_lines`: errors do not name batch lines (an API call)."""
+    if not ops:
+        return ApplyResult(0, 0, 0, 0, dry_run), []
+
+    def batch(session: Any, driver: sqlite3.Connection | None) -> Batch:
+        return Batch(
+            workflows,
+            session,
+            lambda: db.default_actor,
+            sqlite=db.sqlite,
+            name_lines=not quiet_lines,
+            driver=driver,
+        )
+
+    def on_sqlite(connection: sqlite3.Connection) -> Batch:
+        run = batch(None, connection)
+        run.run(ops, progress)
+        if not dry_run:
+            run.flush()
+        return run
+
+    if db.sqlite:
+        run = db.sqlite_transaction(on_sqlite, commit=not dry_run)
+    else:
+        with db.session(write=True) as session:
+            run = batch(session, None)
+            run.run(ops, progress)
+            if dry_run:
+                session.rollback()
+            else:
+                run.flush()
+    summary = ApplyResult(
+        added=run.counts["add"],
+        fired=run.counts["fire"],
+        commented=run.counts["comment"],
+        edited=run.counts["edit"],
+        dry_run=dry_run,
+        keys=tuple(live.key for live in run.touched()),
+    )
+    return summary, run.results(dry_run)
+
+
+def check(workflows: Workflows, trigger: str, targets: Sequence[Any]) -> FireCheck:
+    """Which of `targets` (rows of key, state, workflow) `trigger` may fire on now.
+    TriggerNotFound for a trigger no workflow has."""
+    trigger = trigger.strip().lower()
+    in_force = workflows.by_name
+    if not any(trigger in workflow.triggers for workflow in in_force.values()):
+        raise TriggerNotFound(f"no trigger {trigger!r} in any workflow")
+    allowed: list[str] = []
+    refused: list[Refusal] = []
+    requires: dict[str, None] = {}
+    for row in targets:
+        workflow = in_force.get(row.workflow)
+        if workflow is not None and workflow.leads_to(row.state, trigger):
+            allowed.append(row.key)
+            requires.update(dict.fromkeys(workflow.requires(trigger)))
+        else:
+            permitted = workflow.allowed(row.state) if workflow else ()
+            refused.append(Refusal(row.key, row.state, permitted))
+    return FireCheck(trigger, tuple(allowed), tuple(refused), tuple(requires))
+
+
+def all_allowed(checked: FireCheck, matching: int) -> None:
+    """NotAllowed, naming the first few, when `checked` refuses some of the `matching` items."""
+    if not checked.refused:
+        return
+    shown = ", ".join(f"{r.key} ({r.state})" for r in checked.refused[:5])
+    more = f" and {len(checked.refused) - 5} more" if len(checked.refused) > 5 else ""
+    raise NotAllowed(
+        f"cannot {checked.trigger} {len(checked.refused)} of the "
+        f"{plural(matching, 'matching item')}: {shown}{more}; "
+        "narrow the selection (e.g. by state)"
+    )
