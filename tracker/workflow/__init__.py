@@ -1,0 +1,16 @@
+"""Workflows: engine.py (a workflow's states and triggers on `transitions`, pure),
+schema.py (a TOML file -> Workflow), registry.py (the workflows in force), diagram.py."""
+
+from .engine import REQUIRABLE_FIELDS, RESERVED_TRIGGERS, Transition, Workflow
+from .registry import Workflows
+from .schema import MAX_KEY_PARTS, parse_workflow
+
+__all__ = [
+    "MAX_KEY_PARTS",
+    "REQUIRABLE_FIELDS",
+    "RESERVED_TRIGGERS",
+    "Transition",
+    "Workflow",
+    "Workflows",
+    "parse_workflow",
+]

@@ -1,0 +1,71 @@
+"""Which workflows are in force: the shipped files (tracker/workflows/*.toml), then any from
+extra directories (`--workflows`, TRACKER_WORKFLOWS), later ones winning by name."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+from ..errors import NotFound, WorkflowFileError
+from .engine import Workflow
+from .schema import parse_workflow
+
+
+class Workflows:
+    """The workflows in force: the shipped ones plus any from extra directories."""
+
+    def __init__(self, workflows: Iterable[Workflow]) -> None:
+        self.by_name: dict[str, Workflow] = {}
+        self.by_kind: dict[str, str] = {}
+        for workflow in workflows:
+            self.by_name[workflow.name] = workflow
+            for kind in workflow.kinds:
+                self.by_kind[kind] = workflow.name
+
+    @classmethod
+    def load(cls, extra_dirs: Iterable[str | Path] = ()) -> Workflows:
+        """Load the shipped workflows, then every `*.toml` of `extra_dirs` (later ones win)."""
+        found: list[Workflow] = []
+        shipped = resources.files("tracker") / "workflows"
+        for entry in sorted(shipped.iterdir(), key=lambda e: e.name):
+            if entry.name.endswith(".toml"):
+                found.append(
+                    parse_workflow(entry.read_text("utf-8"), f"tracker/workflows/{entry.name}")
+                )
+        for directory in extra_dirs:
+            path = Path(directory)
+            if not path.is_dir():
+                raise WorkflowFileError(f"{path}: not a directory of workflow files")
+            for file in sorted(path.glob("*.toml")):
+                try:
+                    text = file.read_text("utf-8")
+                except (OSError, UnicodeDecodeError) as exc:
+                    raise WorkflowFileError(f"{file}: {exc}") from None
+                found.append(parse_workflow(text, str(file)))
+        return cls(found)
+
+    @classmethod
+    def from_environment(cls, extra: str | Path | None = None) -> Workflows:
+        """Shipped workflows plus `extra` or, failing that, TRACKER_WORKFLOWS (os.pathsep list)."""
+        dirs: list[str | Path] = []
+        env = os.environ.get("TRACKER_WORKFLOWS")
+        if env:
+            dirs.extend(d for d in env.split(os.pathsep) if d)
+        if extra:
+            dirs.append(extra)
+        return cls.load(dirs)
+
+    def for_kind(self, kind: str) -> Workflow:
+        """The workflow a kind names, else the default one."""
+        return self.by_name[self.by_kind.get(kind.lower(), "default")]
+
+    def get(self, name: str) -> Workflow:
+        """A workflow by name; NotFound lists the known ones."""
+        try:
+            return self.by_name[name]
+        except KeyError:
+            raise NotFound(
+                f"no workflow {name!r} (known: {', '.join(sorted(self.by_name))})"
+            ) from None
