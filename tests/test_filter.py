@@ -187,3 +187,16 @@ def test_a_range_that_is_no_range_is_a_usage_error(
         late_in_november.history(since=since, until=until)
     with pytest.raises(UsageError, match=says):
         late_in_november.spans(since=since, until=until)
+
+
+def test_a_stored_view_the_filter_refuses_is_listed_as_broken(seeded: Tracker, cli: CLI) -> None:
+    from sqlalchemy import text
+
+    seeded.save_view("good", Filter(state="stalled"))
+    seeded.save_view("bad", Filter(party="JPN"))
+    with seeded.engine.begin() as conn:
+        conn.execute(text("""UPDATE views SET filters = '{"party": "%"}' WHERE name = 'bad'"""))
+    assert [(v.name, bool(v.broken)) for v in seeded.views()] == [("good", False), ("bad", True)]
+    assert seeded.view("good").state == "stalled"  # a view's words read as they always did
+    used = cli("list", "--view", "bad")
+    assert used.code == 2 and "view 'bad' cannot be used: bad party '%'" in used.err

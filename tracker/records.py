@@ -237,6 +237,7 @@ class Filter:
 _FILTER_WORDS: dict[str, Callable[[str], str]] = {
     f.name: f.metadata["normal"] for f in dataclasses.fields(Filter)
 }
+FILTER_WORDS: tuple[str, ...] = tuple(_FILTER_WORDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,38 +340,23 @@ class View:
     database, so every user of a shared database sees it."""
 
     name: str
-    state: str | None = None
-    kind: str | None = None
-    party: str | None = None
-    text: str | None = None
+    filter: Filter = field(default_factory=Filter)
     as_of: datetime | None = None
     created_at: datetime | None = None
     created_by: str | None = None
     # Why the stored row cannot be used (written around the tracker); None for a good view.
     broken: str | None = None
 
-    @property
-    def filter(self) -> Filter:
-        """The view's item filter (UsageError for values stored around the tracker)."""
-        return Filter(state=self.state, kind=self.kind, party=self.party, text=self.text)
-
-    def filters(self) -> dict[str, Any]:
-        """The view's filters as `Tracker.list` keywords (None where unset)."""
-        return {
-            "state": self.state,
-            "kind": self.kind,
-            "party": self.party,
-            "text": self.text,
-            "as_of": self.as_of,
-        }
+    def __getattr__(self, name: str) -> str | None:
+        # `view.state`, `view.kind`...: the filter's words, as a view had them before Filter.
+        if name in FILTER_WORDS:
+            return getattr(self.filter, name)  # type: ignore[no-any-return]
+        raise AttributeError(name)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "state": self.state,
-            "kind": self.kind,
-            "party": self.party,
-            "text": self.text,
+            **self.filter.to_json(),
             "as_of": iso(self.as_of) if self.as_of else None,
             "created_at": iso(self.created_at) if self.created_at else None,
             "created_by": self.created_by,

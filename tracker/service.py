@@ -487,10 +487,7 @@ class Tracker:
         chosen = queries.chosen(self.workflows, where, state, kind, party, text)
         saved = View(
             name=saved_views.name_of(name),
-            state=chosen.state,
-            kind=chosen.kind,
-            party=chosen.party,
-            text=chosen.text,
+            filter=chosen,
             as_of=dates.parse_when(as_of) if as_of is not None else None,
             created_at=dates.now(),
             created_by=fields.text("actor", actor) or self.default_actor,

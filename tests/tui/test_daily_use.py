@@ -7,7 +7,7 @@ from pathlib import Path
 
 from textual.widgets import Input, Select, TextArea
 
-from tracker import Tracker
+from tracker import Filter, Tracker
 from tracker.tui.app import TrackerApp, make_app
 from tracker.tui.screens.bulk import BulkFireModal
 from tracker.tui.screens.comment import CommentModal
@@ -352,3 +352,27 @@ async def test_light_and_dark_themes_switch(app: TrackerApp) -> None:
         assert table_keys(app) == ["ACSA", "DRILLS", "REFUEL", "SAREX"]
         await pilot.press("ctrl+t")
         assert app.current_theme.dark
+
+
+async def test_the_filter_box_reads_the_one_filter_syntax(
+    app: TrackerApp, tui_tracker: Tracker
+) -> None:
+    tui_tracker.save_view("japan", Filter.parse("party:jpn refuel state:resumed"))
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        screen = items_screen(app)
+        box = screen.query_one("#filter", Input)
+        # A saved view shows in the box as the same words, and selects the same items.
+        await pilot.press("1")
+        await settle(pilot)
+        assert box.value == "state:resumed party:JPN refuel"
+        assert table_keys(app) == ["REFUEL"]
+        # `--where`'s spelling is the same filter.
+        box.value = "state=resumed,party=JPN"
+        await settle(pilot)
+        assert table_keys(app) == ["REFUEL", "SAREX"]
+        # A field the syntax does not know is said on the count line, and shows no rows.
+        box.value = "stat:resumed"
+        await settle(pilot)
+        assert "no filter 'stat'" in screen_text(app)
+        assert table_keys(app) == []

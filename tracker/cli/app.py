@@ -15,9 +15,18 @@ import click
 from ..errors import Conflict, TrackerError, UsageError
 
 # CSV is for scripts: every field of SPEC's JSON shapes, in that order (tables show fewer).
-from ..records import ENTRY_FIELDS, ITEM_FIELDS, Filter
+from ..records import ENTRY_FIELDS, FILTER_WORDS, ITEM_FIELDS, Filter
 from ..wording import plural
-from .options import FORMAT, WHERE, entry_options, filter_options
+from .options import (
+    AS_OF,
+    DRY_RUN,
+    FORMAT,
+    LIMIT,
+    WHERE,
+    entry_options,
+    filter_options,
+    period_options,
+)
 
 if TYPE_CHECKING:
     from ..service import Tracker
@@ -203,7 +212,7 @@ def add(
 
 @cli.command("list")
 @filter_options
-@click.option("--as-of", "as_of", metavar="DATE", help="The items as they stood on DATE.")
+@AS_OF
 @click.option("--view", metavar="NAME", help="A saved view's filters (explicit options win).")
 @click.option(
     "--sort",
@@ -212,7 +221,7 @@ def add(
     help="Sort by key, title, kind, state, changed_at, created_at or updated_at.",
 )
 @click.option("--desc", is_flag=True, help="Sort descending.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
+@LIMIT
 @FORMAT
 @pass_context
 def list_(
@@ -287,7 +296,7 @@ def show(obj: Context, key: str, entries: int, fmt: str) -> None:
 @WHERE
 @entry_options("reason", "source", "at", "actor", reason="Why (required by stall and suspend).")
 @click.option("--expect-state", help="Refuse (exit 5) unless the item is in this state.")
-@click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
+@DRY_RUN
 @FORMAT
 @pass_context
 def fire(
@@ -424,11 +433,10 @@ def edit(
 
 @cli.command()
 @click.argument("key", required=False)
-@click.option("--since", help="From this effective date (inclusive).")
-@click.option("--until", help="Up to this effective date (inclusive).")
+@period_options
 @click.option("--actor", help="Only entries by this actor.")
 @click.option("--trigger", help="Only entries of this trigger.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
+@LIMIT
 @FORMAT
 @pass_context
 def history(
@@ -505,7 +513,7 @@ def _open_input(path: str) -> Iterator[BinaryIO]:
 
 @cli.command()
 @click.argument("file")
-@click.option("--dry-run", is_flag=True, help="Check every operation; write nothing.")
+@DRY_RUN
 @FORMAT
 @pass_context
 def apply(obj: Context, file: str, dry_run: bool, fmt: str) -> None:
@@ -777,7 +785,7 @@ def view() -> None:
 @view.command("save")
 @click.argument("name")
 @filter_options
-@click.option("--as-of", "as_of", metavar="DATE", help="The items as they stood on DATE.")
+@AS_OF
 @click.option("--replace", is_flag=True, help="Overwrite a view of the same name.")
 @pass_context
 def view_save(
@@ -814,7 +822,7 @@ def view_list(obj: Context, fmt: str) -> None:
     from . import output
 
     saved = obj.tracker().views()
-    columns = ["name", "state", "kind", "party", "text", "as_of", "created_by"]
+    columns = ["name", *FILTER_WORDS, "as_of", "created_by"]
     if any(v.broken for v in saved):  # a row changed around the tracker: say what is wrong
         columns.append("broken")
     output.emit(saved, fmt, columns)
@@ -837,8 +845,7 @@ def view_delete(obj: Context, name: str) -> None:
 @cli.command()
 @click.argument("keys", nargs=-1, metavar="[KEY...]")
 @filter_options
-@click.option("--since", help="Start of the time axis (default: the first entry).")
-@click.option("--until", help="End of the time axis (default: now).")
+@period_options
 @click.option("--title", help="The picture's title.")
 @click.option(
     "--output", "-o", "target", required=True, metavar="FILE", help="FILE.svg, .html or .png"

@@ -23,13 +23,35 @@ FORMAT = click.option(
     help="Output format.",
 )
 
-# The item filter (SPEC "Filters"); the command gets them as one `where: Filter`.
-_FILTER = (
-    click.option("--state", help="Only items in this state."),
-    click.option("--kind", help="Only items of this kind."),
-    click.option("--party", help="Only items with this party."),
-    click.option("--text", help="Only items with these words in key or title."),
+AS_OF = click.option("--as-of", "as_of", metavar="DATE", help="The items as they stood on DATE.")
+LIMIT = click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
+DRY_RUN = click.option("--dry-run", is_flag=True, help="Check everything; write nothing.")
+
+
+def period_options(command: Command) -> Command:
+    """--since and --until: the entries (or the time axis) between two dates, inclusive; a
+    bare date covers its whole day (the service's one rule, dates.period)."""
+    return _stacked(_PERIOD, command)
+
+
+_PERIOD = (
+    click.option("--since", metavar="DATE", help="From DATE (default: the first entry)."),
+    click.option(
+        "--until",
+        metavar="DATE",
+        help="Up to DATE, inclusive: a bare date covers its whole day (default: now).",
+    ),
 )
+
+# The item filter (SPEC "Filters"), one option per filter word; the command gets them as one
+# `where: Filter`. A new filter word gets its option by one line here.
+_FILTER_HELP = {
+    "state": "Only items in this state.",
+    "kind": "Only items of this kind.",
+    "party": "Only items with this party.",
+    "text": "Only items with these words in key or title.",
+}
+_FILTER = tuple(click.option(f"--{name}", help=text) for name, text in _FILTER_HELP.items())
 
 
 def filter_options(command: Command) -> Command:
@@ -37,15 +59,8 @@ def filter_options(command: Command) -> Command:
     checked before the database is opened: an empty value is exit 2)."""
 
     @functools.wraps(command)
-    def with_filter(
-        *args: Any,
-        state: str | None,
-        kind: str | None,
-        party: str | None,
-        text: str | None,
-        **kwargs: Any,
-    ) -> Any:
-        where = Filter(state=state, kind=kind, party=party, text=text)
+    def with_filter(*args: Any, **kwargs: Any) -> Any:
+        where = Filter(**{name: kwargs.pop(name) for name in _FILTER_HELP})
         return command(*args, where=where, **kwargs)
 
     return _stacked(_FILTER, with_filter)  # type: ignore[return-value]

@@ -13,11 +13,11 @@ from sqlalchemy.types import String
 from .. import dates, fields
 from ..db.models import utc_time, views
 from ..errors import Conflict, NotFound, UsageError
-from ..records import View
+from ..records import FILTER_WORDS, Filter, View
 from .database import Database
 
 _VIEW_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
-_VIEW_FILTERS = ("state", "kind", "party", "text", "as_of")
+_VIEW_FILTERS = (*FILTER_WORDS, "as_of")
 
 # created_at as stored: on SQLite a text that SQL may have set to anything (see `_view`).
 _VIEW_ROWS = select(
@@ -100,16 +100,14 @@ def _view(row: Any) -> View:
         for name, value in data.items():
             if name not in _VIEW_FILTERS or not (value is None or isinstance(value, str)):
                 raise ValueError(f"bad filter {name!r}: {value!r}")
+        where = Filter(**{name: data.get(name) for name in FILTER_WORDS})
         as_of = dates.parse_when(data["as_of"]) if data.get("as_of") else None
         created_at = utc_time(row.created_at)
     except (TypeError, ValueError, RecursionError, UsageError) as exc:
         return View(name=str(row.name), created_by=row.created_by, broken=str(exc)[:200])
     return View(
         name=row.name,
-        state=data.get("state"),
-        kind=data.get("kind"),
-        party=data.get("party"),
-        text=data.get("text"),
+        filter=where,
         as_of=as_of,
         created_at=created_at,
         created_by=row.created_by,
