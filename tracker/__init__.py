@@ -25,14 +25,19 @@ from .errors import (
 if TYPE_CHECKING:
     from .anchor import Anchor
     from .records import (
+        Add,
         ApplyResult,
+        Comment,
+        Edit,
         Filter,
+        Fire,
         FireCheck,
         FireResult,
         HistoryEntry,
         HistorySearch,
         Item,
         ItemState,
+        Operation,
         Refusal,
         Span,
         VerifyReport,
@@ -42,11 +47,15 @@ if TYPE_CHECKING:
     from .workflow import Workflow
 
 __all__ = [
+    "Add",
     "Anchor",
     "ApplyResult",
+    "Comment",
     "Conflict",
     "DatabaseUnusable",
+    "Edit",
     "Filter",
+    "Fire",
     "FireCheck",
     "FireResult",
     "HistoryEntry",
@@ -56,6 +65,7 @@ __all__ = [
     "ItemState",
     "NotAllowed",
     "NotFound",
+    "Operation",
     "Refusal",
     "Span",
     "Tracker",
@@ -85,6 +95,11 @@ _LAZY = {
     "FireCheck": "records",
     "Refusal": "records",
     "Span": "records",
+    "Add": "records",
+    "Fire": "records",
+    "Comment": "records",
+    "Edit": "records",
+    "Operation": "records",
 }
 
 

@@ -1,19 +1,19 @@
 """Batch files for `apply`: a JSON array, NDJSON (one object a line) or a YAML list.
 
-Each operation keeps the line it came from, so an error can point at it. Parsing only:
-the service checks the operations and writes them.
+Each object becomes a typed operation (operations.py) that keeps the line it came from, so an
+error can point at it. Reading only: the batch (writes.py) checks the operations against the
+items and writes them.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
 from .errors import UsageError
+from .operations import Operation, from_mapping
 
 MAX_LINE = 1 << 20
 """The longest line of an NDJSON batch or export, in bytes (1 MiB); a longer one is refused."""
@@ -24,72 +24,10 @@ MAX_YAML = 4 << 20
 _CHUNK = 1 << 16
 _BLANK = b" \t\r\n"
 
-FIELDS: dict[str, frozenset[str]] = {
-    "add": frozenset(
-        {"op", "key", "title", "kind", "parties", "description", "at", "actor", "reason", "source"}
-    ),
-    "fire": frozenset({"op", "key", "trigger", "reason", "source", "at", "actor", "expect_state"}),
-    "comment": frozenset({"op", "key", "reason", "source", "at", "actor"}),
-    "edit": frozenset({"op", "key", "title", "description", "parties", "reason", "at", "actor"}),
-}
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "add": ("key", "title", "kind"),
-    "fire": ("key", "trigger"),
-    "comment": ("key", "reason"),
-    "edit": ("key",),
-}
 
-
-@dataclass(frozen=True, slots=True)
-class Operation:
-    """One checked operation of a batch and where it came from."""
-
-    line: int
-    op: str
-    fields: Mapping[str, Any]
-
-    def where(self) -> str:
-        return f"line {self.line}"
-
-
-def operations(raw: Iterable[tuple[int, Any]], *, name_lines: bool = True) -> list[Operation]:
-    """Check the shape of each (line, object): a known op, no unknown or missing fields.
-    Errors name the line, unless `name_lines` is false (one command's operations: a user who
-    typed `tracker comment` wrote no line 1)."""
-    checked = []
-    for line, obj in raw:
-        at = f"line {line}: " if name_lines else ""
-        if not isinstance(obj, Mapping):
-            raise UsageError(f"{at}an operation must be an object, not {type(obj).__name__}")
-        for name in obj:
-            if type(name) is not str:  # YAML allows numbers, dates, null... as names
-                raise UsageError(f"{at}a field name must be a string, not {name!r}")
-        op = obj.get("op")
-        if type(op) is not str or op not in FIELDS:
-            raise UsageError(f"{at}unknown op {op!r} (ops: {', '.join(FIELDS)})")
-        if not FIELDS[op].issuperset(obj):
-            unknown = sorted(set(obj) - FIELDS[op])
-            raise UsageError(f"{at}unknown field {unknown[0]!r} for op {op!r}")
-        for name in REQUIRED[op]:
-            if obj.get(name) in (None, ""):
-                raise UsageError(f"{at}op {op!r} needs {name!r}" if at else f"{op} needs {name!r}")
-        for name, value in obj.items():
-            if value is None or (type(value) is str and name != "parties"):
-                continue
-            if name == "parties":
-                if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
-                    raise UsageError(f"{at}'parties' must be a list of strings")
-            elif name == "at" and isinstance(value, date):
-                continue  # YAML reads a bare date or time as one
-            elif not isinstance(value, str):
-                raise UsageError(f"{at}{name!r} must be a string")
-        checked.append(Operation(line, op, obj))
-    return checked
-
-
-def numbered(ops: Iterable[Mapping[str, Any]], *, name_lines: bool = True) -> list[Operation]:
-    """Operations given as Python mappings, numbered from 1."""
-    return operations(enumerate(ops, start=1), name_lines=name_lines)
+def operations(raw: Iterable[tuple[int, Any]]) -> list[Operation]:
+    """Each (line, object) as a typed operation; errors name the line."""
+    return [from_mapping(obj, line) for line, obj in raw]
 
 
 def parse(text: str) -> list[Operation]:

@@ -14,6 +14,14 @@ from . import fields
 from .dates import iso
 from .errors import UsageError
 
+# The typed operations (what a write asks for) are records too; they live in their own module.
+from .operations import OPERATIONS as OPERATIONS
+from .operations import Add as Add
+from .operations import Comment as Comment
+from .operations import Edit as Edit
+from .operations import Fire as Fire
+from .operations import Operation as Operation
+
 if TYPE_CHECKING:
     from .anchor import AnchorCheck
 

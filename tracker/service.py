@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeAlias
 
 from sqlalchemy import Engine
 
-from . import batch as batches
 from . import dates, fields
 from .audit import SPLIT_VERIFY_FROM
 from .db.engine import ensure_schema, in_memory, make_engine, resolve_url, safe_url, sqlite_file
 from .errors import Conflict, UsageError
+from .operations import Add, Comment, Edit, Fire, Operation, checked, typed
 from .records import (
     ApplyResult,
     EntryPosition,
@@ -55,7 +55,6 @@ Items: TypeAlias = list[Item]
 Entries: TypeAlias = list[HistoryEntry]
 Keys: TypeAlias = list[str]
 When: TypeAlias = str | datetime | None
-Op: TypeAlias = dict[str, Any]
 Results: TypeAlias = list[FireResult]
 States: TypeAlias = list[ItemState]
 Views: TypeAlias = list[View]
@@ -310,9 +309,8 @@ class Tracker:
         source: str | None = None,
     ) -> Item:
         """A new item in its workflow's initial state, with its `create` history entry."""
-        op: Op = {"op": "add", "key": key, "title": title, "kind": kind, "parties": list(parties)}
-        op |= {"description": description, "at": at, "actor": actor}
-        return self._write([op | {"reason": reason, "source": source}])[1][0].item
+        op = Add(key, title, kind, tuple(parties), description, at, actor, reason, source)
+        return self._write([op])[1][0].item
 
     def fire(
         self,
@@ -328,9 +326,8 @@ class Tracker:
     ) -> FireResult:
         """Fire one transition. NotAllowed (4) names the allowed triggers; Conflict (5) when
         `expect_state` does not match; `dry_run` checks everything and writes nothing."""
-        said = {"reason": reason, "source": source, "at": at, "actor": actor}
-        op = {"op": "fire", "key": key, "trigger": trigger, "expect_state": expect_state}
-        return self._write([op | said], dry_run)[1][0]
+        op = Fire(key, trigger, reason, source, at, actor, expect_state)
+        return self._write([op], dry_run)[1][0]
 
     def fire_many(
         self,
@@ -345,9 +342,8 @@ class Tracker:
         dry_run: bool = False,
     ) -> Results:
         """Fire one trigger on several items as one all-or-nothing batch."""
-        said = {"reason": reason, "source": source, "at": at, "actor": actor}
-        ops = [{"op": "fire", "key": k, "trigger": trigger, **said} for k in keys]
-        return self._write([op | {"expect_state": expect_state} for op in ops], dry_run)[1]
+        ops = [Fire(k, trigger, reason, source, at, actor, expect_state) for k in keys]
+        return self._write(ops, dry_run)[1]
 
     def comment(
         self,
@@ -359,8 +355,7 @@ class Tracker:
         actor: str | None = None,
     ) -> FireResult:
         """A note on an item: a `comment` history entry that leaves its state as it is."""
-        op = {"op": "comment", "key": key, "reason": text}
-        return self._write([op | {"source": source, "at": at, "actor": actor}])[1][0]
+        return self._write([Comment(key, text, source, at, actor)])[1][0]
 
     def edit(
         self,
@@ -374,27 +369,28 @@ class Tracker:
     ) -> FireResult:
         """Change an item's title, description or parties; an `edit` history entry records
         what changed (old and new values) so the history stays complete."""
-        listed = list(parties) if parties is not None else None
-        op = {"op": "edit", "key": key, "title": title, "description": description}
-        return self._write([op | {"parties": listed, "reason": reason, "actor": actor}])[1][0]
+        listed = tuple(parties) if parties is not None else None
+        op = Edit(key, title, description, listed, reason, actor=actor)
+        return self._write([op])[1][0]
 
-    def _write(self, ops: Sequence[Op], dry_run: bool = False) -> tuple[ApplyResult, Results]:
+    def _write(
+        self, ops: Sequence[Operation], dry_run: bool = False
+    ) -> tuple[ApplyResult, Results]:
         """API operations as one batch (errors name no batch line)."""
-        quiet = batches.numbered(ops, name_lines=False)
+        quiet = [checked(op, name_lines=False) for op in ops]
         return applying.write(self.db, self.workflows, quiet, dry_run=dry_run, quiet_lines=True)
 
     def apply(
         self,
-        operations: Iterable[Mapping[str, Any]] | Sequence[batches.Operation],
+        operations: Iterable[Operation | Mapping[str, Any]],
         *,
         dry_run: bool = False,
         progress: Progress = _no_progress,
     ) -> ApplyResult:
-        """Run a batch of operations (add, fire, comment, edit) all or nothing. Accepts parsed
-        `batch.Operation`s (errors name their line) or plain mappings (numbered from 1)."""
-        listed: list[Any] = list(operations)
-        parsed = all(isinstance(o, batches.Operation) for o in listed)
-        ops: list[batches.Operation] = listed if parsed else batches.numbered(listed)
+        """Run a batch of operations (add, fire, comment, edit) all or nothing. Accepts typed
+        operations (`Add`, `Fire`...; from a batch file they name their line in errors) or
+        plain mappings with an `op` field; those without a line are numbered from 1."""
+        ops = typed(operations)
         db, workflows = self.db, self.workflows
         return applying.write(
             db, workflows, ops, dry_run=dry_run, quiet_lines=False, progress=progress
@@ -411,7 +407,7 @@ class Tracker:
         for attempt in range(3):
             present = {item.key.lower() for item in self.list()}
             try:
-                return self.apply([op for op in ops if op["key"].lower() not in present]).added
+                return self.apply([op for op in ops if op.key.lower() not in present]).added
             except Conflict:
                 if attempt == 2:
                     raise
@@ -562,13 +558,12 @@ class Tracker:
             return ApplyResult(0, 0, 0, 0, dry_run)
         check = applying.check(self.workflows, trigger, targets)
         applying.all_allowed(check, len(targets))
-        said = {"reason": reason, "source": source, "at": at, "actor": actor}
         # The state seen when selecting: a change in between is a conflict.
         ops = [
-            {"op": "fire", "key": row.key, "trigger": check.trigger, "expect_state": row.state}
+            Fire(row.key, check.trigger, reason, source, at, actor, expect_state=row.state)
             for row in targets
         ]
-        summary = self._write([op | said for op in ops], dry_run)[0]
+        summary = self._write(ops, dry_run)[0]
         return dataclasses.replace(summary, keys=tuple(row.key for row in targets))
 
     def spans(

@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
 
-from . import batch as batches
 from . import dates, fields
 from .db.chain import GENESIS, entry_hash, fields_text, item_fields_text
 from .db.models import items
 from .db.queries import key_sets, time_text
 from .errors import Conflict, ItemNotFound, NotAllowed, NotFound, TrackerError, UsageError
+from .operations import OPERATIONS, Add, Comment, Edit, Fire, Operation, When
 from .records import FireResult, HistoryEntry, Item
 from .workflow import Workflow, Workflows
 
@@ -145,7 +145,8 @@ class Batch:
         self.driver = driver
         self.default_actor = actor
         self.live: dict[str, Live] = {}
-        self.counts = {"add": 0, "fire": 0, "comment": 0, "edit": 0}
+        # Operations done, by op name.
+        self.counts = dict.fromkeys(OPERATIONS, 0)
         # "Now", read by run() once the write lock is held.
         self.recorded_at = datetime.min
         self.recorded_text = ""
@@ -159,20 +160,23 @@ class Batch:
     def touched(self) -> list[Live]:
         return [live for live in self.live.values() if live.entries]
 
-    def run(self, ops: Sequence[batches.Operation], progress: Progress) -> None:
-        self.load({str(op.fields["key"]).lower() for op in ops})
+    def run(self, ops: Sequence[Operation], progress: Progress) -> None:
+        self.load({op.key.lower() for op in ops})
         # "Now" is read once the write lock is held: taken before, a writer that waited for
         # the lock would date its entry before the winner's and be refused (history order).
         self.recorded_at = dates.now()
         self.recorded_text = dates.iso(self.recorded_at)
-        handlers = {"add": self.add, "fire": self.fire, "comment": self.comment, "edit": self.edit}
+        # Each op is carried out by the method of its name.
+        handlers: dict[str, Callable[[Any], Live]] = {
+            name: getattr(self, name) for name in OPERATIONS
+        }
         report = len(ops) <= self.REPORT_LIMIT
         for done, op in enumerate(ops, start=1):
             try:
-                live = handlers[op.op](op.fields)
+                live = handlers[op.op](op)
             except TrackerError as exc:
                 if self.name_lines:
-                    exc.args = (f"{op.where()}: {exc}",)
+                    exc.args = (f"line {op.line or done}: {exc}",)
                 raise
             self.counts[op.op] += 1
             if report:
@@ -282,7 +286,7 @@ class Batch:
             raise ItemNotFound(key)
         return live
 
-    def when(self, at: Any, live: Live | None) -> tuple[datetime, str]:
+    def when(self, at: When, live: Live | None) -> tuple[datetime, str]:
         # An empty date is an error (parse_when), not "now": `--at "$DATE"` with DATE unset
         # must not record today as the effective date.
         if at is None or (type(at) is str and at.strip().lower() == "now"):
@@ -312,17 +316,18 @@ class Batch:
         trigger: str,
         to_state: str,
         when: tuple[datetime, str],
-        fields_: Mapping[str, Any],
+        by: str | None,
+        why: str | None,
+        source_given: str | None = None,
         recorded: str | None = None,
     ) -> None:
-        """Chain a new entry to `live`; `recorded` is the canonical text of the item fields it
-        carries (chain.py)."""
+        """Chain a new entry to `live`, by actor `by` (None: the default actor) with reason
+        `why`; `recorded` is the canonical text of the item fields it carries (chain.py)."""
         # An actor given empty (`--actor "$WHO"` with WHO unset) is an error: recording the
         # default actor instead would put someone else's name on the entry.
-        given = fields_.get("actor")
-        actor = fields.text("actor", given, required=given is not None) or self.actor
-        reason = fields.text("reason", fields_.get("reason"), multiline=True)
-        source = fields.text("source", fields_.get("source"))
+        actor = fields.text("actor", by, required=by is not None) or self.actor
+        reason = fields.text("reason", why, multiline=True)
+        source = fields.text("source", source_given)
         text = recorded
         from_state = live.state if live.version else None
         version = live.version + 1
@@ -352,21 +357,21 @@ class Batch:
             raise NotFound(f"{live.key} follows workflow {live.workflow!r}, which is not loaded")
         return workflow
 
-    def add(self, op: Mapping[str, Any]) -> Live:
-        key = fields.key(str(op["key"]))
+    def add(self, op: Add) -> Live:
+        key = fields.key(op.key)
         if key.lower() in self.live:
             raise Conflict(f"item {self.live[key.lower()].key!r} already exists")
-        kind = fields.kind(str(op["kind"]))
+        kind = fields.kind(op.kind)
         workflow = self.workflows.for_kind(kind)
-        when = self.when(op.get("at"), None)
+        when = self.when(op.at, None)
         live = Live(
             id=None,
             key=key,
-            title=str(fields.text("title", op["title"], required=True)),
+            title=str(fields.text("title", op.title, required=True)),
             kind=kind,
             workflow=workflow.name,
-            parties=fields.parties(op.get("parties") or []),
-            description=fields.text("description", op.get("description"), multiline=True) or "",
+            parties=fields.parties(op.parties or ()),
+            description=fields.text("description", op.description, multiline=True) or "",
             state=workflow.initial,
             version=0,
             last_hash=GENESIS,
@@ -384,57 +389,59 @@ class Batch:
             live.description,
             live.created,
         )
-        self.append(live, "create", workflow.initial, when, op, recorded)
+        self.append(
+            live, "create", workflow.initial, when, op.actor, op.reason, op.source, recorded
+        )
         return live
 
-    def fire(self, op: Mapping[str, Any]) -> Live:
-        live = self.find(str(op["key"]))
+    def fire(self, op: Fire) -> Live:
+        live = self.find(op.key)
         workflow = self.workflow_of(live)
-        expected = op.get("expect_state")
+        expected = op.expect_state
         if expected is not None and not expected.strip():
             # `--expect-state "$S"` with S unset must not fire without the check it asked for.
             raise UsageError("expect_state is empty: give the state expected, or leave it out")
         if expected and expected.strip().lower() != live.state:
             raise Conflict(f"{live.key} is {live.state}, not {expected.lower()} as expected")
-        trigger = str(op["trigger"]).lower()
+        trigger = op.trigger.lower()
         try:
-            target = workflow.check(live.state, trigger, op)
+            target = workflow.check(live.state, trigger, {"reason": op.reason, "source": op.source})
         except TrackerError as exc:
             exc.args = (f"{live.key}: {exc}",)
             raise
-        self.append(live, trigger, target, self.when(op.get("at"), live), op)
+        when = self.when(op.at, live)
+        self.append(live, trigger, target, when, op.actor, op.reason, op.source)
         return live
 
-    def comment(self, op: Mapping[str, Any]) -> Live:
-        live = self.find(str(op["key"]))
-        fields.text("reason", op.get("reason"), required=True, multiline=True)
-        self.append(live, "comment", live.state, self.when(op.get("at"), live), op)
+    def comment(self, op: Comment) -> Live:
+        live = self.find(op.key)
+        fields.text("reason", op.reason, required=True, multiline=True)
+        when = self.when(op.at, live)
+        self.append(live, "comment", live.state, when, op.actor, op.reason, op.source)
         return live
 
-    def edit(self, op: Mapping[str, Any]) -> Live:
+    def edit(self, op: Edit) -> Live:
         """Change title, description or parties. The entry records the old and the new value
         of each field changed (`{field: [old, new]}`, chained); its reason is the one given,
         checked like any reason (never cut), or else names the fields changed."""
-        live = self.find(str(op["key"]))
+        live = self.find(op.key)
         changes: dict[str, list[Any]] = {}
-        title = op.get("title")
-        if title is not None:
-            new_title = str(fields.text("title", title, required=True))
+        if op.title is not None:
+            new_title = str(fields.text("title", op.title, required=True))
             if new_title != live.title:
                 changes["title"] = [live.title, new_title]
-        description = op.get("description")
-        if description is not None:
-            new_description = fields.text("description", description, multiline=True) or ""
+        if op.description is not None:
+            new_description = fields.text("description", op.description, multiline=True) or ""
             if new_description != live.description:
                 changes["description"] = [live.description, new_description]
-        if op.get("parties") is not None:
-            parties = fields.parties(op["parties"])
+        if op.parties is not None:
+            parties = fields.parties(op.parties)
             if parties != live.parties:
                 changes["parties"] = [list(live.parties), list(parties)]
-        reason = fields.text("reason", op.get("reason"), multiline=True)
+        reason = fields.text("reason", op.reason, multiline=True)
         if not changes:
             raise UsageError(f"nothing to change on {live.key}")
-        when = self.when(op.get("at"), live)
+        when = self.when(op.at, live)
         if "title" in changes:
             live.title = changes["title"][1]
         if "description" in changes:
@@ -442,7 +449,7 @@ class Batch:
         if "parties" in changes:
             live.parties = tuple(changes["parties"][1])
         note = reason or f"changed {', '.join(sorted(changes))}"
-        self.append(live, "edit", live.state, when, {**op, "reason": note}, fields_text(changes))
+        self.append(live, "edit", live.state, when, op.actor, note, None, fields_text(changes))
         return live
 
     def flush(self) -> None:

@@ -59,12 +59,12 @@ def test_an_ndjson_line_ends_at_newline_only(char: str) -> None:
     if char >= " ":  # a JSON string may hold it as it is
         ops = parse(text)
         assert [op.line for op in ops] == [1, 2]
-        assert ops[0].fields["reason"] == f"a{char}b"
+        assert ops[0].reason == f"a{char}b"
     else:  # JSON wants it escaped: the error is that, on line 1, not a string cut short
         with pytest.raises(UsageError, match=r"^line 1: bad JSON: Invalid control character"):
             parse(text)
     escaped = json.dumps({"op": "comment", "key": "K", "reason": f"a{char}b"})
-    assert parse(f"{escaped}\n{second}")[0].fields["reason"] == f"a{char}b"
+    assert parse(f"{escaped}\n{second}")[0].reason == f"a{char}b"
 
 
 @pytest.mark.parametrize("char", ["\u2028", "\x1c"])

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from ..operations import Operation, typed
 
-def operations() -> list[dict[str, Any]]:
+
+def operations() -> list[Operation]:
     """Every seed file's items as add and fire operations, file by file in name order."""
     from importlib import resources
 
@@ -20,7 +22,7 @@ def operations() -> list[dict[str, Any]]:
         data = yaml.safe_load(entry.read_text("utf-8"))
         for spec in data["items"]:
             ops.extend(_item_ops(spec))
-    return ops
+    return typed(ops)
 
 
 def _item_ops(spec: Mapping[str, Any]) -> Iterator[dict[str, Any]]:

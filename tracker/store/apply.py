@@ -7,8 +7,8 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from .. import batch as batches
 from ..errors import NotAllowed, TriggerNotFound
+from ..operations import Operation
 from ..records import ApplyResult, FireCheck, FireResult, Refusal
 from ..wording import plural
 from ..workflow import Workflows
@@ -23,7 +23,7 @@ def _no_progress(_done: int) -> None:
 def write(
     db: Database,
     workflows: Workflows,
-    ops: Sequence[batches.Operation],
+    ops: Sequence[Operation],
     *,
     dry_run: bool,
     quiet_lines: bool,
