@@ -13,16 +13,16 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
-from ... import dates
 from ...errors import Conflict, TrackerError
 from ...records import FireResult, Item
 from ...service import Tracker
 from .. import text as lit
 from ..widgets.footer import KeysFooter
 from .base import Dialog, Problem, TrackerModal
+from .entry import EntryModal
 
 
-class FireModal(TrackerModal):
+class FireModal(EntryModal):
     """Fire one trigger on one item; dismisses with the FireResult, or None on cancel."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -66,15 +66,7 @@ class FireModal(TrackerModal):
             yield Static(title, classes="dialog-title")
             yield Label("trigger")
             yield Select(self._options(), value=self.initial, allow_blank=False, id="trigger")
-            yield Label("reason", id="reason-label")
-            yield Input(placeholder="why", id="reason")
-            yield Problem(id="reason-error")
-            yield Label("source", id="source-label")
-            yield Input(placeholder="citation: a document, an article, a URL", id="source")
-            yield Problem(id="source-error")
-            yield Label("effective date")
-            yield Input(placeholder="empty: now; or 2026-01-30, 2026-01-30T09:00+09:00", id="at")
-            yield Problem(id="at-error")
+            yield from self.entry_fields()
             with Vertical(classes="actions"):
                 yield Problem(id="refusal")
                 with Horizontal(classes="buttons"):
@@ -92,63 +84,19 @@ class FireModal(TrackerModal):
         return value if isinstance(value, str) else self.initial
 
     def _show_requirements(self) -> None:
-        needs = self.workflow.requires(self.trigger)
-        for name in ("reason", "source"):
-            label = self.query_one(f"#{name}-label", Label)
-            label.update(f"{name} (required for {self.trigger})" if name in needs else name)
-        self._errors(clear=True)
-
-    def _errors(self, *, clear: bool = False) -> dict[str, str]:
-        """Check the form; show each problem under its field. Returns them by field."""
-        problems: dict[str, str] = {}
-        if not clear:
-            for name in self.workflow.requires(self.trigger):
-                if not self.query_one(f"#{name}", Input).value.strip():
-                    problems[name] = f"{name} is required to {self.trigger}"
-            at = self.query_one("#at", Input).value.strip()
-            if at:
-                try:
-                    dates.parse_when(at)
-                except TrackerError as exc:
-                    problems["at"] = str(exc)
-        for name in ("reason", "source", "at"):
-            self.query_one(f"#{name}-error", Static).update(Text(problems.get(name, "")))
-        return problems
+        self.show_requirements(self.trigger, self.workflow.requires(self.trigger))
 
     @on(Select.Changed, "#trigger")
     def _trigger_changed(self) -> None:
         self._show_requirements()
         self.query_one("#refusal", Static).update("")
 
-    @on(Input.Changed)
-    def _typed(self, event: Input.Changed) -> None:
-        error = self.query_one(f"#{event.input.id}-error", Static)
-        if event.input.id == "at" and event.value.strip():
-            try:
-                dates.parse_when(event.value)
-                error.update("")
-            except TrackerError as exc:
-                error.update(Text(str(exc)))
-        elif event.value.strip():
-            error.update("")
-
-    @on(Input.Submitted)
-    def _entered(self, event: Input.Submitted) -> None:
-        if self.submit_allowed(event.input):
-            self.action_submit()
-
     @on(Button.Pressed, "#fire")
     def action_submit(self) -> None:
-        problems = self._errors()
-        if problems:
-            self.query_one(f"#{next(iter(problems))}", Input).focus()
+        if self.entry_problems(self.trigger, self.workflow.requires(self.trigger)):
             return
         self.query_one("#refusal", Static).update("")
-
-        def value(name: str) -> str | None:
-            return self.query_one(f"#{name}", Input).value.strip() or None
-
-        self.fire(self.trigger, value("reason"), value("source"), value("at"))
+        self.fire(self.trigger, *self.entry_values())
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
