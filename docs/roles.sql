@@ -29,6 +29,9 @@ GRANT SELECT ON ALL TABLES IN SCHEMA public TO tracker_reader;
 -- Write as oneself: add, fire, comment, edit, apply, saved views. No DELETE or TRUNCATE of
 -- history (the append-only triggers refuse them even for the owner), no schema changes.
 -- UPDATE on items is needed for the row locks (SELECT ... FOR UPDATE) a write takes.
+-- A batch updating 100 items or more writes them through a temporary table: the database's
+-- TEMPORARY privilege, which PostgreSQL grants to PUBLIC unless it was revoked (then grant it:
+-- GRANT TEMPORARY ON DATABASE tracker TO tracker_writer).
 CREATE ROLE tracker_writer NOLOGIN;
 GRANT USAGE ON SCHEMA public TO tracker_writer;
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO tracker_writer;

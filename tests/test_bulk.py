@@ -11,7 +11,9 @@ import pytest
 from tests.conftest import CLI
 from tracker import Conflict, ItemNotFound, NotAllowed, Refusal, Tracker, TriggerNotFound
 from tracker.store import apply as applying
+from tracker.store import bulk_pg
 from tracker.workflow import Workflows
+from tracker.writes import Batch
 
 
 def test_check_fire_splits_keys_into_allowed_and_refused(seeded: Tracker) -> None:
@@ -171,3 +173,51 @@ def test_check_fire_all_says_what_each_trigger_would_move(seeded: Tracker) -> No
     assert [c.trigger for c in checks] == ["propose", "stall", "suspend", "resume", "sign"]
     assert checks == [seeded.check_fire(keys, check.trigger) for check in checks]
     assert {c.trigger: len(c.allowed) for c in checks}["suspend"] == 3  # not DRILLS
+
+
+def _items(tracker: Tracker, count: int) -> list[str]:
+    keys = [f"CAS{n:04d}" for n in range(count)]
+    tracker.apply([{"op": "add", "key": key, "title": key, "kind": "drill"} for key in keys])
+    return keys
+
+
+@pytest.mark.parametrize("count", [1, bulk_pg.UPDATE_FROM])
+def test_an_item_changed_since_the_batch_read_it_is_a_conflict_and_nothing_is_written(
+    tracker: Tracker, monkeypatch: pytest.MonkeyPatch, count: int
+) -> None:
+    """The compare-and-set on each item's version, on both of PostgreSQL's update paths (one
+    UPDATE per item; from UPDATE_FROM items, COPY into a temporary table and UPDATE ... FROM):
+    one item whose stored version is not the one read refuses the whole batch."""
+    keys = _items(tracker, count)
+    keep = Batch.keep
+
+    def one_read_stale(self: Batch, rows: Any) -> None:
+        keep(self, rows)
+        self.live[keys[-1].lower()].read_version += 1
+
+    monkeypatch.setattr(Batch, "keep", one_read_stale)
+    with pytest.raises(Conflict, match="concurrent writer"):
+        tracker.fire_many(keys, "resume")
+    monkeypatch.undo()
+    assert tracker.count(kind="drill") == {"proposed": count}
+    assert tracker.history_count() == count  # the creates only
+    assert tracker.fire_many(keys, "resume")[-1].item.version == 2  # and the batch can go on
+    assert tracker.verify().ok
+
+
+@pytest.mark.parametrize("count", [1, 150])
+def test_adding_a_key_another_writer_added_meanwhile_is_a_conflict(
+    tracker: Tracker, monkeypatch: pytest.MonkeyPatch, count: int
+) -> None:
+    """The batch did not see the item when it loaded (another writer added it after): the
+    insert (COPY on PostgreSQL) hits the unique key, a Conflict, and nothing is written."""
+    _items(tracker, 1)
+    monkeypatch.setattr(Batch, "load", lambda self, keys: None)
+    adds = [
+        {"op": "add", "key": f"CAS{n:04d}", "title": "again", "kind": "drill"} for n in range(count)
+    ]
+    with pytest.raises(Conflict):
+        tracker.apply(adds[::-1])
+    monkeypatch.undo()
+    assert tracker.keys() == ["CAS0000"]
+    assert tracker.history_count() == 1

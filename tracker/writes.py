@@ -11,21 +11,15 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import insert, select
+from typing import Any
 
 from . import dates, fields
 from .db.chain import GENESIS, entry_hash, fields_text, item_fields_text
-from .db.models import items
-from .db.queries import key_sets, time_text
 from .errors import Conflict, ItemNotFound, NotAllowed, NotFound, TrackerError, UsageError
 from .operations import OPERATIONS, Add, Comment, Edit, Fire, Operation, When
 from .records import FireResult, HistoryEntry, Item
+from .store import bulk_pg
 from .workflow import Workflow, Workflows
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
 
 Progress = Callable[[int], None]
 
@@ -126,22 +120,20 @@ class Batch:
     def __init__(
         self,
         workflows: Workflows,
-        session: Session | None,
+        driver: Any,
         actor: Callable[[], str],
         *,
         sqlite: bool,
         name_lines: bool,
-        driver: Any = None,
     ) -> None:
-        """`session` (PostgreSQL) or `driver` (SQLite: the pooled sqlite3 connection, in the
-        caller's BEGIN IMMEDIATE) is where the batch reads and writes."""
+        """`driver` is where the batch reads and writes, in the caller's transaction: the
+        pooled sqlite3 connection (in BEGIN IMMEDIATE) or psycopg connection (bulk_pg.py)."""
         self.workflows = workflows
         self.sqlite = sqlite
         self.name_lines = name_lines
         self.done: list[tuple[Item, Entry]] = []
         self.entry_ids: dict[int, int] = {}
         self.times: dict[str, tuple[datetime, str]] = {}
-        self.session = session
         self.driver = driver
         self.default_actor = actor
         self.live: dict[str, Live] = {}
@@ -210,39 +202,18 @@ class Batch:
 
     def load(self, keys: set[str]) -> None:
         listed = sorted(keys)
-        if self.driver is not None:
-            # SQLite: straight on the driver, rows as plain tuples; times are stored as their
-            # canonical text already.
-            if len(listed) == 1:
-                rows = self.driver.execute(f"{LOAD_SQL} WHERE key_lower = ?", listed).fetchall()
-            else:
-                rows = self.driver.execute(
-                    f"{LOAD_SQL} WHERE key_lower IN (SELECT value FROM json_each(?)) ORDER BY id",
-                    (json.dumps(listed),),
-                ).fetchall()
-            self.keep(rows)
+        if not self.sqlite:
+            self.keep(bulk_pg.load(self.driver, listed))
             return
-        columns = (
-            items.c.id,
-            items.c.key,
-            items.c.title,
-            items.c.kind,
-            items.c.workflow,
-            items.c.parties,
-            items.c.description,
-            items.c.state,
-            items.c.version,
-            items.c.last_hash,
-            time_text(items.c.created_at, self.sqlite),
-            time_text(items.c.updated_at, self.sqlite),
-            time_text(items.c.changed_at, self.sqlite),
-        )
-        assert self.session is not None
-        for chosen in key_sets(listed, self.sqlite):
-            query = select(*columns).where(chosen).order_by(items.c.id)
-            if not self.sqlite:
-                query = query.with_for_update()  # lock in id order: no deadlocks between batches
-            self.keep(self.session.execute(query).all())
+        # SQLite: rows as plain tuples; times are stored as their canonical text already.
+        if len(listed) == 1:
+            rows = self.driver.execute(f"{LOAD_SQL} WHERE key_lower = ?", listed).fetchall()
+        else:
+            rows = self.driver.execute(
+                f"{LOAD_SQL} WHERE key_lower IN (SELECT value FROM json_each(?)) ORDER BY id",
+                (json.dumps(listed),),
+            ).fetchall()
+        self.keep(rows)
 
     def keep(self, rows: Sequence[Any]) -> None:
         """Keep loaded item rows (LOAD_SQL's columns) as the batch's live items."""
@@ -464,53 +435,40 @@ class Batch:
             self.update_items(changed)
         self.insert_entries(touched)
 
-    def stored(self, when: str) -> Any:
-        """A time as the database takes it: SQLite the canonical text, PostgreSQL a datetime."""
-        return when if self.sqlite else datetime.fromisoformat(when)
-
-    def driver_sql(
-        self, statement: str, rows: builtins.list[tuple[Any, ...]] | tuple[Any, ...] = ()
-    ) -> Any:
-        """SQL straight on the driver, executemany for a list of rows: no per-row SQLAlchemy
-        processing (the rows already hold what the database stores). `?` marks a parameter."""
-        if self.driver is not None:
-            if type(rows) is builtins.list:
-                return self.driver.executemany(statement, rows)
-            return self.driver.execute(statement, rows)
-        assert self.session is not None
-        connection = self.session.connection()
-        if connection.dialect.paramstyle != "qmark":
-            statement = statement.replace("?", "%s")
-        return connection.exec_driver_sql(statement, rows)
-
     def insert_entries(self, touched: builtins.list[Live]) -> None:
-        recorded = self.stored(self.recorded_text)
-        rows: builtins.list[tuple[Any, ...]]
-        if self.sqlite:
-            rows = [(live.id, *entry, recorded) for live in touched for entry in live.entries]
-        else:
-            rows = [
-                (live.id, *entry[:4], datetime.fromisoformat(entry[4]), *entry[5:], recorded)
-                for live in touched
-                for entry in live.entries
-            ]
-        # Small batches report each entry with its id: read them back by (item_id, version),
-        # which is unique, among the ids above the largest before the insert. That holds under
-        # concurrency too: ids come from a counter that only grows, and no other transaction
-        # writes entries of these items now. (Cheaper than INSERT ... RETURNING through
-        # SQLAlchemy, whose first compile in a process costs a single `tracker fire` ~7 ms.)
+        recorded = self.recorded_text
+        rows: builtins.list[tuple[Any, ...]] = [
+            (live.id, *entry, recorded) for live in touched for entry in live.entries
+        ]
+        if not self.sqlite:
+            if not self.done:
+                bulk_pg.copy(self.driver, "history", HISTORY_COLUMNS, rows)
+                return
+            # Small batches report each entry with its id: taken from the sequence first.
+            ids = bulk_pg.take_ids(self.driver, "history", len(rows))
+            entries = (entry for live in touched for entry in live.entries)
+            for made_entry, new_id in zip(entries, ids, strict=True):
+                self.entry_ids[id(made_entry)] = new_id
+            rows = [(new_id, *row) for new_id, row in zip(ids, rows, strict=True)]
+            bulk_pg.copy(self.driver, "history", ("id", *HISTORY_COLUMNS), rows)
+            return
         statement = f"INSERT INTO history ({', '.join(HISTORY_COLUMNS)}) VALUES ({HISTORY_MARKS})"
-        if self.done and self.driver is not None and len(rows) == 1:
-            # One entry on SQLite (a single fire): its id is the cursor's lastrowid.
+        if self.done and len(rows) == 1:
+            # One entry (a single fire): its id is the cursor's lastrowid.
             only = touched[0].entries[0]
             self.entry_ids[id(only)] = self.driver.execute(statement, rows[0]).lastrowid
             return
-        before = self.driver_sql("SELECT max(id) FROM history").fetchone()[0] if self.done else None
-        self.driver_sql(statement, rows)
+        # Small batches report each entry with its id: read them back by (item_id, version),
+        # which is unique, among the ids above the largest before the insert. That holds under
+        # concurrency too: BEGIN IMMEDIATE keeps every other writer out.
+        before = (
+            self.driver.execute("SELECT max(id) FROM history").fetchone()[0] if self.done else None
+        )
+        self.driver.executemany(statement, rows)
         if not self.done:
             return
         made = {(live.id, entry[0]): entry for live in touched for entry in live.entries}
-        written = self.driver_sql(
+        written = self.driver.execute(
             "SELECT item_id, version, id FROM history WHERE id > ?", (before or 0,)
         )
         for item_id, version, new_id in written:
@@ -519,40 +477,13 @@ class Batch:
                 self.entry_ids[id(entry)] = new_id
 
     def insert_items(self, fresh: builtins.list[Live]) -> None:
-        if self.driver is not None:
-            self.insert_items_sqlite(fresh)
-            return
-        assert self.session is not None
-        rows = [
-            {
-                "key": live.key,
-                "key_lower": live.key.lower(),
-                "title": live.title,
-                "kind": live.kind,
-                "workflow": live.workflow,
-                "parties": " ".join(live.parties),
-                "description": live.description,
-                "state": live.state,
-                "version": live.version,
-                "last_hash": live.last_hash,
-                "created_at": self.stored(live.created),
-                "updated_at": self.stored(live.updated),
-                "changed_at": self.stored(live.changed),
-            }
-            for live in fresh
-        ]
-        returned = (
-            self.session.execute(
-                insert(items).returning(items.c.id, sort_by_parameter_order=True), rows
-            )
-            .scalars()
-            .all()
-        )
-        for live, new_id in zip(fresh, returned, strict=True):
-            live.id = new_id
-
-    def insert_items_sqlite(self, fresh: builtins.list[Live]) -> None:
-        """New items on the driver, then their ids read back by key (key_lower is unique)."""
+        """New items; their ids are taken from the sequence first (PostgreSQL) or read back by
+        key after the insert (SQLite; key_lower is unique)."""
+        if not self.sqlite:
+            for live, new_id in zip(
+                fresh, bulk_pg.take_ids(self.driver, "items", len(fresh)), strict=True
+            ):
+                live.id = new_id
         rows = [
             (
                 live.key,
@@ -571,8 +502,12 @@ class Batch:
             )
             for live in fresh
         ]
+        if not self.sqlite:
+            identified = [(live.id, *row) for live, row in zip(fresh, rows, strict=True)]
+            bulk_pg.copy(self.driver, "items", ("id", *ITEM_INSERT_COLUMNS), identified)
+            return
         marks = ", ".join("?" for _ in ITEM_INSERT_COLUMNS)
-        self.driver_sql(
+        self.driver.executemany(
             f"INSERT INTO items ({', '.join(ITEM_INSERT_COLUMNS)}) VALUES ({marks})", rows
         )
         by_key = {live.key.lower(): live for live in fresh}
@@ -584,14 +519,13 @@ class Batch:
             by_key[key_lower].id = new_id
 
     def update_items(self, changed: builtins.list[Live]) -> None:
-        stored = self.stored
         rows = [
             (
                 live.state,
                 live.version,
                 live.last_hash,
-                stored(live.changed),
-                stored(live.updated),
+                live.changed,
+                live.updated,
                 live.title,
                 live.description,
                 " ".join(live.parties),
@@ -600,9 +534,12 @@ class Batch:
             )
             for live in changed
         ]
-        assignments = ", ".join(f"{name} = ?" for name in ITEM_UPDATE_COLUMNS)
-        result = self.driver_sql(
-            f"UPDATE items SET {assignments} WHERE id = ? AND version = ?", rows
-        )
-        if result.rowcount not in (-1, len(rows)):
+        if self.sqlite:
+            assignments = ", ".join(f"{name} = ?" for name in ITEM_UPDATE_COLUMNS)
+            updated = self.driver.executemany(
+                f"UPDATE items SET {assignments} WHERE id = ? AND version = ?", rows
+            ).rowcount
+        else:
+            updated = bulk_pg.update_items(self.driver, ITEM_UPDATE_COLUMNS, rows)
+        if updated != len(rows):
             raise Conflict("a concurrent writer changed an item in this batch; nothing was written")

@@ -1,11 +1,13 @@
-"""Running a batch of operations in one transaction (on SQLite straight on the driver's
-connection, on PostgreSQL in a session), and the check a bulk fire makes before it."""
+"""Running a batch of operations in one transaction, straight on the driver's connection (on
+PostgreSQL the one of a session, bulk_pg.py), and the check a bulk fire makes before it."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
+
+from sqlalchemy.exc import DBAPIError
 
 from ..errors import NotAllowed, TriggerNotFound
 from ..operations import Operation
@@ -34,18 +36,17 @@ def write(
     if not ops:
         return ApplyResult(0, 0, 0, 0, dry_run), []
 
-    def batch(session: Any, driver: sqlite3.Connection | None) -> Batch:
+    def batch(driver: Any) -> Batch:
         return Batch(
             workflows,
-            session,
+            driver,
             lambda: db.default_actor,
             sqlite=db.sqlite,
             name_lines=not quiet_lines,
-            driver=driver,
         )
 
     def on_sqlite(connection: sqlite3.Connection) -> Batch:
-        run = batch(None, connection)
+        run = batch(connection)
         run.run(ops, progress)
         if not dry_run:
             run.flush()
@@ -54,13 +55,19 @@ def write(
     if db.sqlite:
         run = db.sqlite_transaction(on_sqlite, commit=not dry_run)
     else:
+        import psycopg  # the engine's driver: already imported with it
+
         with db.session(write=True) as session:
-            run = batch(session, None)
-            run.run(ops, progress)
-            if dry_run:
-                session.rollback()
-            else:
-                run.flush()
+            # The batch runs on the driver, in the session's transaction (bulk_pg.py).
+            run = batch(session.connection().connection.driver_connection)
+            try:
+                run.run(ops, progress)
+                if dry_run:
+                    session.rollback()
+                else:
+                    run.flush()
+            except psycopg.Error as exc:
+                raise DBAPIError.instance(None, None, exc, psycopg.Error) from None
     summary = ApplyResult(
         added=run.counts["add"],
         fired=run.counts["fire"],
