@@ -11,7 +11,7 @@ rounds, by wall clock and by CPU time (time.process_time; the peer's measured in
 
 The ceiling, raw sqlite3 on a copy of the same database, per fire: BEGIN IMMEDIATE; SELECT the
 item by key_lower; check the trigger against a dict of the workflow; the entry's SHA-256 over the
-same canonical text (tracker.db.chain.canonical); UPDATE items ... WHERE id = ? AND version = ?
+same canonical text (tracker.chain.canonical); UPDATE items ... WHERE id = ? AND version = ?
 (rowcount checked); INSERT the history entry; COMMIT. No text checks, no error mapping.
 
 The peer runs in its own venv, bench/out/peer-venv (created on demand with pip: Django,
@@ -42,7 +42,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from tracker import Tracker  # noqa: E402
-from tracker.db.chain import canonical  # noqa: E402
+from tracker.chain import canonical  # noqa: E402
 
 TARGET_RAW = 0.5
 TARGET_PEER = 2.0

@@ -15,8 +15,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, Engine
 
-from tracker.db.engine import make_engine, resolve_url
-from tracker.db.models import metadata
+from tracker.store.engine import make_engine, resolve_url
+from tracker.store.models import metadata
 
 config = context.config
 target_metadata = metadata

@@ -5,8 +5,8 @@ Every `import` counts, at the top of a module, under `if TYPE_CHECKING:` (a type
 dependency too) or inside a function (a lazy import is still a dependency):
 - no import cycle between modules, lazy imports included (the TUI's screens open one another by
   message through the app, never by importing each other);
-- a front end (tracker.cli, tracker.tui) never imports the store (tracker.db, tracker.store,
-  tracker.writes) or SQLAlchemy, Alembic or psycopg: it calls the service and gets records back;
+- a front end (tracker.cli, tracker.tui) never imports the store (tracker.store) or SQLAlchemy,
+  Alembic or psycopg: it calls the service and gets records back;
 - the store never imports the service: it works for it (given a `Database`), not through it;
 - nothing outside a front end imports a front end, and the TUI never imports the CLI (what both
   need lives in the core, e.g. tracker.render.text).
@@ -25,7 +25,7 @@ import tracker
 
 PACKAGE = Path(tracker.__file__).parent
 FRONT_ENDS = ("tracker.cli", "tracker.tui")
-STORE = ("tracker.db", "tracker.store", "tracker.writes")
+STORE = ("tracker.store",)
 DATABASE_LIBRARIES = ("sqlalchemy", "alembic", "psycopg")
 # `python -m tracker` is the console script's twin: a launcher of the CLI, not a core module.
 LAUNCHERS = frozenset({"tracker.__main__"})
@@ -137,7 +137,7 @@ def test_the_walk_sees_the_package() -> None:
     assert "sqlalchemy" in {i.target for i in IMPORTS["tracker.service"]}
     assert "tracker.cli.output" in edges("tracker.cli.app", lazy=True)
     assert "tracker.cli.output" not in edges("tracker.cli.app", lazy=False)  # inside commands
-    assert "tracker.writes" in edges("tracker.service", lazy=False)
+    assert "tracker.store.batch" in edges("tracker.service", lazy=False)
 
 
 def test_no_import_cycle_when_modules_load() -> None:

@@ -12,8 +12,8 @@ from tests.conftest import CLI
 from tracker import Conflict, ItemNotFound, NotAllowed, Refusal, Tracker, TriggerNotFound
 from tracker.store import apply as applying
 from tracker.store import bulk_pg
+from tracker.store.batch import Batch
 from tracker.workflow import Workflows
-from tracker.writes import Batch
 
 
 def test_check_fire_splits_keys_into_allowed_and_refused(seeded: Tracker) -> None:

@@ -19,7 +19,7 @@ from pytest_alembic.tests import (
 )
 from sqlalchemy import Engine, inspect, text
 
-from tracker.db.engine import HEAD, make_engine
+from tracker.store.engine import HEAD, make_engine
 
 __all__ = [
     "test_model_definitions_match_ddl",

@@ -13,8 +13,8 @@ from sqlalchemy import Engine, exists, inspect, select, text
 
 from tracker import Tracker
 from tracker.cli.app import run
-from tracker.db.engine import HEAD, REVISIONS, alembic_config, make_engine
-from tracker.db.models import consent_entries, history
+from tracker.store.engine import HEAD, REVISIONS, alembic_config, make_engine
+from tracker.store.models import consent_entries, history
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from tracker import (
     VerificationFailed,
 )
 from tracker.audit import split as two_processes
-from tracker.batch import parse
+from tracker.formats.batchfile import parse
 from tracker.records import VerifyReport
 
 

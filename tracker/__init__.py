@@ -23,7 +23,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from .anchor import Anchor
+    from .audit.anchor import Anchor
     from .records import (
         Add,
         ApplyResult,
@@ -81,7 +81,7 @@ __all__ = [
 
 _LAZY = {
     "Tracker": "service",
-    "Anchor": "anchor",
+    "Anchor": "audit.anchor",
     "Workflow": "workflow",
     "ApplyResult": "records",
     "Filter": "records",

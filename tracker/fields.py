@@ -4,7 +4,7 @@
 Text rules (SPEC "Audit guarantees"): no control characters (a multi-line field, a reason or a
 description, may hold newlines and tabs), no bidi controls, no Unicode tag characters, within
 the field's limit; a required field needs a visible character. Limits are the database
-columns' limits (tracker/db/models.py), so every backend takes what one takes.
+columns' limits (tracker/store/models.py), so every backend takes what one takes.
 """
 
 from __future__ import annotations

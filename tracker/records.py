@@ -23,7 +23,7 @@ from .operations import Fire as Fire
 from .operations import Operation as Operation
 
 if TYPE_CHECKING:
-    from .anchor import AnchorCheck
+    from .audit.anchor import AnchorCheck
 
 # The SPEC's JSON shapes, field by field and in order (CSV columns, export lines).
 ITEM_FIELDS: tuple[str, ...] = (
@@ -85,7 +85,7 @@ class HistoryEntry:
     source: str | None
     hash: str
     version: int = 0
-    # The item fields the entry records (canonical JSON text, tracker.db.chain): every field
+    # The item fields the entry records (canonical JSON text, tracker.chain): every field
     # on `create` and `seal`, {field: [old, new]} on `edit`; None on other entries.
     fields: str | None = None
 
@@ -163,7 +163,7 @@ class Filter:
     One syntax for every front end (`parse`, and `str()` back): the TUI's filter box, saved
     views and `fire --where`. A filter word is one field here, with its normaliser in the
     field's metadata: adding a word (e.g. `pending:JPN`) is a field here and its condition in
-    tracker/db/queries.py `item_where`."""
+    tracker/store/sql.py `item_where`."""
 
     state: str | None = field(default=None, metadata={"normal": _word})
     kind: str | None = field(default=None, metadata={"normal": fields.kind})

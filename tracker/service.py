@@ -18,7 +18,6 @@ from sqlalchemy import Engine
 
 from . import dates, fields
 from .audit import SPLIT_VERIFY_FROM
-from .db.engine import ensure_schema, in_memory, make_engine, resolve_url, safe_url, sqlite_file
 from .errors import Conflict, UsageError
 from .operations import Add, Comment, Edit, Fire, Operation, checked, typed
 from .records import (
@@ -40,13 +39,14 @@ from .store import as_of as past
 from .store import history as entries
 from .store import queries
 from .store import views as saved_views
+from .store.batch import Progress
 from .store.database import Database
+from .store.engine import ensure_schema, in_memory, make_engine, resolve_url, safe_url, sqlite_file
 from .store.queries import SORTABLE
 from .workflow import Workflow, Workflows
-from .writes import Progress
 
 if TYPE_CHECKING:
-    from .anchor import Anchor
+    from .audit.anchor import Anchor
 
 __all__ = ["SORTABLE", "SPLIT_VERIFY_FROM", "Tracker"]
 
@@ -455,7 +455,7 @@ class Tracker:
         )
 
     def anchor(self, key_file: str | Path | None = None) -> Anchor:
-        """A signed statement of every item's chain head (tracker.anchor), read in one
+        """A signed statement of every item's chain head (tracker.audit.anchor), read in one
         snapshot and signed with `key_file` (a team key), else this user's own key (created
         on first use). Refused (exit 7) if an item's row does not match its chain's last
         entry: an anchor of a broken chain would prove nothing (run `verify`)."""

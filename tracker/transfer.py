@@ -13,8 +13,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from . import dates, fields
-from .batch import ndjson
-from .db.chain import (
+from .chain import (
     EDITABLE,
     GENESIS,
     ITEM_FIELD_NAMES,
@@ -23,9 +22,10 @@ from .db.chain import (
     fields_text,
     item_fields_text,
 )
-from .db.models import history, items
 from .errors import UsageError, VerificationFailed
+from .formats.batchfile import ndjson
 from .records import ENTRY_FIELDS, ITEM_FIELDS, Problem, VerifyReport
+from .store.models import history, items
 from .wording import plural
 from .workflow import Workflow, Workflows
 

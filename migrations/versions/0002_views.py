@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from tracker.db.models import BigId, UTCTime
+from tracker.store.models import BigId, UTCTime
 
 revision: str = "0002"
 down_revision: str | None = "0001"

@@ -1,5 +1,5 @@
 """Every item field under the hash chain: `history.fields` holds the item fields an entry
-records (canonical JSON, tracker.db.chain). Entries written before have none, and their hashes
+records (canonical JSON, tracker.chain). Entries written before have none, and their hashes
 stay valid (their canonical form is unchanged when the column is null); so that from now on
 every field of every item is covered, each existing item gets one `seal` entry, chained like
 any other, recording its fields as they stand. Also: the PostgreSQL append-only trigger says
@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from tracker.db.chain import entry_hash, item_fields_text
+from tracker.chain import entry_hash, item_fields_text
 
 revision: str = "0005"
 down_revision: str | None = "0004"

@@ -27,7 +27,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 INDEX = "ix_history_consents"
-# The same text as the model's (tracker/db/models.py CONSENT_ENTRIES).
+# The same text as the model's (tracker/store/models.py CONSENT_ENTRIES).
 CONSENT_ENTRIES = "\"trigger\" IN ('approve', 'withdraw')"
 PARTY_ROLE_PREFIX = "tracker_party_"
 

@@ -23,7 +23,7 @@ from tests.conftest import CLI, Result
 from tests.reliability.support import snapshot
 from tests.reliability.test_tamper import DROP_TRIGGERS
 from tracker import Tracker
-from tracker.anchor import FIELDS
+from tracker.audit.anchor import FIELDS
 from tracker.cli.app import run
 
 
@@ -411,7 +411,7 @@ def test_trust_an_openssh_public_key_or_the_base64_key(sqlite_url: str, tmp_path
 def test_two_first_uses_at_once_agree_on_one_key(config_home: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from tracker import anchor as anchors
+    from tracker.audit import anchor as anchors
 
     def first_use(_: int) -> str:
         return anchors.public_fingerprint(anchors.signing_key())
@@ -586,7 +586,7 @@ json_values = st.recursive(
 def test_any_value_in_any_field_is_exit_2_or_7_never_a_crash(field: str, value: Any) -> None:
     """An anchor with one field replaced by arbitrary JSON: refused as malformed (exit 2) or
     as not proved (exit 7), never an unexpected error."""
-    from tracker import anchor as anchors
+    from tracker.audit import anchor as anchors
     from tracker.errors import UsageError, VerificationFailed
 
     document = dict(_GOOD_ANCHOR)
@@ -603,7 +603,7 @@ def test_any_value_in_any_field_is_exit_2_or_7_never_a_crash(field: str, value: 
 
 def _good_anchor() -> tuple[dict[str, Any], str]:
     """A valid anchor and the fingerprint of the key that signed it (trusted above)."""
-    from tracker import anchor as anchors
+    from tracker.audit import anchor as anchors
 
     key = Ed25519PrivateKey.generate()
     heads = [anchors.Head("ACSA", 2, "a" * 64), anchors.Head("DRILLS", 1, "b" * 64)]

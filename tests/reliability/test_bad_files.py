@@ -13,7 +13,8 @@ import pytest
 
 from tests.conftest import CLI
 from tests.reliability.support import snapshot
-from tracker import Tracker, batch
+from tracker import Tracker
+from tracker.formats import batchfile as batch
 
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 

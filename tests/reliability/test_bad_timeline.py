@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import CLI, run_exe
 from tracker import Tracker
-from tracker import timeline as drawing
+from tracker.render import timeline as drawing
 
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 MATHS = r"$\frac{1}{$"

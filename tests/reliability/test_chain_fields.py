@@ -30,7 +30,7 @@ from tests.conftest import CLI
 from tests.reliability.support import snapshot
 from tracker import Tracker
 from tracker.audit import SPLIT_VERIFY_FROM
-from tracker.db.chain import (
+from tracker.chain import (
     canonical,
     entry_hash,
     fields_text,
@@ -38,7 +38,7 @@ from tracker.db.chain import (
     item_fields_text,
     reference,
 )
-from tracker.db.engine import alembic_config, make_engine
+from tracker.store.engine import alembic_config, make_engine
 from tracker.transfer import Replay
 from tracker.workflow import Workflows
 

@@ -18,8 +18,8 @@ from sqlalchemy import String
 from tests.conftest import CLI, Result
 from tests.reliability.support import snapshot
 from tracker import Tracker, dates, fields
-from tracker.db.models import history, items, views
 from tracker.errors import ItemNotFound, NotAllowed, UsageError
+from tracker.store.models import history, items, views
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import CLI
 from tests.reliability.support import one_error_line, run_cli
 from tracker import UsageError
-from tracker.batch import parse
+from tracker.formats.batchfile import parse
 
 # What str.splitlines() splits at besides "\n".
 SPLITLINES = ["\u2028", "\u2029", "\u0085", "\r", "\x1c", "\x1d", "\x1e", "\x0b", "\x0c"]

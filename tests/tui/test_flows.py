@@ -8,8 +8,8 @@ from sqlalchemy import update
 from textual.widgets import Input, Select, Static
 
 from tracker import Tracker
-from tracker.db.models import items
 from tracker.errors import DatabaseUnusable
+from tracker.store.models import items
 from tracker.tui.app import TrackerApp, make_app
 from tracker.tui.commands import TrackerCommands
 from tracker.tui.screens.fire import FireModal

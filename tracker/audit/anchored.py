@@ -1,6 +1,6 @@
 """Anchors against the database: sign every item's chain head, and prove that today's
 history extends an anchored one. The anchor file itself (keys, signing, reading) is
-tracker.anchor."""
+tracker.audit.anchor."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, select
 
-from ..db.models import history, items
 from ..errors import VerificationFailed
 from ..records import Problem, VerifyReport
 from ..store.database import Database
+from ..store.models import history, items
 from ..workflow import Workflows
 from .verify import verify
 
 if TYPE_CHECKING:
-    from ..anchor import Anchor, Head
+    from .anchor import Anchor, Head
 
 
 def _chain_heads() -> Select[Any]:
@@ -39,7 +39,7 @@ def _chain_heads() -> Select[Any]:
 
 def anchor(db: Database, key_file: str | Path | None) -> Anchor:
     """A signed statement of every item's chain head (see Tracker.anchor)."""
-    from .. import anchor as anchors
+    from . import anchor as anchors
 
     signer = anchors.signing_key(key_file)
     with db.snapshot() as session:
@@ -70,7 +70,7 @@ def verify_anchored(
     anchored head is still in its item's chain: the entry at the anchored version has the
     anchored hash. Since each hash covers the one before it, the whole anchored chain is
     then a prefix of today's."""
-    from .. import anchor as anchors
+    from . import anchor as anchors
 
     parsed, claimed = (
         (anchor, anchor.key_id) if isinstance(anchor, anchors.Anchor) else (anchors.read(anchor))

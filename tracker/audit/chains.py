@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Select, func, select
 
 from .. import fields
-from ..db.models import history, items
 from ..store.database import Database
+from ..store.models import history, items
 from ..workflow import Workflows
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def replay(
     knows them up to `after`. One snapshot: `session`, else a snapshot of its own
     (`shared`: one exported by another transaction). `rows`: the items' rows (as
     `heads(with_fields=False)` reads them) when the caller read them in its snapshot."""
-    from ..db.chain import item_fields_text
+    from ..chain import item_fields_text
     from ..transfer import Replay
 
     checking = Replay(workflows, defer_fields=after is not None)

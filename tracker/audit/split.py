@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..db.engine import in_memory, make_engine
 from ..errors import DatabaseUnusable, TrackerError
 from ..records import VerifyReport
 from ..store.database import Database
+from ..store.engine import in_memory, make_engine
 from ..workflow import Workflows
 from . import chains
 

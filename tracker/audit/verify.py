@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select, text
 
 from .. import fields
-from ..db.models import history, items
 from ..records import Problem, VerifyReport
 from ..store.database import Database
+from ..store.models import history, items
 from ..workflow import Workflows
 from . import SPLIT_VERIFY_FROM, chains, split
 

@@ -495,8 +495,8 @@ def _progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
 
 @contextmanager
 def _open_input(path: str) -> Iterator[BinaryIO]:
-    """FILE or stdin (`-`) as bytes; the readers in tracker.batch bound what they take of it.
-    An error while reading (EISDIR, EIO...) is a UsageError too."""
+    """FILE or stdin (`-`) as bytes; the readers in tracker.formats.batchfile bound what they
+    take of it. An error while reading (EISDIR, EIO...) is a UsageError too."""
     try:
         if path == "-":
             yield sys.stdin.buffer
@@ -525,7 +525,7 @@ def apply(obj: Context, file: str, dry_run: bool, fmt: str) -> None:
     Example:
       printf '%s\\n' '{"op":"fire","key":"ACSA","trigger":"resume"}' | tracker apply -
     """
-    from .. import batch
+    from ..formats import batchfile as batch
     from . import output
 
     with _open_input(file) as stream:
@@ -649,7 +649,7 @@ def import_(obj: Context, file: str, merge: bool) -> None:
     Example:
       tracker --db restored.db import backup.ndjson
     """
-    from ..batch import read_lines
+    from ..formats.batchfile import read_lines
 
     with _open_input(file) as stream, _progress("import", None) as progress:
         n_items, n_entries = obj.tracker().import_(
@@ -687,7 +687,7 @@ def anchor(obj: Context, target: str, key_file: str | None, show_key: bool, fmt:
       tracker anchor --show-key        # the fingerprint the other party pins
       tracker verify --anchor anchors/2026-11-26.json --trust FINGERPRINT
     """
-    from .. import anchor as anchors
+    from ..audit import anchor as anchors
 
     if show_key:
         public = anchors.PublicKey.of(anchors.signing_key(key_file))
@@ -871,8 +871,8 @@ def timeline(
       tracker timeline REFUEL DRILLS --since 2025-10-01 --output docs/refuel.png
     """
     from .. import dates
-    from .. import timeline as drawing
     from ..errors import NotFound
+    from ..render import timeline as drawing
 
     drawing.output_format(target)
     start, stop = dates.period(since, until)

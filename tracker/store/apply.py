@@ -14,7 +14,7 @@ from ..operations import Operation
 from ..records import ApplyResult, FireCheck, FireResult, Refusal
 from ..wording import plural
 from ..workflow import Workflows
-from ..writes import Batch, Progress
+from .batch import Batch, Progress
 from .database import Database
 
 

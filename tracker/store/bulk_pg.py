@@ -16,7 +16,7 @@ from typing import Any
 
 # A time column as its canonical text, `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
 _TEXT = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-# The columns a batch keeps of an item (writes.LOAD_SQL's, times as canonical text).
+# The columns a batch keeps of an item (batch.LOAD_SQL's, times as canonical text).
 LOAD_SQL = (
     "SELECT id, key, title, kind, workflow, parties, description, state, version, last_hash, "
     + ", ".join(_TEXT.format(name) for name in ("created_at", "updated_at", "changed_at"))

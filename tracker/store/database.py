@@ -18,9 +18,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlch
 from sqlalchemy.sql.elements import ColumnElement
 
 from .. import fields
-from ..db.engine import first_line, safe_url
-from ..db.queries import key_sets, time_text
 from ..errors import Conflict, DatabaseUnusable, NotAllowed, TrackerError, UsageError
+from .engine import first_line, safe_url
+from .sql import key_sets, time_text
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -9,9 +9,9 @@ from typing import TextIO
 
 from sqlalchemy import func, select
 
-from ..db.models import history, items
 from ..workflow import Workflows
 from .database import Database
+from .models import history, items
 from .queries import entry, item
 
 EXPORT_FORMAT = "tracker-export"

@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from .. import dates, fields
-from ..db import history_pages
-from ..db.models import history, items
 from ..errors import ItemNotFound, UsageError
 from ..records import EntryPosition, HistoryEntry, HistorySearch, Span
+from . import history_pages
 from .database import Database, page
+from .models import history, items
 from .queries import Where, entry
 
 When = str | datetime | None

@@ -7,11 +7,11 @@ from collections.abc import Callable, Iterable
 
 from sqlalchemy import func, select
 
-from ..db.models import items
 from ..errors import Conflict
 from ..wording import plural
 from ..workflow import Workflows
 from .database import Database
+from .models import items
 
 
 def import_(

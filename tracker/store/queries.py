@@ -11,12 +11,12 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from .. import fields
-from ..db.models import history, items, views
-from ..db.queries import item_where
 from ..errors import ItemNotFound, UsageError
 from ..records import Filter, HistoryEntry, Item
 from ..workflow import Workflows
 from .database import Database, page
+from .models import history, items, views
+from .sql import item_where
 
 SORTABLE = ("key", "title", "kind", "parties", "state", "changed_at", "created_at", "updated_at")
 Where = list[ColumnElement[bool]]

@@ -11,10 +11,10 @@ from sqlalchemy import delete, insert, select, type_coerce, update
 from sqlalchemy.types import String
 
 from .. import dates, fields
-from ..db.models import utc_time, views
 from ..errors import Conflict, NotFound, UsageError
 from ..records import FILTER_WORDS, Filter, View
 from .database import Database
+from .models import utc_time, views
 
 _VIEW_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _VIEW_FILTERS = (*FILTER_WORDS, "as_of")

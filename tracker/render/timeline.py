@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from . import dates
-from .errors import UsageError
-from .records import Span
+from .. import dates
+from ..errors import UsageError
+from ..records import Span
 
 FORMATS = (".svg", ".html", ".png")
 # More bands than this make an unreadable picture (and a huge file): choose keys or filters.

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from . import dates, fields
-from .db.chain import GENESIS, entry_hash, fields_text, item_fields_text
-from .errors import Conflict, ItemNotFound, NotAllowed, NotFound, TrackerError, UsageError
-from .operations import OPERATIONS, Add, Comment, Edit, Fire, Operation, When
-from .records import FireResult, HistoryEntry, Item
-from .store import bulk_pg
-from .workflow import Workflow, Workflows
+from .. import dates, fields
+from ..chain import GENESIS, entry_hash, fields_text, item_fields_text
+from ..errors import Conflict, ItemNotFound, NotAllowed, NotFound, TrackerError, UsageError
+from ..operations import OPERATIONS, Add, Comment, Edit, Fire, Operation, When
+from ..records import FireResult, HistoryEntry, Item
+from ..workflow import Workflow, Workflows
+from . import bulk_pg
 
 Progress = Callable[[int], None]
 

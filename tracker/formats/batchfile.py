@@ -12,8 +12,8 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
-from .errors import UsageError
-from .operations import Operation, from_mapping
+from ..errors import UsageError
+from ..operations import Operation, from_mapping
 
 MAX_LINE = 1 << 20
 """The longest line of an NDJSON batch or export, in bytes (1 MiB); a longer one is refused."""

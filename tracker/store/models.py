@@ -119,7 +119,7 @@ history = Table(
     Column("reason", Text, nullable=True),
     Column("source", Text, nullable=True),
     Column("hash", String(64), nullable=False),
-    # The item fields the entry records, as canonical JSON (tracker.db.chain): every field on
+    # The item fields the entry records, as canonical JSON (tracker.chain): every field on
     # `create` and `seal`, {field: [old, new]} on `edit`; null on other entries.
     Column("fields", Text, nullable=True),
     UniqueConstraint("item_id", "version"),

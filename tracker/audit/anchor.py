@@ -40,8 +40,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import dates
-from .errors import UsageError, VerificationFailed
+from .. import dates
+from ..errors import UsageError, VerificationFailed
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (
