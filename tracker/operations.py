@@ -1,12 +1,12 @@
 """Typed operations: what a write asks for (add, fire, comment, edit), as the API and batch
-files produce them and `writes.Batch` carries them out.
+files produce them and `store.batch.Batch` carries them out.
 
 An operation only holds the shape of the request: its fields are present and of the right
 type. The rules on their values (a key's characters, a text's limits, a date's form, the
 workflow) are checked by the batch that carries it out, against the items it loads.
 
 `OPERATIONS` maps each op name to its class. A new operation is one class here (its required
-fields without a default) and one method of `writes.Batch` with the op's name.
+fields without a default) and one method of `store.batch.Batch` with the op's name.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Batch files for `apply`: a JSON array, NDJSON (one object a line) or a YAML list.
 
 Each object becomes a typed operation (operations.py) that keeps the line it came from, so an
-error can point at it. Reading only: the batch (writes.py) checks the operations against the
+error can point at it. Reading only: the batch (store/batch.py) checks the operations against the
 items and writes them.
 """
 

@@ -1,7 +1,7 @@
 """Where a write happens: a batch of operations (add, fire, comment, edit) checked in memory
 against each item's state and workflow, then written in bulk in the caller's transaction: new
 items, each touched item once (compare-and-set on the version it read), every history entry
-with its hash. `Tracker` (service.py) owns the transaction; this module owns what goes in it.
+with its hash. store/apply.py owns the transaction; this module owns what goes in it.
 """
 
 from __future__ import annotations
