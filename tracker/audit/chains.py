@@ -42,6 +42,26 @@ def heads(db: Database, *, with_fields: bool) -> Select[Any]:
     return select(*columns).order_by(items.c.id)
 
 
+def entries(db: Database) -> Select[Any]:
+    """Every history entry as a replay checks it: id, item id, version, trigger, from and to
+    state, occurred and recorded (canonical text), actor, reason, source, hash, fields."""
+    return select(
+        history.c.id,
+        history.c.item_id,
+        history.c.version,
+        history.c.trigger,
+        history.c.from_state,
+        history.c.to_state,
+        db.time_text(history.c.occurred_at),
+        db.time_text(history.c.recorded_at),
+        history.c.actor,
+        history.c.reason,
+        history.c.source,
+        history.c.hash,
+        history.c.fields,
+    )
+
+
 def replay(
     db: Database,
     workflows: Workflows,
@@ -104,25 +124,7 @@ def replay(
                 checking.resume(found)
         if upto is not None:
             within.append(history.c.id <= upto)
-        query = (
-            select(
-                history.c.id,
-                history.c.item_id,
-                history.c.version,
-                history.c.trigger,
-                history.c.from_state,
-                history.c.to_state,
-                db.time_text(history.c.occurred_at),
-                db.time_text(history.c.recorded_at),
-                history.c.actor,
-                history.c.reason,
-                history.c.source,
-                history.c.hash,
-                history.c.fields,
-            )
-            .where(*within)
-            .order_by(history.c.id)
-        )
+        query = entries(db).where(*within).order_by(history.c.id)
         done = 0
         for found in db.stream(session, query):
             checking.check_rows(found)

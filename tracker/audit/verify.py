@@ -34,6 +34,9 @@ def verify(
     one here: entries never change and SQLite gives ids in commit order, so those are
     exactly this snapshot's."""
     with db.snapshot() as session:
+        clean = _verify_clean(db, workflows, session, progress)
+        if clean is not None:
+            return clean
         first, last = session.execute(select(func.min(history.c.id), func.max(history.c.id))).one()
         if first is not None and last - first + 1 >= split_from and split.possible(db):
             halves = split.Split(first + (last - first) * 11 // 20, last)
@@ -54,6 +57,41 @@ def verify(
     from ..transfer import ordered
 
     return dataclasses.replace(report, problems=ordered((*report.problems, *derived)))
+
+
+def _verify_clean(
+    db: Database, workflows: Workflows, session: Session, progress: Callable[[int], None]
+) -> VerifyReport | None:
+    """`verify` in one pass that proves a database clean (audit/fast.py): the report the
+    exact replay gives then, or None at the first doubt (the caller then runs the exact
+    replay, which names what is wrong). A derived column that differs from its chain's end is
+    named by `_derived_problems`, as the exact verify names it."""
+    from .fast import clean_pass
+
+    items_query = select(
+        *chains.heads(db, with_fields=True).selected_columns,
+        items.c.key_lower,
+        db.time_text(items.c.changed_at),
+        db.time_text(items.c.updated_at),
+    ).order_by(items.c.id)
+    # By item and version, in small batches: each item's chain is read in one run.
+    item_rows = db.stream(session, items_query, name="tracker_items")
+    entry_rows = db.stream(
+        session, chains.entries(db).order_by(history.c.item_id, history.c.version), size=2_000
+    )
+    try:
+        clean = clean_pass(item_rows, entry_rows, workflows, progress)
+    finally:  # close both cursors now: the exact replay opens one of the same name
+        item_rows.close()
+        entry_rows.close()
+    if clean is None:
+        return None
+    problems: tuple[Problem, ...] = ()
+    if clean.derived_differ:
+        from ..transfer import ordered
+
+        problems = ordered(_derived_problems(db, session))
+    return VerifyReport(clean.items, clean.entries, problems)
 
 
 def _derived_problems(db: Database, session: Session) -> list[Problem]:

@@ -9,7 +9,7 @@ import re
 import sqlite3
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -187,14 +187,17 @@ class Database:
         """Conditions selecting these lower-cased keys (see db.queries.key_sets)."""
         return key_sets(lowered, self.sqlite)
 
-    def stream(self, session: Session, query: Any, size: int = 20_000) -> Iterator[Sequence[Any]]:
+    def stream(
+        self, session: Session, query: Any, size: int = 20_000, name: str = "tracker_read"
+    ) -> Generator[Sequence[Any], None, None]:
         """A large read as lists of plain tuples straight from the driver (no per-row
-        SQLAlchemy work); a server-side cursor on PostgreSQL, so memory stays flat."""
+        SQLAlchemy work); a server-side cursor on PostgreSQL (`name`: one per cursor open at
+        once), so memory stays flat."""
         sql = str(
             query.compile(dialect=self.engine.dialect, compile_kwargs={"literal_binds": True})
         )
         connection = session.connection().connection
-        cursor = connection.cursor() if self.sqlite else connection.cursor(name="tracker_read")
+        cursor = connection.cursor() if self.sqlite else connection.cursor(name=name)
         try:
             cursor.execute(sql)
             while rows := cursor.fetchmany(size):

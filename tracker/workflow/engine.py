@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from transitions import Machine
 
@@ -91,6 +92,11 @@ class Workflow:
     def requires(self, trigger: str) -> tuple[str, ...]:
         """The fields (`reason`, `source`) a fire of `trigger` must carry."""
         return self._requires.get(trigger, ())
+
+    @property
+    def moves(self) -> Mapping[tuple[str, str], str]:
+        """Every allowed move: {(state, trigger): target} (what `leads_to` answers), read-only."""
+        return MappingProxyType(self._targets)
 
     def leads_to(self, state: str | None, trigger: str) -> str | None:
         """Where `trigger` leads from `state`, or None where it is not allowed."""
