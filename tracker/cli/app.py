@@ -873,6 +873,7 @@ def timeline(
     from .. import dates
     from ..errors import NotFound
     from ..render import timeline as drawing
+    from ..render.palette import Palette
 
     drawing.output_format(target)
     start, stop = dates.period(since, until)
@@ -887,7 +888,8 @@ def timeline(
     )
     if not spans:
         raise NotFound("no history to draw: no item matches in that date range")
-    drawing.render(spans, target, since=start, until=stop, title=title)
+    palette = Palette.of(tracker.workflows.by_name.values())
+    drawing.render(spans, target, since=start, until=stop, title=title, palette=palette)
     count = len({span.key for span in spans})
     entries = plural(len(spans), "history entry", "history entries")
     click.echo(f"wrote {target} ({plural(count, 'item')}, {entries})")

@@ -21,19 +21,11 @@ from xml.etree import ElementTree
 from .. import dates
 from ..errors import UsageError
 from ..records import Span
+from .palette import Palette
 
 FORMATS = (".svg", ".html", ".png")
 # More bands than this make an unreadable picture (and a huge file): choose keys or filters.
 MAX_ITEMS = 200
-# Okabe-Ito: distinguishable with the common colour-vision deficiencies.
-STATE_COLOURS = {
-    "proposed": "#0072B2",
-    "stalled": "#E69F00",
-    "suspended": "#D55E00",
-    "resumed": "#009E73",
-    "signed": "#CC79A7",
-}
-SPARE_COLOURS = ("#56B4E9", "#F0E442", "#999999", "#000000")
 NON_STATE_TRIGGERS = frozenset({"comment", "edit"})
 _SVG_NS = "http://www.w3.org/2000/svg"
 
@@ -55,16 +47,18 @@ def render(
     since: datetime | None = None,
     until: datetime | None = None,
     title: str | None = None,
+    palette: Palette | None = None,
 ) -> None:
     """Draw `spans` (as `Tracker.spans` returns them, by key then time) to `path`; its
     extension picks the format. The time axis runs from `since` (default: the first entry)
-    to `until` (default: now)."""
+    to `until` (default: now). States are coloured by `palette` (the workflows' in force;
+    without one, in the order the spans show them)."""
     fmt = output_format(path)
     check_size(len({span.key for span in spans}))
     _require_matplotlib()
     target = Path(path)
     with _literal_text():
-        figure, tooltips = _draw(spans, since, until, title)
+        figure, tooltips = _draw(spans, since, until, title, palette)
         try:
             if fmt == ".png":
                 figure.savefig(target, format="png", dpi=150)
@@ -136,15 +130,6 @@ def _require_matplotlib() -> None:
         ) from None
 
 
-def _colours(spans: Sequence[Span]) -> dict[str, str]:
-    colours = dict(STATE_COLOURS)
-    spare = iter(SPARE_COLOURS * (1 + len(spans)))
-    for span in spans:
-        if span.state not in colours:
-            colours[span.state] = next(spare)
-    return colours
-
-
 def _tooltip(span: Span) -> str:
     when = dates.iso(span.start)[:16].replace("T", " ") + " UTC"
     if span.trigger in NON_STATE_TRIGGERS or span.from_state is None:
@@ -159,13 +144,18 @@ def _tooltip(span: Span) -> str:
 
 
 def _draw(
-    spans: Sequence[Span], since: datetime | None, until: datetime | None, title: str | None
+    spans: Sequence[Span],
+    since: datetime | None,
+    until: datetime | None,
+    title: str | None,
+    palette: Palette | None = None,
 ) -> tuple[Any, dict[str, str]]:
     from matplotlib import dates as mdates
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
+    colours = (palette or Palette()).with_states([span.state for span in spans])
     keys = list(dict.fromkeys(span.key for span in spans))
     titles = {span.key: span.title for span in spans}
     row = {key: len(keys) - 1 - i for i, key in enumerate(keys)}  # first key on top
@@ -174,7 +164,6 @@ def _draw(
     if stop <= start:
         stop = start + timedelta(days=1)
     pad = (stop - start) * 0.02
-    colours = _colours(spans)
 
     figure = Figure(figsize=(11, 1.6 + 0.62 * max(len(keys), 1)), layout="constrained")
     axes = figure.add_subplot()
@@ -190,7 +179,7 @@ def _draw(
                 _num(right) - _num(left),
                 left=_num(left),
                 height=0.56,
-                color=colours[span.state],
+                color=colours.picture(span.state),
                 edgecolor="white",
                 linewidth=0.6,
             )
@@ -252,7 +241,7 @@ def _draw(
     axes.tick_params(axis="y", length=0)
     axes.set_xlabel("effective date (UTC)", fontsize=8.5)
     states = list(dict.fromkeys(span.state for span in spans))
-    handles: list[Any] = [Patch(color=colours[state], label=state) for state in states]
+    handles: list[Any] = [Patch(color=colours.picture(state), label=state) for state in states]
     handles += [
         Line2D([], [], marker="o", ls="", color="white", mec="#222222", label="created"),
         Line2D([], [], marker="D", ls="", color="white", mec="#222222", label="transition"),

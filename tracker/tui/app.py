@@ -23,7 +23,9 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from ..errors import TrackerError
+from ..render.palette import Palette
 from ..service import Tracker
+from . import text as lit
 from .commands import TrackerCommands
 from .messages import DataChanged, OpenHistory, OpenItem, OpenTimeline, WorkerFailed
 from .screens.items import ItemsScreen
@@ -56,6 +58,7 @@ class TrackerApp(App[None]):
     ) -> None:
         super().__init__()
         self.tracker = tracker
+        lit.use_palette(Palette.of(tracker.workflows.by_name.values()))
         self.poll_interval = poll_interval
         self.cursor_blink = cursor_blink
         self.start_as_of = as_of

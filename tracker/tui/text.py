@@ -11,15 +11,23 @@ from datetime import datetime
 from rich.text import Text
 
 from ..dates import iso
+from ..render.palette import Palette
 from ..render.text import safe, safe_lines
 
-STATE_STYLES = {
-    "proposed": "bold cyan",
-    "stalled": "bold yellow",
-    "suspended": "bold red",
-    "resumed": "bold green",
-    "signed": "bold magenta",
-}
+# The state colours of the workflows in force: the app sets them when it opens a tracker
+# (`use_palette`); a state no workflow has is plain bold.
+_palette = Palette()
+
+
+def use_palette(palette: Palette) -> None:
+    """Colour states by `palette` from now on (the app calls this with its tracker's)."""
+    global _palette
+    _palette = palette
+
+
+def palette() -> Palette:
+    """The state colours in use."""
+    return _palette
 
 
 def literal(value: object, style: str = "") -> Text:
@@ -46,7 +54,7 @@ def state(value: str | None) -> Text:
     """A state name in its colour; NO_STATE for none."""
     if value is None:
         return Text(NO_STATE, style="dim")
-    return literal(value, STATE_STYLES.get(value, "bold"))
+    return literal(value, _palette.style(value))
 
 
 def when(value: datetime | None) -> str:

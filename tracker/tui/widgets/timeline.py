@@ -28,24 +28,18 @@ from textual.strip import Strip
 from ...dates import now
 from ...records import Span
 from ...render.text import safe
+from .. import text as lit
 
 if TYPE_CHECKING:
     from ...service import Tracker
 
-STATE_COLOURS = {
-    "proposed": "dark_cyan",
-    "stalled": "yellow3",
-    "suspended": "red3",
-    "resumed": "green4",
-    "signed": "magenta3",
-}
-OTHER_COLOUR = "grey50"
 LABEL = 14
 MIN_RANGE = timedelta(hours=1)
 
 
 def colour(state: str) -> str:
-    return STATE_COLOURS.get(state, OTHER_COLOUR)
+    """A state's band colour (the workflows' palette, see tui.text.use_palette)."""
+    return lit.palette().band(state)
 
 
 def all_states(tracker: Tracker) -> tuple[str, ...]:
@@ -348,7 +342,6 @@ def entry_text(
 ) -> Text:
     """One history entry in full: `date  KEY  trigger  from → to  by actor`, then its reason
     (a multi-line comment as lines) and source."""
-    from .. import text as lit
 
     out = Text()
     out.append(lit.when(when) + "  ", style="bold")
