@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from transitions import Machine
 
 from tests.test_mermaid import parse
-from tracker import NotAllowed, Tracker, TriggerNotFound, WorkflowFileError
+from tracker import NotAllowed, Tracker, TrackerError, TriggerNotFound, WorkflowFileError
 from tracker.cli.app import run
-from tracker.workflow import Workflow, Workflows, parse_workflow
+from tracker.workflow import (
+    REQUIRABLE_FIELDS,
+    Transition,
+    Workflow,
+    Workflows,
+    parse_workflow,
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +49,7 @@ def test_default_workflow_is_the_spec_table(default: Workflow) -> None:
         assert set(default.allowed(state)) == set(allowed), state
         for trigger in allowed:
             assert default.target(state, trigger) == TARGETS[trigger]
-            assert default.fire(state, trigger) == TARGETS[trigger]
+            assert default.fire(state, trigger, {"reason": "r"}) == TARGETS[trigger]
 
 
 def test_stall_and_suspend_require_a_reason(default: Workflow) -> None:
@@ -108,6 +117,101 @@ def test_firing_through_the_machine_keeps_the_state(default: Workflow) -> None:
     assert default.fire("stalled", "propose") == "proposed"
     with pytest.raises(NotAllowed):
         default.fire("suspended", "stall")
+
+
+def test_the_machine_checks_required_fields_with_its_own_conditions(default: Workflow) -> None:
+    with pytest.raises(NotAllowed, match="stall requires reason"):
+        default.fire("resumed", "stall")
+    with pytest.raises(NotAllowed, match="stall requires reason"):
+        default.fire("resumed", "stall", {"reason": " \u200b "})
+    assert default.fire("resumed", "stall", {"reason": "budget"}) == "stalled"
+    (stall,) = default._machine.get_transitions("stall", source="resumed")
+    assert [c.func.__name__ for c in stall.conditions] == ["_complete"]  # type: ignore[union-attr]
+
+
+# Fields a fire may carry: none, each required field alone, blank, all of them.
+FIELD_SETS: list[dict[str, str | None]] = [
+    {},
+    {"reason": "why"},
+    {"source": "where"},
+    {"reason": "  ", "source": "where"},
+    {"reason": "why", "source": "where"},
+]
+
+
+def outcome(answer: Callable[..., str], *args: object) -> tuple[str, str]:
+    """What a question answered: ("ok", target) or (error class, message)."""
+    try:
+        return "ok", answer(*args)
+    except TrackerError as exc:
+        return type(exc).__name__, str(exc)
+
+
+def assert_answers_are_the_machines(workflow: Workflow) -> None:
+    """Every answer the tracker reads off the lookups equals what the machine says: a fire
+    through it (check = fire, target = where it leads), get_triggers, get_transitions."""
+    machine = workflow._machine
+    assert workflow.triggers == tuple(machine.events)
+    everything = {"reason": "why", "source": "where"}
+    for state in (*workflow.states, "nowhere"):
+        assert workflow.allowed(state) == tuple(machine.get_triggers(state)), state
+        for trigger in (*workflow.triggers, "unknown"):
+            moves = machine.get_transitions(trigger, source=state) if state != "nowhere" else []
+            dest = moves[0].dest if moves else None
+            assert workflow.leads_to(state, trigger) == dest, (state, trigger)
+            for carried in FIELD_SETS:
+                said = outcome(workflow.fire, state, trigger, carried)
+                assert outcome(workflow.check, state, trigger, carried) == said
+            if dest is None:
+                assert outcome(workflow.target, state, trigger)[0] != "ok"
+                continue
+            assert outcome(workflow.target, state, trigger) == ("ok", dest)
+            # A field is required exactly when the machine refuses a fire without it.
+            for name in sorted(REQUIRABLE_FIELDS):
+                refused = outcome(workflow.fire, state, trigger, {**everything, name: None})
+                assert (refused[0] == "NotAllowed") == (name in workflow.requires(trigger))
+
+
+def test_the_engine_answers_what_the_machine_says_for_every_shipped_workflow(
+    workflows: Workflows,
+) -> None:
+    assert {"default", "agreement"} <= set(workflows.by_name)
+    for workflow in workflows.by_name.values():
+        assert_answers_are_the_machines(workflow)
+
+
+NAMES = st.sampled_from(["a", "b", "on-hold", "default", "note", "x_1", "end", "z9"])
+
+
+@st.composite
+def generated_workflows(draw: st.DrawFn) -> Workflow:
+    """A workflow of 1 to 8 states and up to 12 transitions, each trigger requiring the same
+    fields everywhere (what schema.py holds), none defined twice from one state."""
+    states = draw(st.lists(NAMES, min_size=1, max_size=8, unique=True))
+    triggers = draw(st.lists(st.sampled_from(["go", "stop", "t1", "t-2", "back"]), unique=True))
+    requires = {
+        t: tuple(draw(st.lists(st.sampled_from(["reason", "source"]), unique=True)))
+        for t in triggers
+    }
+    transitions: list[Transition] = []
+    used: set[tuple[str, str]] = set()
+    for trigger in triggers:
+        for _ in range(draw(st.integers(0, 3))):
+            sources = draw(st.lists(st.sampled_from(states), min_size=1, unique=True))
+            sources = [s for s in sources if (s, trigger) not in used]
+            if sources:
+                used.update((s, trigger) for s in sources)
+                target = draw(st.sampled_from(states))
+                transitions.append(Transition(trigger, tuple(sources), target, requires[trigger]))
+    return Workflow("generated", draw(st.sampled_from(states)), tuple(states), tuple(transitions))
+
+
+@settings(max_examples=150, deadline=None)
+@given(generated_workflows())
+def test_the_engine_answers_what_the_machine_says_for_a_generated_workflow(
+    workflow: Workflow,
+) -> None:
+    assert_answers_are_the_machines(workflow)
 
 
 def test_one_machine_per_workflow_not_per_item(

@@ -1,8 +1,14 @@
 """The workflow engine: a workflow's states and triggers, run on `transitions`.
 
 Pure: it knows nothing of storage or files (schema.py reads TOML, registry.py finds the
-files). One `transitions.Machine` is built per workflow (never one per item); an item's
-state is fired on a light token, so loading an item never resets its state.
+files). One `transitions.Machine` is built per workflow (never one per item). The machine is
+the definition: `fire` goes through it (the item's state and the fire's fields on a light
+object, the fields a transition requires checked by the machine's own `prepare` and
+`conditions`). Every answer the tracker uses (`check`, `target`, `allowed`, `requires`,
+`leads_to`) is read off lookups built by asking the machine once (`get_transitions`), never
+from the workflow file: a fire through the machine cost the single fire more than its budget
+(docs/decisions.md, "One `transitions.Machine` per workflow"; bench/engine_fire.py), and the
+tests hold the two to the same answers.
 """
 
 from __future__ import annotations
@@ -10,8 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
-from transitions import Machine
+from transitions import EventData, Machine, MachineError
+from transitions import Transition as MachineTransition
 
 from .. import fields as text_rules
 from ..errors import NotAllowed, TriggerNotFound
@@ -19,15 +27,55 @@ from ..errors import NotAllowed, TriggerNotFound
 # History's own triggers, and `state`: the attribute transitions keeps the state in.
 RESERVED_TRIGGERS = frozenset({"create", "comment", "edit", "seal", "state"})
 REQUIRABLE_FIELDS = frozenset({"reason", "source"})
+_NO_FIELDS: Mapping[str, str | None] = {}
 
 
-class _Token:
-    """The light object a trigger is fired on: just a state."""
+class _Fire:
+    """The light object a trigger is fired on: the item's state, the fields the fire carries,
+    and the required ones the machine found missing."""
 
-    __slots__ = ("state",)
+    __slots__ = ("fields", "missing", "state")
 
-    def __init__(self, state: str) -> None:
+    def __init__(self, state: str, fields: Mapping[str, str | None]) -> None:
         self.state = state
+        self.fields = fields
+        self.missing: tuple[str, ...] = ()
+
+
+class _Requiring(MachineTransition):
+    """A transition of the machine that knows the fields a fire of it must carry."""
+
+    def __init__(self, *args: Any, requires: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.requires = requires
+
+
+class _Machine(Machine):
+    transition_cls = _Requiring
+
+
+def _missing(requires: tuple[str, ...], fields: Mapping[str, str | None]) -> tuple[str, ...]:
+    """The required fields a fire leaves out. A reason of spaces or zero-width characters is
+    no reason (fields.visible)."""
+    return tuple(name for name in requires if not text_rules.visible(fields.get(name)))
+
+
+def _note_missing(event: EventData) -> None:
+    """The machine's `prepare`: note on the fire what it leaves out."""
+    fire = event.model
+    assert isinstance(fire, _Fire) and isinstance(event.transition, _Requiring)
+    fire.missing = _missing(event.transition.requires, fire.fields)
+
+
+def _complete(event: EventData) -> bool:
+    """The condition: nothing required is missing."""
+    fire = event.model
+    assert isinstance(fire, _Fire)
+    return not fire.missing
+
+
+def _lacking(trigger: str, missing: tuple[str, ...]) -> NotAllowed:
+    return NotAllowed(f"{trigger} requires {' and '.join(missing)}")
 
 
 @dataclass(frozen=True)
@@ -55,30 +103,33 @@ class Workflow:
     _requires: dict[str, tuple[str, ...]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._machine = Machine(
+        machine = _Machine(
             model=None,
             states=list(self.states),
             initial=self.initial,
-            transitions=[
-                {"trigger": t.trigger, "source": list(t.sources), "dest": t.target}
-                for t in self.transitions
-            ],
             auto_transitions=False,
-            send_event=False,
+            send_event=True,
         )
-        # Lookup tables read off the machine once: firing at batch speed is a dict lookup.
-        self._targets = {}
-        for name, event in self._machine.events.items():
-            for source, candidates in event.transitions.items():
-                self._targets[(source, name)] = str(candidates[0].dest)
-        # What `Machine.get_triggers(state)` answers, in one pass over the events: asking it
-        # once per state is states x events (minutes for a file of 10,000 transitions).
-        allowed: dict[str, list[str]] = {state: [] for state in self.states}
-        for name, event in self._machine.events.items():
-            for source in event.transitions:
-                allowed[source].append(name)
+        for t in self.transitions:
+            checks: dict[str, Any] = (
+                {"prepare": _note_missing, "conditions": _complete} if t.requires else {}
+            )
+            machine.add_transition(
+                t.trigger, list(t.sources), t.target, requires=t.requires, **checks
+            )
+        self._machine = machine
+        # The lookups, by asking the machine once: `get_transitions` per trigger. What
+        # `get_triggers(state)` answers is gathered in the same pass: asking it state by
+        # state is states x events (minutes for a file of 10,000 transitions).
+        self._targets, self._requires = {}, {}
+        allowed: dict[str, list[str]] = {state: [] for state in machine.states}
+        for trigger in machine.events:
+            for move in machine.get_transitions(trigger):
+                assert isinstance(move, _Requiring) and move.dest is not None
+                self._targets[(move.source, trigger)] = move.dest
+                self._requires[trigger] = move.requires
+                allowed[move.source].append(trigger)
         self._allowed = {state: tuple(names) for state, names in allowed.items()}
-        self._requires = {t.trigger: t.requires for t in self.transitions}
 
     @property
     def triggers(self) -> tuple[str, ...]:
@@ -86,7 +137,7 @@ class Workflow:
         return tuple(self._machine.events)
 
     def allowed(self, state: str) -> tuple[str, ...]:
-        """The triggers that may fire from `state`."""
+        """The triggers that may fire from `state` (what the machine's `get_triggers` says)."""
         return self._allowed.get(state, ())
 
     def requires(self, trigger: str) -> tuple[str, ...]:
@@ -103,35 +154,49 @@ class Workflow:
         return self._targets.get((state, trigger)) if state is not None else None
 
     def target(self, state: str, trigger: str) -> str:
-        """Where `trigger` leads from `state`; NotAllowed names the triggers that are allowed."""
+        """Where `trigger` leads from `state`, without firing; NotAllowed names the triggers
+        that are allowed."""
         target = self._targets.get((state, trigger))
-        if target is not None:
-            return target
-        if trigger not in self._requires:
-            raise TriggerNotFound(
+        if target is None:
+            raise self._refusal(state, trigger)
+        return target
+
+    def check(self, state: str, trigger: str, fields: Mapping[str, str | None]) -> str:
+        """Validate a fire of `trigger` from `state` carrying `fields` (reason, source) and
+        return its target state: what `fire` answers, read off the lookups. TriggerNotFound (3)
+        for a trigger the workflow does not have, NotAllowed (4) for one not allowed from
+        `state` or missing a required field."""
+        target = self.target(state, trigger)
+        missing = _missing(self.requires(trigger), fields)
+        if missing:
+            raise _lacking(trigger, missing)
+        return target
+
+    def fire(self, state: str, trigger: str, fields: Mapping[str, str | None] = _NO_FIELDS) -> str:
+        """Fire `trigger` through the machine from `state`, carrying `fields`, and return the
+        state it leads to; refused as `check` refuses (the answers `check` gives are held to
+        these by tests/test_workflow.py)."""
+        event = self._machine.events.get(trigger)
+        if event is None or state not in self._allowed:
+            raise self._refusal(state, trigger)
+        fire = _Fire(state, fields)
+        try:
+            fired = event.trigger(fire)
+        except MachineError:
+            raise self._refusal(state, trigger) from None
+        if not fired:
+            raise _lacking(trigger, fire.missing)
+        return fire.state
+
+    def _refusal(self, state: str, trigger: str) -> TriggerNotFound | NotAllowed:
+        """Why `trigger` may not fire from `state`: no such trigger, or the allowed ones."""
+        if trigger not in self._machine.events:
+            return TriggerNotFound(
                 f"no trigger {trigger!r} in workflow {self.name!r}"
                 f" (triggers: {', '.join(self.triggers)})"
             )
         allowed = ", ".join(self.allowed(state)) or "none"
-        raise NotAllowed(f"cannot {trigger} from {state} (allowed: {allowed})")
-
-    def check(self, state: str, trigger: str, fields: Mapping[str, str | None]) -> str:
-        """Validate a fire and return its target state. Missing required fields are NotAllowed."""
-        target = self.target(state, trigger)
-        # A reason of spaces or zero-width characters is no reason (fields.visible).
-        missing = [
-            name for name in self.requires(trigger) if not text_rules.visible(fields.get(name))
-        ]
-        if missing:
-            raise NotAllowed(f"{trigger} requires {' and '.join(missing)}")
-        return target
-
-    def fire(self, state: str, trigger: str) -> str:
-        """Fire `trigger` through the transitions machine on a token in `state`."""
-        self.target(state, trigger)
-        token = _Token(state)
-        self._machine.events[trigger].trigger(token)
-        return token.state
+        return NotAllowed(f"cannot {trigger} from {state} (allowed: {allowed})")
 
     def diagram(self, current: str | None = None, fmt: str = "text") -> str:
         """The state diagram as text or Mermaid, with `current` marked (workflow.diagram)."""
