@@ -411,10 +411,10 @@ def test_trust_an_openssh_public_key_or_the_base64_key(sqlite_url: str, tmp_path
 def test_two_first_uses_at_once_agree_on_one_key(config_home: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from tracker.audit import anchor as anchors
+    from tracker.audit import keys
 
     def first_use(_: int) -> str:
-        return anchors.public_fingerprint(anchors.signing_key())
+        return keys.public_fingerprint(keys.signing_key())
 
     with ThreadPoolExecutor(8) as pool:
         seen = set(pool.map(first_use, range(8)))

@@ -40,8 +40,9 @@ def _chain_heads() -> Select[Any]:
 def anchor(db: Database, key_file: str | Path | None) -> Anchor:
     """A signed statement of every item's chain head (see Tracker.anchor)."""
     from . import anchor as anchors
+    from . import keys
 
-    signer = anchors.signing_key(key_file)
+    signer = keys.signing_key(key_file)
     with db.snapshot() as session:
         rows = session.execute(_chain_heads()).all()
     for key, _, _, version, last_hash, _, entry_hash in rows:

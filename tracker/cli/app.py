@@ -688,9 +688,10 @@ def anchor(obj: Context, target: str, key_file: str | None, show_key: bool, fmt:
       tracker verify --anchor anchors/2026-11-26.json --trust FINGERPRINT
     """
     from ..audit import anchor as anchors
+    from ..audit import keys as anchor_keys
 
     if show_key:
-        public = anchors.PublicKey.of(anchors.signing_key(key_file))
+        public = anchors.PublicKey.of(anchor_keys.signing_key(key_file))
         if fmt == "table":
             click.echo(f"fingerprint: {public.fingerprint}")
             click.echo(public.pem, nl=False)
