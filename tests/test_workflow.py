@@ -16,9 +16,12 @@ from tracker import NotAllowed, Tracker, TrackerError, TriggerNotFound, Workflow
 from tracker.cli.app import run
 from tracker.workflow import (
     REQUIRABLE_FIELDS,
+    RESERVED_TRIGGERS,
     Transition,
     Workflow,
     Workflows,
+    keeps_state,
+    missing,
     parse_workflow,
 )
 
@@ -234,6 +237,37 @@ def test_one_machine_per_workflow_not_per_item(
         tracker.fire_many([f"K{n}" for n in range(50)], "resume")
         tracker.fire("K1", "stall", reason="r")
         assert len(built) == after_open
+
+
+def test_every_trigger_and_state_in_force_is_listed_once_in_workflow_order(
+    tmp_path: Path,
+) -> None:
+    extra = tmp_path / "wf"
+    write(extra, "pact.toml", SIGNABLE)
+    workflows = Workflows.load([extra])
+    expected = [t for w in workflows.by_name.values() for t in w.triggers]
+    assert workflows.triggers == tuple(dict.fromkeys(expected))
+    assert workflows.triggers.count("stall") == 1 and "ratify" in workflows.triggers
+    assert "ratified" in workflows.states and workflows.states.count("stalled") == 1
+    with Tracker.open(f"sqlite:///{tmp_path / 'p.db'}", workflows_dir=extra) as tracker:
+        tracker.add("PACT", "A pact", "pact")
+        offered = [check.trigger for check in tracker.check_fire_all(["PACT"])]
+        assert offered == list(workflows.triggers)
+
+
+def test_comment_edit_and_seal_keep_the_state_every_trigger_of_a_workflow_may_move_it(
+    workflows: Workflows,
+) -> None:
+    assert {t for t in RESERVED_TRIGGERS if keeps_state(t)} == {"comment", "edit", "seal"}
+    assert not keeps_state("create")
+    assert not any(keeps_state(t) for t in workflows.triggers)
+
+
+def test_missing_is_the_one_rule_for_required_fields() -> None:
+    given = {"reason": "\u200b ", "source": "Yonhap"}
+    assert missing(("reason", "source"), given) == ("reason",)
+    assert missing(("source",), given) == ()
+    assert missing(("reason", "source"), {}) == ("reason", "source")
 
 
 def test_kind_maps_to_workflow_and_unknown_kinds_use_default(workflows: Workflows) -> None:

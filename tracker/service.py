@@ -531,8 +531,9 @@ class Tracker:
         """`check_fire` for every trigger of the workflows in force, from one read of the
         items: how many of `keys` each trigger would move (what a bulk dialog offers)."""
         targets = queries.fire_targets(self.db, keys)
-        triggers = dict.fromkeys(t for w in self.workflows.by_name.values() for t in w.triggers)
-        return [applying.check(self.workflows, trigger, targets) for trigger in triggers]
+        return [
+            applying.check(self.workflows, trigger, targets) for trigger in self.workflows.triggers
+        ]
 
     def fire_where(
         self,

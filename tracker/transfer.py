@@ -27,11 +27,10 @@ from .formats.batchfile import ndjson
 from .records import ENTRY_FIELDS, ITEM_FIELDS, Problem, VerifyReport
 from .store.models import history, items
 from .wording import plural
-from .workflow import Workflow, Workflows
+from .workflow import STATE_KEEPING_TRIGGERS, Workflow, Workflows, keeps_state, missing
 
 HASH = re.compile(r"^[0-9a-f]{64}$")
 # Triggers that leave the state as it is: a note, a change of fields, a record of the fields.
-NON_STATE_TRIGGERS = frozenset({"comment", "edit", "seal"})
 # Triggers whose entry records item fields (chain.py): every field, or {field: [old, new]}.
 SNAPSHOT_TRIGGERS = frozenset({"create", "seal"})
 FIELD_TRIGGERS = frozenset({"create", "edit", "seal"})
@@ -129,7 +128,7 @@ class Replay:
         chains = self.chains
         sha256 = hashlib.sha256
         text_of = canonical
-        non_state = NON_STATE_TRIGGERS
+        non_state = STATE_KEEPING_TRIGGERS
         field_triggers = FIELD_TRIGGERS
         snapshot_triggers = SNAPSHOT_TRIGGERS
         deferred = self.deferred
@@ -343,7 +342,7 @@ class Replay:
                 f"from_state {from_state} differs from the previous to_state {chain.seen_state}",
             )
             return
-        if trigger in NON_STATE_TRIGGERS:
+        if keeps_state(trigger):
             if to_state != from_state:
                 self.problem(chain, entry_id, f"a {trigger} changed the state to {to_state}")
             return
@@ -717,13 +716,10 @@ def _check_rules(obj: dict[str, Any], number: int, workflow: Workflow, now: str)
     try:
         if occurred > now or occurred > obj["recorded_at"]:
             raise UsageError(f"effective date {occurred} is in the future")
-        missing = [
-            name
-            for name in (("reason",) if trigger == "comment" else workflow.requires(trigger))
-            if not (obj[name] or "").strip()
-        ]
-        if missing:
-            raise UsageError(f"{trigger} requires {' and '.join(missing)}")
+        needs = ("reason",) if trigger == "comment" else workflow.requires(trigger)
+        left_out = missing(needs, obj)
+        if left_out:
+            raise UsageError(f"{trigger} requires {' and '.join(left_out)}")
         recorded = obj["fields"]
         if recorded is not None and not isinstance(recorded, dict):
             raise UsageError("fields must be an object or null")

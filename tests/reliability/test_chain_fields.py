@@ -490,6 +490,8 @@ def _rehash(lines: list[str]) -> str:
         ("stall", {"occurred_at": "2999-01-01T00:00:00.000000Z"}, "in the future"),
         ("stall", {"reason": None}, "stall requires reason"),
         ("stall", {"reason": "   "}, "stall requires reason"),
+        # Zero-width spaces are no reason for a fire; import's own check let them through.
+        ("stall", {"reason": "\u200b\u200b"}, "stall requires reason"),
         ("sign", {"source": None}, "sign requires source"),
         ("comment", {"reason": None}, "comment requires reason"),
         ("edit", {"fields": {"title": ["ACSA talks", "a\x1b[2Jb"]}}, "control"),

@@ -118,6 +118,13 @@ async def test_fire_without_a_required_reason_is_stopped_inline(
         assert isinstance(app.screen, FireModal)
         assert "reason is required to suspend" in screen_text(app)
         assert tui_tracker.get("ACSA").state == "stalled"  # nothing written
+        # The service's rule, not a stripped copy of it: zero-width spaces are no reason.
+        app.screen.query_one("#reason", Input).value = "\u200b\u200b"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, FireModal)
+        assert "reason is required to suspend" in screen_text(app)
+        app.screen.query_one("#reason", Input).value = ""
         await pilot.press(*"talks paused", "ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, ItemScreen)

@@ -32,8 +32,8 @@ from typing import Any
 
 from .. import fields as text_rules
 from ..chain import item_fields_text
-from ..transfer import FIELD_TRIGGERS, NON_STATE_TRIGGERS, Replay
-from ..workflow import Workflows
+from ..transfer import FIELD_TRIGGERS, Replay
+from ..workflow import STATE_KEEPING_TRIGGERS, Workflows
 
 # What a JSON string encoder escapes: control characters, `"` and the backslash.
 _ESCAPED = bytes(range(0x20)) + b'"\\'
@@ -131,7 +131,7 @@ class _Pass:
     def run(
         self, entry_batches: Iterable[Sequence[Sequence[Any]]], progress: Callable[[int], None]
     ) -> Clean:
-        non_state, field_triggers = NON_STATE_TRIGGERS, FIELD_TRIGGERS
+        non_state, field_triggers = STATE_KEEPING_TRIGGERS, FIELD_TRIGGERS
         row: Sequence[Any] | None = None
         current: Any = None
         initial: str | None = None

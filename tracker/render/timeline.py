@@ -21,12 +21,12 @@ from xml.etree import ElementTree
 from .. import dates
 from ..errors import UsageError
 from ..records import Span
+from ..workflow import keeps_state
 from .palette import Palette
 
 FORMATS = (".svg", ".html", ".png")
 # More bands than this make an unreadable picture (and a huge file): choose keys or filters.
 MAX_ITEMS = 200
-NON_STATE_TRIGGERS = frozenset({"comment", "edit"})
 _SVG_NS = "http://www.w3.org/2000/svg"
 
 
@@ -132,7 +132,7 @@ def _require_matplotlib() -> None:
 
 def _tooltip(span: Span) -> str:
     when = dates.iso(span.start)[:16].replace("T", " ") + " UTC"
-    if span.trigger in NON_STATE_TRIGGERS or span.from_state is None:
+    if keeps_state(span.trigger) or span.from_state is None:
         change = f"{span.trigger} ({span.state})"
     else:
         change = f"{span.trigger}: {span.from_state} → {span.state}"
@@ -199,7 +199,7 @@ def _draw(
                 )
             continue
         x = _num(span.start)
-        if span.trigger in NON_STATE_TRIGGERS:
+        if keeps_state(span.trigger):
             (mark,) = axes.plot(x, y + 0.36, marker="v", markersize=6, color="#333333")
         else:
             style = "o" if span.trigger == "create" else "D"
@@ -246,7 +246,7 @@ def _draw(
         Line2D([], [], marker="o", ls="", color="white", mec="#222222", label="created"),
         Line2D([], [], marker="D", ls="", color="white", mec="#222222", label="transition"),
     ]
-    if any(span.trigger in NON_STATE_TRIGGERS for span in spans):
+    if any(keeps_state(span.trigger) for span in spans):
         handles.append(Line2D([], [], marker="v", ls="", color="#333333", label="comment/edit"))
     figure.legend(
         handles=handles,

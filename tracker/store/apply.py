@@ -84,7 +84,7 @@ def check(workflows: Workflows, trigger: str, targets: Sequence[Any]) -> FireChe
     TriggerNotFound for a trigger no workflow has."""
     trigger = trigger.strip().lower()
     in_force = workflows.by_name
-    if not any(trigger in workflow.triggers for workflow in in_force.values()):
+    if trigger not in workflows.triggers:
         raise TriggerNotFound(f"no trigger {trigger!r} in any workflow")
     allowed: list[str] = []
     refused: list[Refusal] = []

@@ -89,7 +89,7 @@ def state_filter(workflows: Workflows, state: str | None) -> str | None:
     if state is None:
         return None
     lowered = state.strip().lower()
-    known = {s for workflow in workflows.by_name.values() for s in workflow.states}
+    known = workflows.states
     if lowered not in known:
         raise UsageError(f"no state {state!r} in any workflow ({', '.join(sorted(known))})")
     return lowered

@@ -1,7 +1,15 @@
 """Workflows: engine.py (a workflow's states and triggers on `transitions`, pure),
 schema.py (a TOML file -> Workflow), registry.py (the workflows in force), diagram.py."""
 
-from .engine import REQUIRABLE_FIELDS, RESERVED_TRIGGERS, Transition, Workflow
+from .engine import (
+    REQUIRABLE_FIELDS,
+    RESERVED_TRIGGERS,
+    STATE_KEEPING_TRIGGERS,
+    Transition,
+    Workflow,
+    keeps_state,
+    missing,
+)
 from .registry import Workflows
 from .schema import MAX_KEY_PARTS, parse_workflow
 
@@ -9,8 +17,11 @@ __all__ = [
     "MAX_KEY_PARTS",
     "REQUIRABLE_FIELDS",
     "RESERVED_TRIGGERS",
+    "STATE_KEEPING_TRIGGERS",
     "Transition",
     "Workflow",
     "Workflows",
+    "keeps_state",
+    "missing",
     "parse_workflow",
 ]

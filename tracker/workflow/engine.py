@@ -13,7 +13,7 @@ tests hold the two to the same answers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -27,6 +27,9 @@ from ..errors import NotAllowed, TriggerNotFound
 # History's own triggers, and `state`: the attribute transitions keeps the state in.
 RESERVED_TRIGGERS = frozenset({"create", "comment", "edit", "seal", "state"})
 REQUIRABLE_FIELDS = frozenset({"reason", "source"})
+# History's own entries that record something of an item without moving it: a comment, an
+# edit, a seal (an import's snapshot). Ask `keeps_state`; the set is for hot loops.
+STATE_KEEPING_TRIGGERS = frozenset({"comment", "edit", "seal"})
 _NO_FIELDS: Mapping[str, str | None] = {}
 
 
@@ -54,9 +57,16 @@ class _Machine(Machine):
     transition_cls = _Requiring
 
 
-def _missing(requires: tuple[str, ...], fields: Mapping[str, str | None]) -> tuple[str, ...]:
-    """The required fields a fire leaves out. A reason of spaces or zero-width characters is
-    no reason (fields.visible)."""
+def keeps_state(trigger: str) -> bool:
+    """Whether an entry of `trigger` leaves the item in the state it was in (a comment, an
+    edit, a seal) rather than moving it (a create or a workflow's trigger)."""
+    return trigger in STATE_KEEPING_TRIGGERS
+
+
+def missing(requires: Iterable[str], fields: Mapping[str, str | None]) -> tuple[str, ...]:
+    """The fields of `requires` that `fields` leaves out: the one rule for a fire, a bulk
+    dialog, the TUI's inline checks and an imported entry. A reason of spaces or zero-width
+    characters is no reason (fields.visible)."""
     return tuple(name for name in requires if not text_rules.visible(fields.get(name)))
 
 
@@ -64,7 +74,7 @@ def _note_missing(event: EventData) -> None:
     """The machine's `prepare`: note on the fire what it leaves out."""
     fire = event.model
     assert isinstance(fire, _Fire) and isinstance(event.transition, _Requiring)
-    fire.missing = _missing(event.transition.requires, fire.fields)
+    fire.missing = missing(event.transition.requires, fire.fields)
 
 
 def _complete(event: EventData) -> bool:
@@ -167,9 +177,9 @@ class Workflow:
         for a trigger the workflow does not have, NotAllowed (4) for one not allowed from
         `state` or missing a required field."""
         target = self.target(state, trigger)
-        missing = _missing(self.requires(trigger), fields)
-        if missing:
-            raise _lacking(trigger, missing)
+        left_out = missing(self.requires(trigger), fields)
+        if left_out:
+            raise _lacking(trigger, left_out)
         return target
 
     def fire(self, state: str, trigger: str, fields: Mapping[str, str | None] = _NO_FIELDS) -> str:

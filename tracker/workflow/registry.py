@@ -23,6 +23,11 @@ class Workflows:
             self.by_name[workflow.name] = workflow
             for kind in workflow.kinds:
                 self.by_kind[kind] = workflow.name
+        in_force = self.by_name.values()
+        # Every state and every trigger of the workflows in force, once each, in workflow
+        # order: what a state filter accepts, a legend lists, a bulk dialog offers.
+        self.states = tuple(dict.fromkeys(s for w in in_force for s in w.states))
+        self.triggers = tuple(dict.fromkeys(t for w in in_force for t in w.triggers))
 
     @classmethod
     def load(cls, extra_dirs: Iterable[str | Path] = ()) -> Workflows:

@@ -21,6 +21,7 @@ from ...errors import TrackerError
 from ...records import FireCheck
 from ...service import Tracker
 from ...wording import plural
+from ...workflow import missing
 from .. import text as lit
 from ..widgets.footer import KeysFooter
 from .base import Dialog, Problem, TrackerModal
@@ -80,10 +81,7 @@ class BulkFireModal(TrackerModal):
         self.keys = list(keys)
         self.checks: dict[str, FireCheck] = {}
         self.writing = False
-        triggers: dict[str, None] = {}
-        for workflow in tracker.workflows.by_name.values():
-            triggers.update(dict.fromkeys(workflow.triggers))
-        self.triggers = list(triggers)
+        self.triggers = list(tracker.workflows.triggers)
 
     def compose(self) -> ComposeResult:
         marked = len(self.keys)
@@ -176,9 +174,9 @@ class BulkFireModal(TrackerModal):
             return "wait for the check to finish", None
         if not check.allowed:
             return f"{check.trigger} is allowed for none of the marked items", "trigger"
-        for name in check.requires:
-            if not self.query_one(f"#{name}", Input).value.strip():
-                return f"{name} is required to {check.trigger}", name
+        typed = {name: self.query_one(f"#{name}", Input).value for name in check.requires}
+        for name in missing(check.requires, typed):
+            return f"{name} is required to {check.trigger}", name
         at = self.query_one("#at", Input).value.strip()
         if at:
             try:

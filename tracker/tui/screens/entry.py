@@ -13,6 +13,7 @@ from textual.widgets import Input, Label
 
 from ... import dates
 from ...errors import TrackerError
+from ...workflow import missing
 from .base import Problem, TrackerModal
 
 ENTRY_FIELDS = ("reason", "source", "at")
@@ -42,10 +43,8 @@ class EntryModal(TrackerModal):
     def entry_problems(self, trigger: str, needs: Sequence[str]) -> dict[str, str]:
         """A required field left empty, a date that does not parse: by field, shown under
         each field."""
-        problems: dict[str, str] = {}
-        for name in needs:
-            if not self.query_one(f"#{name}", Input).value.strip():
-                problems[name] = f"{name} is required to {trigger}"
+        typed = {name: self.query_one(f"#{name}", Input).value for name in needs}
+        problems = {name: f"{name} is required to {trigger}" for name in missing(needs, typed)}
         at = self.query_one("#at", Input).value.strip()
         if at:
             try:

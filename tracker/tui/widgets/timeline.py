@@ -28,6 +28,7 @@ from textual.strip import Strip
 from ...dates import now
 from ...records import Span
 from ...render.text import safe
+from ...workflow import keeps_state
 from .. import text as lit
 
 if TYPE_CHECKING:
@@ -45,10 +46,7 @@ def colour(state: str) -> str:
 def all_states(tracker: Tracker) -> tuple[str, ...]:
     """Every state of every workflow in force, in workflow order (the legend lists them
     all: a band may be in any of them; the items screen counts them all)."""
-    found: dict[str, None] = {}
-    for workflow in tracker.workflows.by_name.values():
-        found.update(dict.fromkeys(workflow.states))
-    return tuple(found)
+    return tracker.workflows.states
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +224,7 @@ class TimelineChart(ScrollView, can_focus=True):
             if not 0 <= column < plot:
                 continue
             trigger = span.trigger
-            char = "•" if trigger in ("comment", "edit") else "┃"
+            char = "•" if keeps_state(trigger) else "┃"
             style = cells[column][1] + Style(color="white", bold=True)
             if selected_row and number == self.entry:
                 char = "◆"
