@@ -114,15 +114,19 @@ def from_mapping(obj: Any, line: int, *, name_lines: bool = True) -> Operation:
         _refuse_shape(obj, _where(line, name_lines))
     values = dict(obj)
     del values["op"]
+    # The common case decided fast: every required field given, every value a string or
+    # None, no list; anything else is looked at closely by _check (which raises the error).
     for name in _REQUIRED[op]:
-        if values.get(name) in (None, ""):
+        if not values.get(name):
             _check(op, values, _where(line, name_lines))
-    for name, value in values.items():
-        if value is None or (type(value) is str and name not in _LISTS):
-            continue  # most values of most batches
+    for value in values.values():
+        if type(value) is not str and value is not None:
+            _check(op, values, _where(line, name_lines))
+            break
+    for name in _LISTS.intersection(values):
         _check(op, values, _where(line, name_lines))
-        if name in _LISTS:
-            values[name] = tuple(value)
+        if values[name] is not None:
+            values[name] = tuple(values[name])
     return OPERATIONS[op](**values, line=line)
 
 

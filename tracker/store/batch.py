@@ -296,9 +296,10 @@ class Batch:
         `why`; `recorded` is the canonical text of the item fields it carries (chain.py)."""
         # An actor given empty (`--actor "$WHO"` with WHO unset) is an error: recording the
         # default actor instead would put someone else's name on the entry.
-        actor = fields.text("actor", by, required=by is not None) or self.actor
-        reason = fields.text("reason", why, multiline=True)
-        source = fields.text("source", source_given)
+        actor = self.actor if by is None else fields.text("actor", by, required=True) or by
+        # (None stays None: no call for it, once per entry.)
+        reason = None if why is None else fields.text("reason", why, multiline=True)
+        source = None if source_given is None else fields.text("source", source_given)
         text = recorded
         from_state = live.state if live.version else None
         version = live.version + 1
