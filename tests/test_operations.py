@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from tracker import Add, Comment, Edit, Fire, ItemNotFound, NotAllowed, Tracker, UsageError
-from tracker.batch import parse
+from tracker.formats.batchfile import parse
 from tracker.operations import OPERATIONS, Operation, checked, from_mapping, typed
-from tracker.writes import Batch
+from tracker.store.batch import Batch
 
 NDJSON = """\
 {"op": "add", "key": "EX-1", "title": "Exercise", "kind": "drill", "parties": ["rok", "JPN"]}
