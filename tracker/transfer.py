@@ -23,7 +23,7 @@ from .chain import (
     item_fields_text,
 )
 from .errors import UsageError, VerificationFailed
-from .formats.batchfile import ndjson
+from .formats.ndjson import read as ndjson
 from .records import ENTRY_FIELDS, ITEM_FIELDS, Problem, VerifyReport
 from .store.models import history, items
 from .wording import plural

@@ -495,7 +495,7 @@ def _progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
 
 @contextmanager
 def _open_input(path: str) -> Iterator[BinaryIO]:
-    """FILE or stdin (`-`) as bytes; the readers in tracker.formats.batchfile bound what they
+    """FILE or stdin (`-`) as bytes; the readers in tracker.formats bound what they
     take of it. An error while reading (EISDIR, EIO...) is a UsageError too."""
     try:
         if path == "-":
@@ -649,7 +649,7 @@ def import_(obj: Context, file: str, merge: bool) -> None:
     Example:
       tracker --db restored.db import backup.ndjson
     """
-    from ..formats.batchfile import read_lines
+    from ..formats.ndjson import read_lines
 
     with _open_input(file) as stream, _progress("import", None) as progress:
         n_items, n_entries = obj.tracker().import_(

@@ -15,11 +15,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Protocol, TextIO
 
 # Re-exported for the CLI's commands: one terminal-safe text for the CLI and the TUI.
+from ..formats.ndjson import dumps
 from ..render.text import safe as safe
 from ..render.text import safe_lines as safe_lines
 
 FORMATS = ("table", "json", "ndjson", "csv")
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class Record(Protocol):
@@ -58,7 +58,7 @@ def emit(
         )
     elif fmt == "ndjson":
         for record in records:
-            stream.write(_dumps(record.to_json()) + "\n")
+            stream.write(dumps(record.to_json()) + "\n")
     elif fmt == "csv":
         write_csv(
             stream, columns, ([record.to_json().get(c) for c in columns] for record in records)
@@ -81,7 +81,7 @@ def csv_text(value: object) -> str:
         return value
     if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
         return " ".join(value)
-    return _dumps(value)
+    return dumps(value)
 
 
 def write_csv(stream: TextIO, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:

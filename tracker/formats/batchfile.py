@@ -1,8 +1,8 @@
 """Batch files for `apply`: a JSON array, NDJSON (one object a line) or a YAML list.
 
 Each object becomes a typed operation (operations.py) that keeps the line it came from, so an
-error can point at it. Reading only: the batch (store/batch.py) checks the operations against the
-items and writes them.
+error can point at it. NDJSON itself (lines, limits, strict JSON) is ndjson.py. Reading only:
+the batch (store/batch.py) checks the operations against the items and writes them.
 """
 
 from __future__ import annotations
@@ -14,14 +14,13 @@ from typing import Any, BinaryIO
 
 from ..errors import UsageError
 from ..operations import Operation, from_mapping
+from .ndjson import CHUNK, decoded, first_clause, json_error, read_lines, unique_keys
+from .ndjson import read as ndjson
 
-MAX_LINE = 1 << 20
-"""The longest line of an NDJSON batch or export, in bytes (1 MiB); a longer one is refused."""
 MAX_DOCUMENT = 32 << 20
 """The largest JSON-array batch, in bytes (32 MiB); NDJSON has no total limit."""
 MAX_YAML = 4 << 20
 """The largest YAML batch, in bytes (4 MiB): YAML reads some 50 times slower than JSON."""
-_CHUNK = 1 << 16
 _BLANK = b" \t\r\n"
 
 
@@ -50,7 +49,7 @@ def read(stream: BinaryIO) -> list[Operation]:
     MAX_YAML) whole."""
     read_so_far = newlines = 0
     while True:  # blank chunks are dropped; only their newlines are kept, for line numbers
-        chunk = stream.read(_CHUNK)
+        chunk = stream.read(CHUNK)
         if not chunk:
             return []
         read_so_far += len(chunk)
@@ -70,7 +69,7 @@ def read(stream: BinaryIO) -> list[Operation]:
             f"a YAML batch may be at most {MAX_YAML >> 20} MiB: give a bigger one as a JSON "
             "array or NDJSON"
         )
-    return parse(_decoded(head + rest, None))
+    return parse(decoded(head + rest, None))
 
 
 def _too_big() -> UsageError:
@@ -78,79 +77,6 @@ def _too_big() -> UsageError:
         f"the batch is larger than {MAX_DOCUMENT >> 20} MiB: split it, "
         "or give it as NDJSON (one operation a line)"
     )
-
-
-def read_lines(stream: BinaryIO, head: bytes = b"") -> Iterator[str]:
-    """The lines of a UTF-8 byte stream (after `head`, bytes already read from it), split at
-    "\n" only, without it. A line longer than MAX_LINE bytes or not UTF-8 is a UsageError,
-    found without reading further: memory stays bounded whatever the stream holds."""
-    pending = head
-    number = 0
-    while True:
-        chunk = stream.read(_CHUNK)
-        pending += chunk
-        start = 0
-        while (end := pending.find(b"\n", start)) != -1:
-            number += 1
-            yield _line(pending[start:end], number)
-            start = end + 1
-        pending = pending[start:]
-        if len(pending) > MAX_LINE:
-            raise _too_long(number + 1)
-        if not chunk:
-            break
-    if pending:
-        yield _line(pending, number + 1)
-
-
-def _line(raw: bytes, number: int) -> str:
-    if len(raw) > MAX_LINE:
-        raise _too_long(number)
-    return _decoded(raw, number)
-
-
-def _too_long(number: int) -> UsageError:
-    return UsageError(f"line {number}: too long (the limit is {MAX_LINE >> 20} MiB a line)")
-
-
-def _decoded(raw: bytes, number: int | None) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if number is None:  # a whole document: name the line of the bad byte
-            number = raw.count(b"\n", 0, exc.start) + 1
-        raise UsageError(f"line {number}: not UTF-8 text ({exc.reason})") from None
-
-
-def _json_error(exc: json.JSONDecodeError) -> UsageError:
-    return UsageError(f"line {exc.lineno}: bad JSON: {exc.msg}")
-
-
-def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object's pairs as a dict; a name given twice is an error, not "the last wins"."""
-    obj: dict[str, Any] = {}
-    for name, value in pairs:
-        if name in obj:
-            raise UsageError(f"field {name!r} appears twice in one object")
-        obj[name] = value
-    return obj
-
-
-def loads(raw: str) -> Any:
-    """One JSON value; duplicate names, nesting too deep to read and numbers too long to
-    convert are UsageErrors (JSONDecodeError for malformed JSON)."""
-    try:
-        return json.loads(raw, object_pairs_hook=unique_keys)
-    except json.JSONDecodeError:
-        raise
-    except RecursionError:
-        raise UsageError("bad JSON: nested too deeply") from None
-    except ValueError as exc:  # an integer of more than 4,300 digits
-        raise UsageError(f"bad JSON: {_first_clause(exc)}") from None
-
-
-def _first_clause(exc: ValueError) -> str:
-    return str(exc).split(";", 1)[0]
 
 
 def _json_array(text: str) -> Iterator[tuple[int, Any]]:
@@ -185,31 +111,16 @@ def _json_array(text: str) -> Iterator[tuple[int, Any]]:
         try:
             obj, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            raise _json_error(exc) from None
+            raise json_error(exc) from None
         except RecursionError:
             raise UsageError(f"line {line_of(pos)}: bad JSON: nested too deeply") from None
         except UsageError as exc:
             raise UsageError(f"line {line_of(pos)}: {exc}") from None
         except ValueError as exc:  # an integer of more than 4,300 digits
-            raise UsageError(f"line {line_of(pos)}: bad JSON: {_first_clause(exc)}") from None
+            raise UsageError(f"line {line_of(pos)}: bad JSON: {first_clause(exc)}") from None
         yield line_of(pos), obj
         pos = end
         expect_value = False
-
-
-def ndjson(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
-    """Each non-blank line's JSON value with its line number; errors name the line. Blank is
-    JSON's whitespace only (str.strip() would also skip a line of U+2028 or \x1c)."""
-    for line, raw in enumerate(lines, start=1):
-        if not raw.strip(" \t\r\n"):
-            continue
-        try:
-            obj = loads(raw)
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"line {line}: bad JSON: {exc.msg}") from None
-        except UsageError as exc:
-            raise UsageError(f"line {line}: {exc}") from None
-        yield line, obj
 
 
 def _yaml_list(text: str) -> Iterator[tuple[int, Any]]:
@@ -280,7 +191,7 @@ def _unique_key_loader() -> Any:
                 return super().construct_yaml_int(node)
             except ValueError as exc:  # more than 4,300 digits
                 raise UsageError(
-                    f"line {node.start_mark.line + 1}: bad number: {_first_clause(exc)}"
+                    f"line {node.start_mark.line + 1}: bad number: {first_clause(exc)}"
                 ) from None
 
     UniqueKeyLoader.add_constructor(

@@ -3,12 +3,12 @@ history entries (hashes included). `transfer.read_export` reads it back."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TextIO
 
 from sqlalchemy import func, select
 
+from ..formats.ndjson import dumps
 from ..workflow import Workflows
 from .database import Database
 from .models import history, items
@@ -23,7 +23,6 @@ def export(
     db: Database, workflows: Workflows, out: TextIO, progress: Callable[[int], None]
 ) -> tuple[int, int]:
     """Write the export to `out`; returns (items, entries)."""
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     with db.snapshot() as session:
         n_items = session.execute(select(func.count()).select_from(items)).scalar_one()
         n_entries = session.execute(select(func.count()).select_from(history)).scalar_one()
