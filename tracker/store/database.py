@@ -184,7 +184,7 @@ class Database:
         return time_text(column, self.sqlite)
 
     def key_sets(self, lowered: list[str]) -> Iterator[ColumnElement[bool]]:
-        """Conditions selecting these lower-cased keys (see db.queries.key_sets)."""
+        """Conditions selecting these lower-cased keys (see store.sql.key_sets)."""
         return key_sets(lowered, self.sqlite)
 
     def stream(
