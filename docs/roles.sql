@@ -37,6 +37,7 @@ GRANT USAGE ON SCHEMA public TO tracker_writer;
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO tracker_writer;
 GRANT INSERT, UPDATE ON items TO tracker_writer;
 GRANT INSERT ON history TO tracker_writer;
+GRANT INSERT, DELETE ON item_parties TO tracker_writer;
 GRANT INSERT, UPDATE, DELETE ON views TO tracker_writer;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO tracker_writer;
 

@@ -25,7 +25,7 @@ from .chain import (
 from .errors import UsageError, VerificationFailed
 from .formats.ndjson import read as ndjson
 from .records import ENTRY_FIELDS, ITEM_FIELDS, Problem, VerifyReport
-from .store.models import history, items
+from .store.models import history, item_parties, items
 from .wording import plural
 from .workflow import STATE_KEEPING_TRIGGERS, Workflow, Workflows, keeps_state, missing
 
@@ -509,6 +509,13 @@ class Dump:
             .all()
         )
         ids = dict(zip(self.items, returned, strict=True))
+        party_rows = [
+            {"item_id": ids[lowered], "position": n, "party": party}
+            for lowered, item in self.items.items()
+            for n, party in enumerate(item["parties"])
+        ]
+        if party_rows:
+            session.execute(insert(item_parties), party_rows)
         for start in range(0, len(self.entries), 10000):
             rows = []
             for entry in self.entries[start : start + 10000]:

@@ -4,6 +4,7 @@ check the item columns that follow from history."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -12,7 +13,7 @@ from sqlalchemy import func, select, text
 from .. import fields
 from ..records import Problem, VerifyReport
 from ..store.database import Database
-from ..store.models import history, items
+from ..store.models import history, item_parties, items
 from ..workflow import Workflows
 from . import SPLIT_VERIFY_FROM, chains, split
 
@@ -51,7 +52,11 @@ def verify(
             report = split.verify_split(db, workflows, session, halves, progress)
         else:
             report = chains.replay(db, workflows, progress=progress, session=session).report()
-        derived = _derived_problems(db, session)
+        # The items whose parties the replay found changed behind history's back.
+        suspects = {
+            p.item for p in report.problems if p.entry_id is None and p.message[:8] == "parties:"
+        }
+        derived = _derived_problems(db, session) + _party_index_problems(db, session, suspects)
     if not derived:
         return report
     from ..transfer import ordered
@@ -86,12 +91,11 @@ def _verify_clean(
         entry_rows.close()
     if clean is None:
         return None
-    problems: tuple[Problem, ...] = ()
-    if clean.derived_differ:
-        from ..transfer import ordered
+    found = _derived_problems(db, session) if clean.derived_differ else []
+    found += _party_index_problems(db, session, set())
+    from ..transfer import ordered
 
-        problems = ordered(_derived_problems(db, session))
-    return VerifyReport(clean.items, clean.entries, problems)
+    return VerifyReport(clean.items, clean.entries, ordered(found))
 
 
 def _derived_problems(db: Database, session: Session) -> list[Problem]:
@@ -128,3 +132,71 @@ def _derived_problems(db: Database, session: Session) -> list[Problem]:
                     )
                     problems.append(Problem(key, None, message))
     return problems
+
+
+def _party_index_problems(db: Database, session: Session, suspects: set[str]) -> list[Problem]:
+    """item_parties (the index a filter by party reads) against the parties history records:
+    for each item whose index rows differ from its parties column (one SQL pass) or whose
+    column differs from history (`suspects`, keys), the index must spell what history says;
+    and no row may be of an item that is not there."""
+    if db.sqlite:
+        indexed = (
+            "SELECT group_concat(party, ' ') FROM (SELECT party FROM item_parties p "
+            "WHERE p.item_id = i.id ORDER BY position)"
+        )
+        differs = "IS NOT"
+    else:
+        indexed = (
+            "SELECT string_agg(party, ' ' ORDER BY position) FROM item_parties p "
+            "WHERE p.item_id = i.id"
+        )
+        differs = "IS DISTINCT FROM"
+    differing = f"SELECT id, key FROM items i WHERE parties {differs} coalesce(({indexed}), '')"
+    candidates = {(item_id, key) for item_id, key in session.execute(text(differing))}
+    if suspects:
+        lowered = sorted(key.lower() for key in suspects)
+        query = select(items.c.id, items.c.key).where(items.c.key_lower.in_(lowered))
+        candidates.update((item_id, key) for item_id, key in session.execute(query))
+    problems = []
+    for item_id, key in sorted(candidates):
+        recorded = _recorded_parties(session, item_id)
+        rows = select(item_parties.c.party).where(item_parties.c.item_id == item_id)
+        index = " ".join(session.execute(rows.order_by(item_parties.c.position)).scalars())
+        if recorded is not None and index != " ".join(recorded):
+            message = (
+                f"item_parties: the index has {fields.printable(index) or 'none'}, its history "
+                f"{fields.printable(' '.join(recorded)) or 'none'}"
+            )
+            problems.append(Problem(key, None, message))
+    orphans = session.execute(
+        select(item_parties.c.item_id)
+        .where(item_parties.c.item_id.not_in(select(items.c.id)))
+        .distinct()
+        .order_by(item_parties.c.item_id)
+    ).scalars()
+    unknown = "item_parties: rows of an unknown item"
+    problems += [Problem(str(ref), None, unknown) for ref in orphans]
+    return problems
+
+
+def _recorded_parties(session: Session, item_id: int) -> list[str] | None:
+    """The parties an item's history records last (its create or seal, then its edits); None
+    when it records none or not readably (the replay names that)."""
+    recorded: list[str] | None = None
+    query = (
+        select(history.c.trigger, history.c.fields)
+        .where(history.c.item_id == item_id, history.c.fields.is_not(None))
+        .order_by(history.c.version)
+    )
+    for trigger, written in session.execute(query):
+        try:
+            found = json.loads(written)
+            if trigger == "edit" and "parties" not in found:
+                continue
+            value = found["parties"][1] if trigger == "edit" else found["parties"]
+        except (ValueError, TypeError, KeyError, IndexError):
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return None
+        recorded = value
+    return recorded

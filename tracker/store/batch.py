@@ -91,6 +91,8 @@ class Live:
     updated: str
     changed: str
     read_version: int = 0
+    # An edit of this batch changed its parties: its rows in item_parties are written again.
+    parties_changed: bool = False
     # (version, trigger, from_state, to_state, occurred_at, actor, reason, source, hash, fields)
     entries: list[Entry] = field(default_factory=list)
 
@@ -420,6 +422,7 @@ class Batch:
             live.description = changes["description"][1]
         if "parties" in changes:
             live.parties = tuple(changes["parties"][1])
+            live.parties_changed = True
         note = reason or f"changed {', '.join(sorted(changes))}"
         self.append(live, "edit", live.state, when, op.actor, note, None, fields_text(changes))
         return live
@@ -431,10 +434,35 @@ class Batch:
         fresh = [live for live in touched if live.id is None]
         if fresh:
             self.insert_items(fresh)
+            self.write_parties(fresh)
         changed = [live for live in touched if live.read_version]
         if changed:
             self.update_items(changed)
+            edited = [live for live in changed if live.parties_changed]
+            if edited:
+                self.write_parties(edited, replace=True)
         self.insert_entries(touched)
+
+    def write_parties(self, lives: builtins.list[Live], *, replace: bool = False) -> None:
+        """The rows of item_parties for these items as their parties now stand (the index a
+        filter by party reads; verify checks it); `replace`: their rows so far go first."""
+        rows = [(live.id, n, party) for live in lives for n, party in enumerate(live.parties)]
+        if self.sqlite:
+            if replace:
+                self.driver.executemany(
+                    "DELETE FROM item_parties WHERE item_id = ?", [(live.id,) for live in lives]
+                )
+            self.driver.executemany(
+                "INSERT INTO item_parties (item_id, position, party) VALUES (?, ?, ?)", rows
+            )
+            return
+        if replace:
+            with self.driver.cursor() as cursor:
+                cursor.execute(
+                    "DELETE FROM item_parties WHERE item_id = ANY(%s)",
+                    ([live.id for live in lives],),
+                )
+        bulk_pg.copy(self.driver, "item_parties", ("item_id", "position", "party"), rows)
 
     def insert_entries(self, touched: builtins.list[Live]) -> None:
         recorded = self.recorded_text

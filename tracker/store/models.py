@@ -98,6 +98,18 @@ items = Table(
     Column("last_hash", String(64), nullable=False),
 )
 
+# Each item's parties, one row each in the order of `items.parties` (a filter by party reads
+# the index on party, not every item's parties text). Derived data like key_lower: written
+# with the items (store/batch.py, import), filled by migration 0007, checked by verify.
+item_parties = Table(
+    "item_parties",
+    metadata,
+    Column("item_id", ForeignKey("items.id"), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("party", String(400), nullable=False),
+    Index("ix_item_parties_party_item_id", "party", "item_id"),
+)
+
 # The consent entries (SPEC "Approvals"): a partial index holds only these, so `pending` reads
 # them and not every entry. A query uses it when it says this very condition: consent_entries().
 CONSENT_TRIGGERS = ("approve", "withdraw")

@@ -11,7 +11,6 @@ from sqlalchemy import (
     any_,
     bindparam,
     func,
-    literal,
     literal_column,
     or_,
     select,
@@ -21,7 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ..records import Filter
 from .engine import UNICODE_LOWER
-from .models import items
+from .models import item_parties, items
 
 
 def time_text(column: Any, sqlite: bool) -> ColumnElement[str]:
@@ -51,15 +50,15 @@ def item_where(
     `keys` when given. The values are already checked and normalised by `Filter` (state and
     kind lower-case, party an upper-case code): each is compared exactly, on an indexed
     column where there is one; a party is one of the space-separated codes, never a LIKE
-    pattern; each text word is found in the key or the title."""
+    pattern (the index item_parties); each text word is found in the key or the title."""
     found: list[ColumnElement[bool]] = []
     if where.state is not None:
         found.append(items.c.state == where.state)
     if where.kind is not None:
         found.append(items.c.kind == where.kind)
     if where.party is not None:
-        padded = literal(" ") + items.c.parties + literal(" ")
-        found.append(padded.contains(f" {where.party} ", autoescape=True))
+        listed = select(item_parties.c.item_id).where(item_parties.c.party == where.party)
+        found.append(items.c.id.in_(listed))
     for word in where.text.lower().split() if where.text is not None else ():
         # SQLite's lower() folds ASCII only: a word in another script needs ours.
         lower = getattr(func, UNICODE_LOWER) if sqlite and not word.isascii() else func.lower
