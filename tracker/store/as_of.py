@@ -110,14 +110,16 @@ def items_then(moment: datetime, then: Any) -> Select[Any]:
 def states(db: Database, moment: datetime) -> list[ItemState]:
     """Every item's state at `moment`; items created later are left out."""
     # An item not changed since `moment` stood then as it stands now (its row holds its last
-    # entry's state, version and time): only the others need a look into history.
+    # entry's state, version and time): only the others need a look into history. The rows
+    # come straight from the driver, times as their canonical text (no per-row SQLAlchemy
+    # type processing: it was a third of the time at 100,000 items).
     unchanged = select(
         items.c.key,
         items.c.title,
         items.c.kind,
         items.c.state,
         items.c.version,
-        items.c.changed_at,
+        db.time_text(items.c.changed_at),
         items.c.key_lower.label("sort_key"),
     ).where(items.c.changed_at <= moment)
     changed = (
@@ -127,7 +129,7 @@ def states(db: Database, moment: datetime) -> list[ItemState]:
             items.c.kind,
             history.c.to_state,
             history.c.version,
-            history.c.occurred_at,
+            db.time_text(history.c.occurred_at),
             items.c.key_lower.label("sort_key"),
         )
         .select_from(items)
@@ -135,8 +137,13 @@ def states(db: Database, moment: datetime) -> list[ItemState]:
         .where(items.c.changed_at > moment)
     )
     query = union_all(unchanged, changed).order_by("sort_key")
-    with db.session() as session:
-        return [ItemState(*row[:6]) for row in session.execute(query).all()]
+    parse = datetime.fromisoformat
+    with db.snapshot() as session:
+        return [
+            ItemState(key, title, kind, state, version, parse(at))
+            for rows in db.stream(session, query)
+            for key, title, kind, state, version, at, _ in rows
+        ]
 
 
 def count(db: Database, moment: datetime, state: str | None, where: Where) -> dict[str, int]:
