@@ -40,6 +40,7 @@ def test_a_batch_file_in_any_format_reads_as_the_typed_operations() -> None:
         ops = parse(text)
         assert ops == TYPED
         assert [op.line for op in ops] == [1, 2, 3, 4]  # kept for errors, not compared
+        assert typed(ops) is ops  # checked once, as they were read
     assert isinstance(parse(NDJSON)[0], Add) and parse(NDJSON)[0].parties == ("rok", "JPN")
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
 from ..errors import UsageError
-from ..operations import Operation, from_mapping
+from ..operations import Read, from_mapping
 from .ndjson import CHUNK, decoded, first_clause, json_error, read_lines, unique_keys
 from .ndjson import read as ndjson
 
@@ -24,16 +24,16 @@ MAX_YAML = 4 << 20
 _BLANK = b" \t\r\n"
 
 
-def operations(raw: Iterable[tuple[int, Any]]) -> list[Operation]:
+def operations(raw: Iterable[tuple[int, Any]]) -> Read:
     """Each (line, object) as a typed operation; errors name the line."""
-    return [from_mapping(obj, line) for line, obj in raw]
+    return Read(from_mapping(obj, line) for line, obj in raw)
 
 
-def parse(text: str) -> list[Operation]:
+def parse(text: str) -> Read:
     """Parse a batch, guessing its format: `[` starts JSON, `{` NDJSON, anything else YAML."""
     stripped = text.lstrip()
     if not stripped:
-        return []
+        return Read()
     if stripped.startswith("["):
         return operations(_json_array(text))
     if stripped.startswith("{"):
@@ -43,7 +43,7 @@ def parse(text: str) -> list[Operation]:
     return operations(_yaml_list(text))
 
 
-def read(stream: BinaryIO) -> list[Operation]:
+def read(stream: BinaryIO) -> Read:
     """Read and parse a batch from a byte stream with bounded memory: NDJSON line by line
     (each at most MAX_LINE bytes), a JSON array (at most MAX_DOCUMENT) or a YAML list (at most
     MAX_YAML) whole."""
@@ -51,7 +51,7 @@ def read(stream: BinaryIO) -> list[Operation]:
     while True:  # blank chunks are dropped; only their newlines are kept, for line numbers
         chunk = stream.read(CHUNK)
         if not chunk:
-            return []
+            return Read()
         read_so_far += len(chunk)
         if read_so_far > MAX_DOCUMENT:
             raise _too_big()
