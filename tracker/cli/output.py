@@ -20,6 +20,19 @@ from ..render.text import safe as safe
 from ..render.text import safe_lines as safe_lines
 
 FORMATS = ("table", "json", "ndjson", "csv")
+# What tables show of items and entries (CSV gives every field, in SPEC's order).
+ITEM_COLUMNS = ["key", "title", "kind", "parties", "state", "version", "updated_at"]
+ENTRY_COLUMNS = [
+    "id",
+    "item",
+    "trigger",
+    "from_state",
+    "to_state",
+    "occurred_at",
+    "actor",
+    "reason",
+    "source",
+]
 
 
 class Record(Protocol):

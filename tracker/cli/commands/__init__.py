@@ -1,0 +1,1 @@
+"""The commands, one module per area; cli/app.py puts them under the root command."""
