@@ -439,3 +439,18 @@ class Span:
             "source": self.source,
             "entry": self.entry_id,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ItemPage:
+    """What an item's screen shows, read in one transaction (`Tracker.item_page`): the item,
+    the state it is in (`as_of` given: the state it was in then, None before it existed),
+    the triggers that may fire (none when looking at the past: it cannot be changed), its
+    newest history entries up to `as_of`, newest first, and its timeline spans up to then."""
+
+    item: Item
+    as_of: datetime | None
+    state: str | None
+    allowed: tuple[str, ...]
+    entries: tuple[HistoryEntry, ...]
+    spans: tuple[Span, ...]

@@ -29,6 +29,7 @@ from .records import (
     HistoryEntry,
     HistorySearch,
     Item,
+    ItemPage,
     ItemState,
     Span,
     VerifyReport,
@@ -37,7 +38,7 @@ from .records import (
 from .store import apply as applying
 from .store import as_of as past
 from .store import history as entries
-from .store import queries
+from .store import item_page, queries
 from .store import views as saved_views
 from .store.batch import Progress
 from .store.database import Database
@@ -243,16 +244,17 @@ class Tracker:
         offset: int = 0,
     ) -> Entries:
         """History entries, oldest first by effective date (or newest first), filtered by item,
-        effective-date range (inclusive), actor and trigger."""
-        where = entries.where(self.db, key, since, until, actor, trigger)
-        return entries.entries(
-            self.db,
-            where,
-            by_item=key is not None,
-            newest_first=newest_first,
-            limit=limit,
-            offset=offset,
-        )
+        effective-date range (inclusive), actor and trigger. One read transaction."""
+        with self.db.read():
+            where = entries.where(self.db, key, since, until, actor, trigger)
+            return entries.entries(
+                self.db,
+                where,
+                by_item=key is not None,
+                newest_first=newest_first,
+                limit=limit,
+                offset=offset,
+            )
 
     def history_count(
         self,
@@ -264,7 +266,9 @@ class Tracker:
         trigger: str | None = None,
     ) -> int:
         """How many entries `history()` returns with the same filters (for paging)."""
-        return entries.count(self.db, entries.where(self.db, key, since, until, actor, trigger))
+        with self.db.read():
+            where = entries.where(self.db, key, since, until, actor, trigger)
+            return entries.count(self.db, where)
 
     def history_page(
         self,
@@ -582,10 +586,17 @@ class Tracker:
         """Each item's history as spans, one per entry: the state it was in from that entry
         until the next (`end` None for the current one); by key, then time. Only spans that
         overlap [since, until]; `keys` and the filters (current state, kind, party, text)
-        choose the items. ItemNotFound (3) for an unknown key."""
-        for key in keys or ():
-            entries.item_id(self.db, key)
+        choose the items. ItemNotFound (3) for an unknown key. One read transaction."""
         chosen = queries.chosen(self.workflows, where, state, kind, party, text)
-        return entries.spans(
-            self.db, queries.conditions(self.db, chosen, keys or None), since, until
-        )
+        with self.db.read():
+            entries.known(self.db, keys or ())
+            return entries.spans(
+                self.db, queries.conditions(self.db, chosen, keys or None), since, until
+            )
+
+    def item_page(self, key: str, *, as_of: When = None, limit: int = 500) -> ItemPage:
+        """Everything an item's screen shows, from one snapshot: the item, its state (then,
+        with `as_of`), the triggers that may fire now (none in the past), its newest `limit`
+        history entries up to `as_of`, newest first, and its timeline spans. ItemNotFound (3)."""
+        then = None if as_of is None else dates.parse_when(as_of)
+        return item_page.read(self.db, self.workflows, key, then, limit)

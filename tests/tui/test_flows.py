@@ -7,6 +7,7 @@ import asyncio
 from sqlalchemy import update
 from textual.widgets import Input, Select, Static
 
+from tests.test_reads import transactions
 from tracker import Tracker
 from tracker.errors import DatabaseUnusable
 from tracker.store.models import items
@@ -102,6 +103,20 @@ async def test_fire_a_trigger_that_needs_no_reason(app: TrackerApp, tui_tracker:
         assert isinstance(app.screen, ItemScreen)
         assert tui_tracker.get("ACSA").state == "resumed"
         assert "stalled → resumed" in screen_text(app)
+
+
+async def test_the_item_screen_loads_in_one_transaction(
+    app: TrackerApp, tui_tracker: Tracker
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_item(app, pilot, "acsa")
+        with transactions(tui_tracker) as begun:
+            screen.load()
+            await settle(pilot)
+        assert begun() == 1
+        assert screen.state == "stalled" and screen.allowed == ("propose", "suspend", "resume")
+        assert screen.entries and screen.entries[0].to_state == "stalled"
 
 
 async def test_fire_without_a_required_reason_is_stopped_inline(
@@ -374,12 +389,13 @@ async def test_command_palette_jumps_and_fires_only_what_applies(app: TrackerApp
 async def test_a_database_error_is_a_notification_not_a_crash(
     app: TrackerApp, tui_tracker: Tracker, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    def gone(key: str) -> None:
+    def gone(key: str, **_options: object) -> None:
         raise DatabaseUnusable("database sqlite:///x: unable to open database file")
 
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         monkeypatch.setattr(tui_tracker, "get", gone)
+        monkeypatch.setattr(tui_tracker, "item_page", gone)  # the item screen's one read
         await pilot.press("enter")
         await settle(pilot)
         assert app.is_running

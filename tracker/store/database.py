@@ -11,6 +11,7 @@ import threading
 import weakref
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine, Select, func, select, text
@@ -81,6 +82,9 @@ class Database:
         self._owner = threading.get_ident()
         self._held: Any = None
         self._release: Callable[[], Any] = _nothing
+        # The read transaction `read()` holds open in this thread (a context variable: each
+        # thread, a TUI worker included, has its own).
+        self._reading: ContextVar[Session | None] = ContextVar(f"reading_{id(self)}", default=None)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -96,17 +100,45 @@ class Database:
 
     @contextmanager
     def session(self, write: bool = False, *, bind: Engine | None = None) -> Iterator[Session]:
-        """One transaction; database errors come out as the tracker's own."""
+        """One transaction; database errors come out as the tracker's own. A read inside
+        `read()` joins that read's transaction instead of opening its own."""
+        joined = None if write or bind is not None else self._reading.get()
+        if joined is not None:
+            with self.mapped_errors():
+                yield joined
+            return
+        with (
+            self.mapped_errors(),
+            _orm_session(bind or (self._writer if write else self.engine)) as session,
+            session.begin(),
+        ):
+            yield session
+
+    @contextmanager
+    def mapped_errors(self) -> Iterator[None]:
+        """Database errors raised in the block come out as the tracker's own."""
         try:
-            with (
-                _orm_session(bind or (self._writer if write else self.engine)) as session,
-                session.begin(),
-            ):
-                yield session
-        except TrackerError:
-            raise
+            yield
         except SQLAlchemyError as exc:
             raise self.error(exc) from None
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """One transaction, on one snapshot, for every read made in the block: a read that
+        takes several statements (an item, its history page, its spans) sees one state of the
+        database and opens one transaction, not one per statement. REPEATABLE READ, READ ONLY
+        on PostgreSQL; one read transaction on SQLite (WAL keeps its snapshot). Reads in the
+        block (`session()` without `write`) join it; so does a `read()` inside one."""
+        joined = self._reading.get()
+        if joined is not None:
+            yield joined
+            return
+        with self.snapshot() as session:
+            token = self._reading.set(session)
+            try:
+                yield session
+            finally:
+                self._reading.reset(token)
 
     @contextmanager
     def snapshot(self, imported: str | None = None) -> Iterator[Session]:

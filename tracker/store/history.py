@@ -28,6 +28,19 @@ def item_id(db: Database, key: str) -> int:
     return int(found)
 
 
+def known(db: Database, keys: Sequence[str]) -> None:
+    """ItemNotFound for the first of `keys` that no item has: one query for them all."""
+    if not keys:
+        return
+    lowered = [key.lower() for key in keys]
+    with db.session() as session:
+        query = select(items.c.key_lower).where(*db.key_sets(lowered))
+        found = set(session.execute(query).scalars())
+    for key, low in zip(keys, lowered, strict=True):
+        if low not in found:
+            raise ItemNotFound(key)
+
+
 def where(
     db: Database,
     key: str | None,

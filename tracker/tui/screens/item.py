@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Header, Static
 
-from ...records import HistoryEntry, Item, Span
+from ...records import HistoryEntry, Item, ItemPage
 from ...service import Tracker
 from ...workflow import Workflow
 from .. import text as lit
@@ -133,18 +133,10 @@ class ItemScreen(TrackerScreen):
     ]
 
     class Loaded(Message):
-        def __init__(
-            self,
-            item: Item,
-            entries: builtins.list[HistoryEntry],
-            workflow: Workflow,
-            spans: builtins.list[Span],
-        ) -> None:
+        def __init__(self, page: ItemPage, workflow: Workflow) -> None:
             super().__init__()
-            self.item = item
-            self.entries = entries
+            self.page = page
             self.workflow = workflow
-            self.spans = spans
 
     def __init__(self, tracker: Tracker, key: str, *, as_of: datetime | None = None) -> None:
         super().__init__()
@@ -154,6 +146,7 @@ class ItemScreen(TrackerScreen):
         self.item: Item | None = None
         self.workflow: Workflow | None = None
         self.state: str | None = None
+        self.allowed: tuple[str, ...] = ()
         self.entries: builtins.list[HistoryEntry] = []
         self._columns: tuple[tuple[str, int], ...] = ()
 
@@ -181,7 +174,7 @@ class ItemScreen(TrackerScreen):
         """Show another item on this (installed, reused) screen: cleared, then loaded."""
         self.key, self.as_of = key, as_of
         self.item, self.workflow, self.state = None, None, None
-        self.entries = []
+        self.entries, self.allowed = [], ()
         if not self.is_mounted:
             return
         self.sub_title = key
@@ -222,29 +215,22 @@ class ItemScreen(TrackerScreen):
 
     @work(thread=True, exclusive=True, group="item", exit_on_error=False)
     def load(self) -> None:
-        item = self.tracker.get(self.key)
-        entries = self.tracker.history(
-            item.key, until=self.as_of, newest_first=True, limit=TIMELINE_LIMIT
-        )
-        spans = self.tracker.spans([item.key], until=self.as_of)
-        workflow = self.tracker.workflow(item.workflow)
-        self.post_message(self.Loaded(item, entries, workflow, spans))
+        page = self.tracker.item_page(self.key, as_of=self.as_of, limit=TIMELINE_LIMIT)
+        self.post_message(self.Loaded(page, self.tracker.workflow(page.item.workflow)))
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
-        item, entries, workflow = message.item, message.entries, message.workflow
+        page = message.page
+        item = page.item
         if item.key.lower() != self.key.lower():
             return  # a load for the item this screen showed before
-        self.item, self.workflow, self.entries = item, workflow, entries
-        if self.as_of is None:
-            self.state = item.state
-        else:
-            self.state = entries[0].to_state if entries else None
+        self.item, self.workflow, self.entries = item, message.workflow, list(page.entries)
+        self.state, self.allowed = page.state, page.allowed
         self.query_one("#fields", Static).update(field_lines(item, self.state))
         self.query_one("#summary", Static).update(summary(item, self.state))
         self._draw_diagram()
         self._show_triggers()
-        self.query_one("#band", TimelineChart).set_spans(message.spans)
+        self.query_one("#band", TimelineChart).set_spans(page.spans)
         self._fill_table(force=True)
 
     def _draw_diagram(self) -> None:
@@ -308,7 +294,7 @@ class ItemScreen(TrackerScreen):
     def _show_triggers(self) -> None:
         """Label the nine trigger buttons (built once, in compose) with the allowed triggers:
         relabelling is cheap where mounting new buttons on every open is not."""
-        allowed = () if self.as_of is not None or self.item is None else self.item.allowed_triggers
+        allowed = self.allowed
         # One width for all, the longest label's: the buttons line up as a row of equals.
         width = max((len(f"{n} {t}") for n, t in enumerate(allowed, start=1)), default=0) + 4
         for number, button in enumerate(self.query(".trigger").results(Button), start=1):
