@@ -112,6 +112,8 @@ def test_cli_fire_where_json_and_dry_run(seeded: Tracker, cli: CLI) -> None:
         "fired": 1,
         "commented": 0,
         "edited": 0,
+        "approved": 0,
+        "withdrawn": 0,
         "dry_run": True,
         "keys": ["DRILLS"],
     }

@@ -120,7 +120,7 @@ def test_add_list_show(cli: CLI, monkeypatch: pytest.MonkeyPatch) -> None:
     shown = ok(cli("show", "gsomia")).out
     assert "GSOMIA" in shown and "allowed_triggers" in shown and "create" in shown
     data = json.loads(ok(cli("show", "GSOMIA", "--format", "json")).out)
-    assert list(data) == [*ITEM_KEYS, "history"]
+    assert list(data) == [*ITEM_KEYS, "history", "pending"]
     assert [list(e) for e in data["history"]] == [ENTRY_KEYS]
     assert data["history"][0]["source"] == "Yonhap"
 
@@ -186,6 +186,8 @@ def test_apply_from_stdin_and_file(seeded_cli: CLI, tmp_path: Path) -> None:
         "fired": 1,
         "commented": 0,
         "edited": 0,
+        "approved": 0,
+        "withdrawn": 0,
         "dry_run": False,
         "keys": ["NEW"],
     }

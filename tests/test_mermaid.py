@@ -85,6 +85,13 @@ def parse(text: str) -> Diagram:
     return diagram
 
 
+def _needs(t: Transition) -> str:
+    needs = [f"{', '.join(t.requires)} required"] if t.requires else []
+    if t.approvals == "parties":
+        needs.append("consent of every party")
+    return f" ({', '.join(needs)})" if needs else ""
+
+
 def check(workflow: Workflow, current: str | None = None) -> Diagram:
     diagram = parse(workflow.diagram(current, "mermaid"))
     assert diagram.states == list(workflow.states)
@@ -94,7 +101,7 @@ def check(workflow: Workflow, current: str | None = None) -> Diagram:
         (
             source,
             t.target,
-            t.trigger + (f" ({', '.join(t.requires)} required)" if t.requires else ""),
+            t.trigger + _needs(t),
         )
         for t in workflow.transitions
         for source in t.sources

@@ -1,5 +1,6 @@
 """Property test: Tracker and a plain in-memory model, driven side by side by hypothesis,
-agree on every item's state, history and as-of answer, and `verify` always holds."""
+agree on every item's state, history, as-of answer and pending consents, and `verify` always
+holds."""
 
 from __future__ import annotations
 
@@ -39,10 +40,13 @@ AGREEMENT = {
 }
 WORKFLOW_OF_KIND = {"drill": DEFAULT, "agreement": AGREEMENT}
 REQUIRES = {"stall": "reason", "suspend": "reason", "sign": "source"}
+# Triggers that need the consent of every party of the item (SPEC "Approvals").
+GATED = {"sign"}
 START = datetime(2020, 1, 1, tzinfo=UTC)
 
 KEYS = st.sampled_from(["ACSA", "acsa", "Drills", "SAREX", "x.1"])
 TRIGGERS = st.sampled_from(["propose", "stall", "suspend", "resume", "sign", "explode"])
+PARTIES = st.sampled_from([("ROK",), ("JPN", "ROK")])
 
 
 @dataclass
@@ -51,6 +55,15 @@ class ModelItem:
     kind: str
     state: str = "proposed"
     entries: list[tuple[str, str | None, str, datetime]] = field(default_factory=list)
+    parties: tuple[str, ...] = ("ROK",)
+    # The consents in effect: (trigger, party), since the last state change.
+    consents: set[tuple[str, str]] = field(default_factory=set)
+
+    def change(self, trigger: str, target: str, at: datetime) -> None:
+        """A state change: recorded, and every consent in effect ends."""
+        self.entries.append((trigger, self.state, target, at))
+        self.state = target
+        self.consents.clear()
 
 
 class TrackerVersusModel(RuleBasedStateMachine):
@@ -72,18 +85,30 @@ class TrackerVersusModel(RuleBasedStateMachine):
     @initialize(kinds=st.lists(st.sampled_from(["drill", "agreement"]), min_size=1, max_size=3))
     def some_items(self, kinds: list[str]) -> None:
         for number, kind in enumerate(kinds):
-            self.add(f"ITEM{number}", kind, 60)
+            self.add(f"ITEM{number}", kind, 60, ("JPN", "ROK"))
 
-    @rule(key=KEYS, kind=st.sampled_from(["drill", "agreement"]), minutes=st.integers(0, 5000))
-    def add(self, key: str, kind: str, minutes: int) -> None:
+    @rule(
+        key=KEYS,
+        kind=st.sampled_from(["drill", "agreement"]),
+        minutes=st.integers(0, 5000),
+        parties=PARTIES,
+    )
+    def add(self, key: str, kind: str, minutes: int, parties: tuple[str, ...]) -> None:
         at = self.tick(minutes)
         if key.lower() in self.items:
             with pytest.raises(Conflict):
-                self.tracker.add(key, f"title of {key}", kind, ["ROK"], at=at)
+                self.tracker.add(key, f"title of {key}", kind, parties, at=at)
             return
-        item = self.tracker.add(key, f"title of {key}", kind, ["ROK"], at=at)
+        item = self.tracker.add(key, f"title of {key}", kind, parties, at=at)
         assert (item.key, item.state, item.version) == (key, "proposed", 1)
-        self.items[key.lower()] = ModelItem(key, kind, entries=[("create", None, "proposed", at)])
+        self.items[key.lower()] = ModelItem(
+            key, kind, entries=[("create", None, "proposed", at)], parties=parties
+        )
+
+    def some_key(self, data: st.DataObject) -> str:
+        """Mostly items that exist (in any case), sometimes one that does not."""
+        known = sorted(m.key for m in self.items.values())
+        return data.draw(st.sampled_from([*known, *(k.swapcase() for k in known), "GHOST"]))
 
     @rule(
         data=st.data(),
@@ -102,9 +127,7 @@ class TrackerVersusModel(RuleBasedStateMachine):
         minutes: int,
         backdate: bool,
     ) -> None:
-        # Mostly items that exist (in any case), sometimes one that does not.
-        known = sorted(m.key for m in self.items.values())
-        key = data.draw(st.sampled_from([*known, *(k.swapcase() for k in known), "GHOST"]))
+        key = self.some_key(data)
         at = self.tick(minutes)
         model = self.items.get(key.lower())
         if backdate and model is not None:
@@ -121,8 +144,7 @@ class TrackerVersusModel(RuleBasedStateMachine):
         assert model is not None
         result = self.tracker.fire(key, trigger, reason=reason, source=source, at=at)
         assert (result.entry.from_state, result.entry.to_state) == (model.state, expected)
-        model.entries.append((trigger, model.state, expected, at))
-        model.state = expected
+        model.change(trigger, expected, at)
 
     def expected_fire(
         self,
@@ -146,7 +168,78 @@ class TrackerVersusModel(RuleBasedStateMachine):
             return NotAllowed
         if backdate:
             return NotAllowed
+        if trigger in GATED and any((trigger, p) not in model.consents for p in model.parties):
+            return NotAllowed  # who is missing
         return target
+
+    @rule(
+        data=st.data(),
+        trigger=st.sampled_from(["sign", "sign", "resume", "explode"]),
+        party=st.sampled_from(["ROK", "JPN", "jpn", "USA"]),
+        source=st.sampled_from(["Asahi", "Asahi", None]),
+        minutes=st.integers(0, 5000),
+    )
+    def approve(
+        self, data: st.DataObject, trigger: str, party: str, source: str | None, minutes: int
+    ) -> None:
+        key = self.some_key(data)
+        at = self.tick(minutes)
+        model = self.items.get(key.lower())
+        code = party.upper()
+        expected: str | type[TrackerError] | None = None
+        if model is None:
+            expected = ItemNotFound
+        elif trigger not in WORKFLOW_OF_KIND[model.kind]:
+            expected = TriggerNotFound
+        else:
+            sources, target = WORKFLOW_OF_KIND[model.kind][trigger]
+            if (
+                model.state not in sources
+                or trigger not in GATED
+                or code not in model.parties
+                or (trigger, code) in model.consents
+                or (REQUIRES.get(trigger) == "source" and not source)
+            ):
+                expected = NotAllowed
+            else:
+                expected = target
+        if isinstance(expected, type):
+            with pytest.raises(expected):
+                self.tracker.approve(key, trigger, party=party, source=source, at=at)
+            return
+        assert model is not None and expected is not None
+        result = self.tracker.approve(key, trigger, party=party, source=source, at=at)
+        model.entries.append(("approve", model.state, model.state, at))
+        model.consents.add((trigger, code))
+        if all((trigger, p) in model.consents for p in model.parties):
+            assert result.entry.trigger == trigger
+            model.change(trigger, expected, at)
+        else:
+            assert result.entry.trigger == "approve"
+        assert result.item.state == model.state
+
+    @rule(
+        data=st.data(),
+        trigger=st.sampled_from(["sign", "resume", "explode"]),
+        party=st.sampled_from(["ROK", "JPN", "USA"]),
+        minutes=st.integers(0, 5000),
+    )
+    def withdraw(self, data: st.DataObject, trigger: str, party: str, minutes: int) -> None:
+        key = self.some_key(data)
+        at = self.tick(minutes)
+        model = self.items.get(key.lower())
+        if model is None or trigger not in WORKFLOW_OF_KIND[model.kind]:
+            with pytest.raises(ItemNotFound if model is None else TriggerNotFound):
+                self.tracker.withdraw(key, trigger, party=party, at=at)
+            return
+        if (trigger, party) not in model.consents:
+            with pytest.raises(NotAllowed):
+                self.tracker.withdraw(key, trigger, party=party, at=at)
+            return
+        result = self.tracker.withdraw(key, trigger, party=party, at=at)
+        assert result.entry.trigger == "withdraw" and result.item.state == model.state
+        model.entries.append(("withdraw", model.state, model.state, at))
+        model.consents.discard((trigger, party))
 
     @precondition(lambda self: bool(self.items))
     @rule(data=st.data(), minutes=st.integers(0, 100))
@@ -186,6 +279,20 @@ class TrackerVersusModel(RuleBasedStateMachine):
     def agrees_with_the_model(self) -> None:
         listed = {item.key: (item.state, item.version) for item in self.tracker.list()}
         assert listed == {m.key: (m.state, len(m.entries)) for m in self.items.values()}
+
+    @invariant()
+    def pending_agrees_with_the_model(self) -> None:
+        got = {
+            (p.key, p.trigger): (tuple(sorted(c.party for c in p.consents)), p.awaited)
+            for p in self.tracker.pending()
+        }
+        expected = {}
+        for model in self.items.values():
+            for trigger in sorted({t for t, _ in model.consents}):
+                agreed = tuple(sorted(p for t, p in model.consents if t == trigger))
+                awaited = tuple(p for p in model.parties if (trigger, p) not in model.consents)
+                expected[(model.key, trigger)] = (agreed, awaited)
+        assert got == expected
 
     @invariant()
     def history_replays(self) -> None:

@@ -27,7 +27,9 @@ if TYPE_CHECKING:
     from .records import (
         Add,
         ApplyResult,
+        Approve,
         Comment,
+        Consent,
         Edit,
         Filter,
         Fire,
@@ -39,10 +41,12 @@ if TYPE_CHECKING:
         ItemPage,
         ItemState,
         Operation,
+        Pending,
         Refusal,
         Span,
         VerifyReport,
         View,
+        Withdraw,
     )
     from .service import Tracker
     from .workflow import Workflow
@@ -51,8 +55,10 @@ __all__ = [
     "Add",
     "Anchor",
     "ApplyResult",
+    "Approve",
     "Comment",
     "Conflict",
+    "Consent",
     "DatabaseUnusable",
     "Edit",
     "Filter",
@@ -68,6 +74,7 @@ __all__ = [
     "NotAllowed",
     "NotFound",
     "Operation",
+    "Pending",
     "Refusal",
     "Span",
     "Tracker",
@@ -77,6 +84,7 @@ __all__ = [
     "VerificationFailed",
     "VerifyReport",
     "View",
+    "Withdraw",
     "Workflow",
     "WorkflowFileError",
 ]
@@ -103,6 +111,10 @@ _LAZY = {
     "Comment": "records",
     "Edit": "records",
     "Operation": "records",
+    "Approve": "records",
+    "Withdraw": "records",
+    "Consent": "records",
+    "Pending": "records",
 }
 
 

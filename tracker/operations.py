@@ -1,5 +1,5 @@
-"""Typed operations: what a write asks for (add, fire, comment, edit), as the API and batch
-files produce them and `store.batch.Batch` carries them out.
+"""Typed operations: what a write asks for (add, fire, comment, edit, approve, withdraw), as
+the API and batch files produce them and `store.batch.Batch` carries them out.
 
 An operation only holds the shape of the request: its fields are present and of the right
 type. The rules on their values (a key's characters, a text's limits, a date's form, the
@@ -88,7 +88,36 @@ class Edit(Operation):
     actor: str | None = None
 
 
-OPERATIONS: dict[str, type[Operation]] = {cls.op: cls for cls in (Add, Fire, Comment, Edit)}
+@dataclass(frozen=True, slots=True)
+class Approve(Operation):
+    """`party`'s consent to the gated `trigger` (SPEC "Approvals"); the state stays, unless
+    it completes the set: then the trigger fires too."""
+
+    op: ClassVar[str] = "approve"
+    trigger: str
+    party: str
+    reason: str | None = None
+    source: str | None = None
+    at: When = None
+    actor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Withdraw(Operation):
+    """`party`'s consent to `trigger`, taken back; the state stays."""
+
+    op: ClassVar[str] = "withdraw"
+    trigger: str
+    party: str
+    reason: str | None = None
+    source: str | None = None
+    at: When = None
+    actor: str | None = None
+
+
+OPERATIONS: dict[str, type[Operation]] = {
+    cls.op: cls for cls in (Add, Fire, Comment, Edit, Approve, Withdraw)
+}
 """Each op name (a batch object's `op`) to its class, in the order error messages list them."""
 
 

@@ -17,10 +17,12 @@ from .errors import UsageError
 # The typed operations (what a write asks for) are records too; they live in their own module.
 from .operations import OPERATIONS as OPERATIONS
 from .operations import Add as Add
+from .operations import Approve as Approve
 from .operations import Comment as Comment
 from .operations import Edit as Edit
 from .operations import Fire as Fire
 from .operations import Operation as Operation
+from .operations import Withdraw as Withdraw
 
 if TYPE_CHECKING:
     from .audit.anchor import AnchorCheck
@@ -296,6 +298,8 @@ class ApplyResult:
     edited: int
     dry_run: bool
     keys: tuple[str, ...] = field(default=())
+    approved: int = 0
+    withdrawn: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -303,6 +307,8 @@ class ApplyResult:
             "fired": self.fired,
             "commented": self.commented,
             "edited": self.edited,
+            "approved": self.approved,
+            "withdrawn": self.withdrawn,
             "dry_run": self.dry_run,
             "keys": list(self.keys),
         }
@@ -454,3 +460,57 @@ class ItemPage:
     allowed: tuple[str, ...]
     entries: tuple[HistoryEntry, ...]
     spans: tuple[Span, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """A party's consent in effect: who gave it for the party, when, why, on what source; the
+    hash of its `approve` entry (what the transition's entry will name)."""
+
+    party: str
+    actor: str
+    occurred_at: datetime
+    reason: str | None
+    source: str | None
+    hash: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "party": self.party,
+            "actor": self.actor,
+            "occurred_at": iso(self.occurred_at),
+            "reason": self.reason,
+            "source": self.source,
+            "hash": self.hash,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A gated transition of an item with at least one consent in effect: who must consent
+    (`required`), who has (`consents`), who is awaited, since when (the first consent)."""
+
+    key: str
+    title: str
+    kind: str
+    state: str
+    trigger: str
+    to_state: str | None
+    required: tuple[str, ...]
+    consents: tuple[Consent, ...]
+    awaited: tuple[str, ...]
+    since: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "title": self.title,
+            "kind": self.kind,
+            "state": self.state,
+            "trigger": self.trigger,
+            "to_state": self.to_state,
+            "required": list(self.required),
+            "consents": [c.to_json() for c in self.consents],
+            "awaited": list(self.awaited),
+            "since": iso(self.since),
+        }

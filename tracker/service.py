@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from . import dates, fields
 from .audit import SPLIT_VERIFY_FROM
 from .errors import Conflict, UsageError
-from .operations import Add, Comment, Edit, Fire, Operation, checked, typed
+from .operations import Add, Approve, Comment, Edit, Fire, Operation, Withdraw, checked, typed
 from .records import (
     ApplyResult,
     EntryPosition,
@@ -31,14 +31,15 @@ from .records import (
     Item,
     ItemPage,
     ItemState,
+    Pending,
     Span,
     VerifyReport,
     View,
 )
 from .store import apply as applying
 from .store import as_of as past
+from .store import consents, item_page, queries
 from .store import history as entries
-from .store import item_page, queries
 from .store import views as saved_views
 from .store.batch import Progress
 from .store.database import Database
@@ -61,6 +62,7 @@ States: TypeAlias = list[ItemState]
 Views: TypeAlias = list[View]
 Checks: TypeAlias = list[FireCheck]
 Spans: TypeAlias = list[Span]
+Waiting: TypeAlias = list[Pending]
 
 
 def _no_progress(_done: int) -> None:
@@ -376,6 +378,55 @@ class Tracker:
         listed = tuple(parties) if parties is not None else None
         op = Edit(key, title, description, listed, reason, actor=actor)
         return self._write([op])[1][0]
+
+    def approve(
+        self,
+        key: str,
+        trigger: str,
+        *,
+        party: str,
+        reason: str | None = None,
+        source: str | None = None,
+        at: When = None,
+        actor: str | None = None,
+    ) -> FireResult:
+        """`party`'s consent to the gated `trigger` from the item's state (SPEC "Approvals"):
+        an `approve` entry. The consent that completes the set also fires the trigger in the
+        same transaction: then the result's entry is that transition's (it names the consents
+        it rests on), else the approve entry. NotAllowed (4) when the trigger needs no consent
+        here, or not this party's, or has it already; the trigger's required fields are
+        required here too."""
+        op = Approve(key, trigger, party, reason, source, at, actor)
+        return self._write([op])[1][0]
+
+    def withdraw(
+        self,
+        key: str,
+        trigger: str,
+        *,
+        party: str,
+        reason: str | None = None,
+        source: str | None = None,
+        at: When = None,
+        actor: str | None = None,
+    ) -> FireResult:
+        """Take back `party`'s consent to `trigger` (a `withdraw` entry); NotAllowed (4) if
+        it is not in effect."""
+        op = Withdraw(key, trigger, party, reason, source, at, actor)
+        return self._write([op])[1][0]
+
+    def pending(
+        self, *, party: str | None = None, key: str | None = None, at: When = None
+    ) -> Waiting:
+        """Every gated transition with at least one consent in effect, by key and trigger:
+        who must consent, who has (when, why), who is awaited, since when. `party`: only those
+        awaiting that party's consent; `key`: one item's (ItemNotFound if none); `at`: as
+        history stood on that date (state then; title and parties today's)."""
+        party = fields.filter_value("party", party)
+        wanted = fields.party(party) if party is not None else None
+        item_id = entries.item_id(self.db, key) if key is not None else None
+        moment = dates.parse_when(at) if at is not None else None
+        return consents.pending(self.db, self.workflows, item_id, moment, wanted)
 
     def _write(
         self, ops: Sequence[Operation], dry_run: bool = False

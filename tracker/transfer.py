@@ -22,7 +22,15 @@ from .chain import (
     fields_text,
     item_fields_text,
 )
-from .errors import UsageError, VerificationFailed
+from .consents import (
+    APPROVE,
+    CONSENT_TRIGGERS,
+    Given,
+    InEffect,
+    parse_consent,
+    settled,
+)
+from .errors import NotAllowed, UsageError, VerificationFailed
 from .formats.ndjson import read as ndjson
 from .records import ENTRY_FIELDS, ITEM_FIELDS, Problem, VerifyReport
 from .store.models import history, item_parties, items
@@ -34,14 +42,17 @@ HASH = re.compile(r"^[0-9a-f]{64}$")
 # Triggers whose entry records item fields (chain.py): every field, or {field: [old, new]}.
 SNAPSHOT_TRIGGERS = frozenset({"create", "seal"})
 FIELD_TRIGGERS = frozenset({"create", "edit", "seal"})
+# Entries whose fields a replay follows even when they record none.
+FOLLOWED_TRIGGERS = FIELD_TRIGGERS | CONSENT_TRIGGERS
 # An export line: the SPEC's shape plus its type (and an item's workflow; no allowed triggers);
 # entries of export format 2 also carry their `fields`.
 ITEM_LINE_FIELDS = frozenset({"type", "workflow", *ITEM_FIELDS}) - {"allowed_triggers"}
 ENTRY_LINE_FIELDS = frozenset({"type", *ENTRY_FIELDS, "fields"})
 ENTRY_LINE_FIELDS_V1 = frozenset({"type", *ENTRY_FIELDS})
 EXPORT_VERSIONS = (1, 2)
-# A field-bearing entry a child of a split verify leaves to its parent: (id, ref, trigger, fields).
-Deferred = tuple[int, Any, str, "str | None"]
+# An entry a child of a split verify leaves to its parent, one that records fields or that
+# settles consents: (id, ref, trigger, fields, from_state, hash).
+Deferred = tuple[int, Any, str, "str | None", "str | None", str]
 
 
 @dataclass(slots=True)
@@ -70,6 +81,10 @@ class _Chain:
     # The workflow's initial state and its `leads_to`; None when it is not loaded.
     initial: str | None = None
     leads_to: Callable[[str | None, str], str | None] | None = None
+    # Whether the workflow gates a trigger: then every state change settles consents.
+    gated: bool = False
+    # The consents in effect (tracker.consents), made on first need.
+    consents: InEffect | None = None
 
 
 class Replay:
@@ -102,6 +117,7 @@ class Replay:
         found = self.workflows.by_name.get(workflow)
         if found is not None:
             chain.initial, chain.leads_to = found.initial, found.leads_to
+            chain.gated = found.gated
         self.chains[ref] = chain
 
     def resume(self, rows: Iterable[Sequence[Any]]) -> None:
@@ -129,7 +145,7 @@ class Replay:
         sha256 = hashlib.sha256
         text_of = canonical
         non_state = STATE_KEEPING_TRIGGERS
-        field_triggers = FIELD_TRIGGERS
+        followed = FOLLOWED_TRIGGERS
         snapshot_triggers = SNAPSHOT_TRIGGERS
         deferred = self.deferred
         taken = 0
@@ -166,7 +182,7 @@ class Replay:
             chain.seen_version, chain.seen_state, chain.seen_time = version, to_state, occurred
             chain.seen_hash = digest
             taken += 1
-            if fields is not None or trigger in field_triggers:
+            if fields is not None or trigger in followed or chain.gated:
                 if (
                     fields is not None
                     and deferred is None
@@ -177,7 +193,7 @@ class Replay:
                     # The common case, as take_fields has it: the first fields an item records.
                     chain.fields_text, chain.fields_entry = fields, entry_id
                 else:
-                    self.fields_of(chain, entry_id, ref, trigger, fields)
+                    self.fields_of(chain, entry_id, ref, trigger, fields, from_state, digest)
         self.entries += taken
 
     def problem(self, chain: _Chain, entry_id: int | None, message: str) -> None:
@@ -232,16 +248,30 @@ class Replay:
             self.problem(chain, entry_id, "hash does not match the entry and the one before it")
         chain.seen_version, chain.seen_state, chain.seen_time = version, to_state, occurred
         chain.seen_hash = digest
-        self.fields_of(chain, entry_id, ref, trigger, fields)
+        self.fields_of(chain, entry_id, ref, trigger, fields, from_state, digest)
 
     def fields_of(
-        self, chain: _Chain, entry_id: int, ref: Any, trigger: str, fields: str | None
+        self,
+        chain: _Chain,
+        entry_id: int,
+        ref: Any,
+        trigger: str,
+        fields: str | None,
+        from_state: str | None,
+        digest: str,
     ) -> None:
-        if self.deferred is not None:
-            if fields is not None or trigger in FIELD_TRIGGERS:
-                self.deferred.append((entry_id, ref, trigger, fields))
+        """Follow what an entry records: item fields, or consents given, taken back, rested on
+        or voided (a state change of a gated workflow's item records them or nothing)."""
+        if (
+            fields is None
+            and trigger not in FOLLOWED_TRIGGERS
+            and not (chain.gated and trigger not in STATE_KEEPING_TRIGGERS)
+        ):
             return
-        self.take_fields(chain, entry_id, trigger, fields)
+        if self.deferred is not None:
+            self.deferred.append((entry_id, ref, trigger, fields, from_state, digest))
+            return
+        self.take_fields(chain, entry_id, trigger, fields, from_state, digest)
 
     def take(self, deferred: Iterable[Deferred], only_there: Iterable[Any]) -> None:
         """Apply field-bearing entries a split verify's child deferred (in id order); the
@@ -250,15 +280,30 @@ class Replay:
             chain = self.chains.get(ref)
             if chain is not None:
                 chain.elsewhere = True
-        for entry_id, ref, trigger, recorded in deferred:
+        for entry_id, ref, trigger, recorded, from_state, digest in deferred:
             chain = self.chains.get(ref)
             if chain is not None:
-                self.take_fields(chain, entry_id, trigger, recorded)
+                self.take_fields(chain, entry_id, trigger, recorded, from_state, digest)
 
-    def take_fields(self, chain: _Chain, entry_id: int, trigger: str, fields: str | None) -> None:
+    def take_fields(
+        self,
+        chain: _Chain,
+        entry_id: int,
+        trigger: str,
+        fields: str | None,
+        from_state: str | None = None,
+        digest: str = "",
+    ) -> None:
         """Follow the item fields an entry records (chain.py): a create or seal sets them all
         (a seal must agree with what history already has), an edit changes some from the
-        values they had; no other entry records any."""
+        values they had. A consent's entry records the consent; a state change the consents
+        it rests on and voids (`consent_entry`, `settle_entry`)."""
+        if trigger in CONSENT_TRIGGERS:
+            self.consent_entry(chain, entry_id, trigger, fields, from_state, digest)
+            return
+        if trigger not in STATE_KEEPING_TRIGGERS and trigger != "create":
+            self.settle_entry(chain, entry_id, trigger, fields, from_state)
+            return
         known = chain.fields_text is not None or chain.fields is not None
         if trigger in SNAPSHOT_TRIGGERS:
             if fields is None:
@@ -303,6 +348,105 @@ class Replay:
                 )
             current[name] = new
         chain.fields, chain.fields_text, chain.fields_entry = current, None, entry_id
+
+    def required(
+        self, chain: _Chain, entry_id: int, trigger: str, state: str | None
+    ) -> tuple[str, ...] | None:
+        """The parties whose consent `trigger` needs from `state`, by the item's parties as
+        history has them there; None when that cannot be known (workflow not loaded, or
+        fields never recorded: history from before migration 0005)."""
+        workflow = self.workflows.by_name.get(chain.workflow)
+        if workflow is None or state is None:
+            return None
+        if not workflow.needs_consent(trigger, state):
+            return ()
+        current = self.current_fields(chain)
+        if current is None or not isinstance(current.get("parties"), list):
+            return None
+        return workflow.approvers(trigger, state, current["parties"])
+
+    def consent_entry(
+        self,
+        chain: _Chain,
+        entry_id: int,
+        trigger: str,
+        fields: str | None,
+        from_state: str | None,
+        digest: str,
+    ) -> None:
+        """An approve or withdraw: it names a gated trigger and a party whose consent that
+        trigger needs from the state; an approve is new, a withdraw takes back one in effect."""
+        named = parse_consent(fields)
+        if named is None:
+            self.problem(
+                chain,
+                entry_id,
+                f"a {trigger} entry's fields are not {{party, trigger}} in canonical form",
+            )
+            return
+        gated, party = named
+        consents = chain.consents = chain.consents or InEffect()
+        try:
+            if trigger != APPROVE:
+                consents.withdraw(gated, party)
+                return
+            required = self.required(chain, entry_id, gated, from_state)
+            if required == ():
+                self.problem(
+                    chain, entry_id, f"a consent to {gated}, which needs none from {from_state}"
+                )
+            elif required is not None and party not in required:
+                self.problem(
+                    chain,
+                    entry_id,
+                    f"a consent of {party} to {gated}, which needs {', '.join(required)}",
+                )
+            consents.approve(Given(gated, party, digest))
+        except NotAllowed as exc:
+            self.problem(chain, entry_id, str(exc))
+
+    def settle_entry(
+        self,
+        chain: _Chain,
+        entry_id: int,
+        trigger: str,
+        fields: str | None,
+        from_state: str | None,
+    ) -> None:
+        """A state change: it must rest on the consents in effect of every party its trigger
+        needs, name them, and void every other consent in effect (tracker.consents)."""
+        consents, chain.consents = chain.consents or InEffect(), None
+        required = self.required(chain, entry_id, trigger, from_state)
+        if required is None:  # who was needed cannot be known: rest on what was given
+            required = consents.parties(trigger)
+        try:
+            expected = consents.settle(trigger, required)
+        except NotAllowed as exc:
+            self.problem(chain, entry_id, f"{exc}: fired without it")
+            return
+        if fields == expected:
+            return
+        found = settled(fields)
+        if found is None:
+            self.problem(
+                chain,
+                entry_id,
+                f"a {trigger} entry records fields other than the consents it rests on and voids",
+            )
+            return
+        wanted = settled(expected)
+        assert wanted is not None
+        for name, has, should in (
+            ("rests on", found[0], wanted[0]),
+            ("voids", found[1], wanted[1]),
+        ):
+            if has != should:
+                self.problem(
+                    chain,
+                    entry_id,
+                    f"{trigger} {name} {_hashes(has)}, but the consents in effect say "
+                    f"{_hashes(should)}",
+                )
 
     def current_fields(self, chain: _Chain) -> dict[str, Any] | None:
         """The fields history has for the item so far (parsing a create's or seal's text on
@@ -418,6 +562,11 @@ def ordered(problems: Iterable[Problem]) -> tuple[Problem, ...]:
     """Problems of entries in entry order, then those of items (as found): one order whatever
     the order of checking (a single pass, or a split verify)."""
     return tuple(sorted(problems, key=lambda p: (p.entry_id is None, p.entry_id or 0)))
+
+
+def _hashes(found: list[str]) -> str:
+    """Entry hashes, short, for a message."""
+    return "[" + ", ".join(f"{h[:12]}…" for h in found) + "]" if found else "none"
 
 
 def _shown(value: Any) -> str:
@@ -723,11 +872,17 @@ def _check_rules(obj: dict[str, Any], number: int, workflow: Workflow, now: str)
     try:
         if occurred > now or occurred > obj["recorded_at"]:
             raise UsageError(f"effective date {occurred} is in the future")
-        needs = ("reason",) if trigger == "comment" else workflow.requires(trigger)
+        recorded = obj["fields"]
+        # A consent carries the fields its trigger requires (the trigger it names).
+        named = (
+            recorded.get("trigger")
+            if trigger == APPROVE and isinstance(recorded, dict)
+            else trigger
+        )
+        needs = ("reason",) if trigger == "comment" else workflow.requires(str(named))
         left_out = missing(needs, obj)
         if left_out:
             raise UsageError(f"{trigger} requires {' and '.join(left_out)}")
-        recorded = obj["fields"]
         if recorded is not None and not isinstance(recorded, dict):
             raise UsageError("fields must be an object or null")
         if trigger == "edit" and recorded:

@@ -493,6 +493,8 @@ def _rehash(lines: list[str]) -> str:
         # Zero-width spaces are no reason for a fire; import's own check let them through.
         ("stall", {"reason": "\u200b\u200b"}, "stall requires reason"),
         ("sign", {"source": None}, "sign requires source"),
+        # A consent carries what its trigger requires.
+        ("approve", {"source": None}, "approve requires source"),
         ("comment", {"reason": None}, "comment requires reason"),
         ("edit", {"fields": {"title": ["ACSA talks", "a\x1b[2Jb"]}}, "control"),
     ],
@@ -505,12 +507,15 @@ def test_import_enforces_every_rule_a_fire_does(
     tracker.comment("ACSA", "waiting", at="2025-03-01")
     tracker.fire("ACSA", "resume", at="2025-04-01")
     tracker.edit("ACSA", description="now with text")
-    tracker.fire("ACSA", "sign", source="MOD release")
+    tracker.approve("ACSA", "sign", party="ROK", source="MOD release")
+    tracker.approve("ACSA", "sign", party="JPN", source="MOFA release")
     lines = snapshot(tracker.url).splitlines()
     assert cli("--db", another_db(), "import", "-", stdin=_rehash(lines)).code == 0
     for index, line in enumerate(lines):
         obj = json.loads(line)
         if obj.get("trigger") == trigger:
+            if trigger == "approve" and obj["fields"]["party"] != "JPN":
+                continue
             if trigger == "edit":  # a title change beside the description's
                 change = {"fields": {**obj["fields"], **change["fields"]}}
             obj.update(change)

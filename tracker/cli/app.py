@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from ..errors import TrackerError, UsageError
-from .commands import audit, fire, history, items, setup, transfer, views, workflow
+from .commands import audit, consents, fire, history, items, setup, transfer, views, workflow
 from .context import Context
 
 SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -67,6 +67,9 @@ for command in (
     items.comment,
     items.edit,
     fire.fire,
+    consents.approve,
+    consents.withdraw,
+    consents.pending,
     history.history,
     history.as_of,
     history.timeline,

@@ -73,6 +73,8 @@ def write(
         fired=run.counts["fire"],
         commented=run.counts["comment"],
         edited=run.counts["edit"],
+        approved=run.counts["approve"],
+        withdrawn=run.counts["withdraw"],
         dry_run=dry_run,
         keys=tuple(live.key for live in run.touched()),
     )

@@ -1,7 +1,8 @@
-"""Where a write happens: a batch of operations (add, fire, comment, edit) checked in memory
-against each item's state and workflow, then written in bulk in the caller's transaction: new
-items, each touched item once (compare-and-set on the version it read), every history entry
-with its hash. store/apply.py owns the transaction; this module owns what goes in it.
+"""Where a write happens: a batch of operations (add, fire, comment, edit, approve, withdraw)
+checked in memory against each item's state and workflow, then written in bulk in the
+caller's transaction: new items, each touched item once (compare-and-set on the version it
+read), every history entry with its hash. store/apply.py owns the transaction; this module
+owns what goes in it.
 """
 
 from __future__ import annotations
@@ -13,13 +14,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .. import dates, fields
+from .. import consents as consent_rules
+from .. import dates, fields, parties
 from ..chain import GENESIS, entry_hash, fields_text, item_fields_text
-from ..errors import Conflict, ItemNotFound, NotAllowed, NotFound, TrackerError, UsageError
-from ..operations import OPERATIONS, Add, Comment, Edit, Fire, Operation, When
+from ..consents import InEffect
+from ..errors import (
+    Conflict,
+    ItemNotFound,
+    NotAllowed,
+    NotFound,
+    TrackerError,
+    TriggerNotFound,
+    UsageError,
+)
+from ..operations import OPERATIONS, Add, Approve, Comment, Edit, Fire, Operation, When, Withdraw
 from ..records import FireResult, HistoryEntry, Item
 from ..workflow import Workflow, Workflows
 from . import bulk_pg
+from . import consents as consents_sql
+from .models import items
 
 Progress = Callable[[int], None]
 
@@ -95,6 +108,9 @@ class Live:
     parties_changed: bool = False
     # (version, trigger, from_state, to_state, occurred_at, actor, reason, source, hash, fields)
     entries: list[Entry] = field(default_factory=list)
+    # The consents in effect (tracker.consents); None until read, for items of a workflow
+    # that gates a trigger.
+    consents: InEffect | None = None
 
     def record(self, workflow: Workflow | None) -> Item:
         return Item(
@@ -141,6 +157,9 @@ class Batch:
         self.live: dict[str, Live] = {}
         # Operations done, by op name.
         self.counts = dict.fromkeys(OPERATIONS, 0)
+        # The actor-to-party map (tracker.parties), read on the first consent.
+        self.party_map: parties.PartyMap | None = None
+        self.party_map_read = False
         # "Now", read by run() once the write lock is held.
         self.recorded_at = datetime.min
         self.recorded_text = ""
@@ -380,11 +399,131 @@ class Batch:
         trigger = op.trigger.lower()
         try:
             target = workflow.check(live.state, trigger, {"reason": op.reason, "source": op.source})
+            settled = self.settle(live, workflow, trigger)
         except TrackerError as exc:
             exc.args = (f"{live.key}: {exc}",)
             raise
         when = self.when(op.at, live)
-        self.append(live, trigger, target, when, op.actor, op.reason, op.source)
+        self.append(live, trigger, target, when, op.actor, op.reason, op.source, settled)
+        return live
+
+    def in_effect(self, live: Live, workflow: Workflow) -> InEffect:
+        """The consents in effect on `live` (none where its workflow gates nothing). Read on
+        first need, for every item of the batch in a gated workflow at once."""
+        if live.consents is None:
+            if not workflow.gated or live.id is None:
+                live.consents = InEffect()
+            else:
+                self.load_consents()
+        assert live.consents is not None
+        return live.consents
+
+    def load_consents(self) -> None:
+        """Read the consents in effect of the batch's loaded items in gated workflows."""
+        gated = {name for name, workflow in self.workflows.by_name.items() if workflow.gated}
+        waiting = {
+            live.id: live
+            for live in self.live.values()
+            if live.consents is None and live.id is not None and live.workflow in gated
+        }
+        ids = sorted(waiting)
+        found: dict[int, list[tuple[str, consent_rules.Given]]] = {}
+        for start in range(0, len(ids), 500):
+            query = consents_sql.in_effect_query([items.c.id.in_(ids[start : start + 500])])
+            for item_id, version, trigger, recorded, digest, *_ in self.read(query):
+                named = consent_rules.parse_consent(recorded)
+                if named is not None:
+                    given = consent_rules.Given(named[0], named[1], digest, version)
+                    found.setdefault(item_id, []).append((trigger, given))
+        for item_id, live in waiting.items():
+            live.consents = InEffect.replay(found.get(item_id, ()))
+
+    def read(self, query: Any) -> builtins.list[Sequence[Any]]:
+        """The rows of a Core query (as tuples), on the driver, in the batch's transaction."""
+        if self.sqlite:
+            from sqlalchemy.dialects import sqlite as dialect
+        else:
+            from sqlalchemy.dialects import postgresql as dialect  # type: ignore[no-redef]
+        compiled = query.compile(dialect=dialect.dialect(), compile_kwargs={"literal_binds": True})
+        rows: builtins.list[Sequence[Any]] = self.driver.execute(str(compiled)).fetchall()
+        return rows
+
+    def settle(self, live: Live, workflow: Workflow, trigger: str) -> str | None:
+        """A state change of `live` by `trigger`: the consents it rests on and those it voids
+        (its entry's fields); NotAllowed naming who is missing for a gated trigger."""
+        if not workflow.gated:
+            return None
+        required = workflow.approvers(trigger, live.state, live.parties)
+        return self.in_effect(live, workflow).settle(trigger, required)
+
+    def may_consent(self, actor: str | None, party: str) -> None:
+        """NotAllowed unless the actor recorded (`actor`, else the default one) may consent
+        for `party` by the actor-to-party map (tracker.parties; read once a batch, on the
+        first consent). No map: everyone may."""
+        if not self.party_map_read:
+            self.party_map, self.party_map_read = parties.load(), True
+        by = fields.text("actor", actor, required=actor is not None) or self.actor
+        parties.check(by, party, self.party_map)
+
+    def consent_target(self, op: Approve | Withdraw) -> tuple[Live, Workflow, str, str]:
+        """The item, workflow, trigger and party an approve or withdraw names."""
+        live = self.find(op.key)
+        trigger = consent_rules.trigger_name(op.trigger)
+        party = fields.party(op.party)
+        workflow = self.workflow_of(live)
+        if trigger not in workflow.triggers:
+            raise TriggerNotFound(
+                f"no trigger {trigger!r} in workflow {workflow.name!r}"
+                f" (triggers: {', '.join(workflow.triggers)})"
+            )
+        return live, workflow, trigger, party
+
+    def approve(self, op: Approve) -> Live:
+        """A party's consent to a gated trigger from the item's state; the consent that
+        completes the set fires the trigger (a second entry, resting on every consent)."""
+        live, workflow, trigger, party = self.consent_target(op)
+        try:
+            workflow.target(live.state, trigger)
+            required = workflow.approvers(trigger, live.state, live.parties)
+            if not required:
+                raise NotAllowed(f"{trigger} from {live.state} needs no consent")
+            if party not in required:
+                raise NotAllowed(
+                    f"{trigger} needs the consent of {', '.join(required)}, not {party}"
+                )
+            # The trigger's required fields are required on each consent.
+            said = {"reason": op.reason, "source": op.source}
+            target = workflow.check(live.state, trigger, said)
+            consents = self.in_effect(live, workflow)
+            consents.check_new(trigger, party)
+            when = self.when(op.at, live)
+            self.may_consent(op.actor, party)
+        except TrackerError as exc:
+            exc.args = (f"{live.key}: {exc}",)
+            raise
+        recorded = consent_rules.consent_fields(trigger, party)
+        said_by = (op.actor, op.reason, op.source)
+        self.append(live, consent_rules.APPROVE, live.state, when, *said_by, recorded)
+        consents.approve(consent_rules.Given(trigger, party, live.last_hash, live.version))
+        if not consents.missing(trigger, required):
+            settled = consents.settle(trigger, required)
+            self.append(live, trigger, target, when, *said_by, settled)
+            self.counts["fire"] += 1
+        return live
+
+    def withdraw(self, op: Withdraw) -> Live:
+        """Take back a party's consent that is in effect."""
+        live, workflow, trigger, party = self.consent_target(op)
+        try:
+            self.in_effect(live, workflow).withdraw(trigger, party)
+            when = self.when(op.at, live)
+            self.may_consent(op.actor, party)
+        except TrackerError as exc:
+            exc.args = (f"{live.key}: {exc}",)
+            raise
+        recorded = consent_rules.consent_fields(trigger, party)
+        said_by = (op.actor, op.reason, op.source)
+        self.append(live, consent_rules.WITHDRAW, live.state, when, *said_by, recorded)
         return live
 
     def comment(self, op: Comment) -> Live:

@@ -19,6 +19,8 @@ class _Transition(Protocol):
     def target(self) -> str: ...
     @property
     def requires(self) -> tuple[str, ...]: ...
+    @property
+    def approvals(self) -> str | tuple[str, ...] | None: ...
 
 
 class Drawable(Protocol):
@@ -52,9 +54,18 @@ def text(workflow: Drawable, current: str | None) -> str:
     title = workflow.description
     lines = [f"workflow {workflow.name}" + (f": {title}" if title else "")]
     width = max(len(s) for s in workflow.states)
+    gated = {
+        (source, t.trigger): f" [consent of {_approvals(t.approvals)}]"
+        for t in workflow.transitions
+        if t.approvals is not None
+        for source in t.sources
+    }
     for state in workflow.states:
         marks = ("*" if state == current else " ") + (">" if state == workflow.initial else " ")
-        outs = [f"{t} -> {workflow.leads_to(state, t)}" for t in workflow.allowed(state)]
+        outs = [
+            f"{t} -> {workflow.leads_to(state, t)}{gated.get((state, t), '')}"
+            for t in workflow.allowed(state)
+        ]
         lines.append(f"{marks} {state:<{width}}  " + ("; ".join(outs) or "(final)"))
     lines.append("(* current state, > initial state)" if current else "(> initial state)")
     return "\n".join(lines)
@@ -70,7 +81,7 @@ def mermaid(workflow: Drawable, current: str | None) -> str:
     lines.extend(f'    state "{state}" as {ids[state]}' for state in workflow.states)
     lines.append(f"    [*] --> {ids[workflow.initial]}")
     for t in workflow.transitions:
-        needs = f" ({', '.join(t.requires)} required)" if t.requires else ""
+        needs = _needs(t)
         lines.extend(
             f"    {ids[source]} --> {ids[t.target]}: {t.trigger}{needs}" for source in t.sources
         )
@@ -78,3 +89,20 @@ def mermaid(workflow: Drawable, current: str | None) -> str:
         lines.append("    classDef current fill:#f96,stroke:#333,stroke-width:3px")
         lines.append(f"    class {ids[current]} current")
     return "\n".join(lines)
+
+
+def _approvals(approvals: str | tuple[str, ...]) -> str:
+    """`every party`, `ROK`, `JPN and ROK`, `JPN, ROK and USA`."""
+    if isinstance(approvals, str):
+        return "every party"
+    *most, last = approvals
+    return f"{', '.join(most)} and {last}" if most else last
+
+
+def _needs(transition: _Transition) -> str:
+    """What a transition needs, as an edge label says it: ` (source required, consent of
+    every party)`, or nothing (no `;`: Mermaid ends a label there)."""
+    needs = [f"{', '.join(transition.requires)} required"] if transition.requires else []
+    if transition.approvals is not None:
+        needs.append(f"consent of {_approvals(transition.approvals)}")
+    return f" ({', '.join(needs)})" if needs else ""

@@ -24,13 +24,20 @@ from transitions import Transition as MachineTransition
 from .. import fields as text_rules
 from ..errors import NotAllowed, TriggerNotFound
 
-# History's own triggers, and `state`: the attribute transitions keeps the state in.
-RESERVED_TRIGGERS = frozenset({"create", "comment", "edit", "seal", "state"})
+# History's own triggers (a party's consent is `approve`, taking it back `withdraw`), and
+# `state`: the attribute transitions keeps the state in.
+RESERVED_TRIGGERS = frozenset({"create", "comment", "edit", "seal", "approve", "withdraw", "state"})
 REQUIRABLE_FIELDS = frozenset({"reason", "source"})
 # History's own entries that record something of an item without moving it: a comment, an
-# edit, a seal (an import's snapshot). Ask `keeps_state`; the set is for hot loops.
-STATE_KEEPING_TRIGGERS = frozenset({"comment", "edit", "seal"})
+# edit, a seal (an import's snapshot), a party's consent given or taken back (approve,
+# withdraw). Ask `keeps_state`; the set is for hot loops.
+STATE_KEEPING_TRIGGERS = frozenset({"comment", "edit", "seal", "approve", "withdraw"})
 _NO_FIELDS: Mapping[str, str | None] = {}
+# `approvals = "parties"`: the consent of every party of the item.
+EVERY_PARTY = "parties"
+# Who must consent to a transition: nobody (None), every party of the item (EVERY_PARTY), or
+# the parties listed.
+Approvals = str | tuple[str, ...] | None
 
 
 class _Fire:
@@ -46,11 +53,20 @@ class _Fire:
 
 
 class _Requiring(MachineTransition):
-    """A transition of the machine that knows the fields a fire of it must carry."""
+    """A transition of the machine that knows the fields a fire of it must carry, and whose
+    consent it needs (`approvals`, SPEC "Approvals": the tracker gathers the consents before
+    it fires)."""
 
-    def __init__(self, *args: Any, requires: tuple[str, ...] = (), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        requires: tuple[str, ...] = (),
+        approvals: Approvals = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.requires = requires
+        self.approvals = approvals
 
 
 class _Machine(Machine):
@@ -59,7 +75,7 @@ class _Machine(Machine):
 
 def keeps_state(trigger: str) -> bool:
     """Whether an entry of `trigger` leaves the item in the state it was in (a comment, an
-    edit, a seal) rather than moving it (a create or a workflow's trigger)."""
+    edit, a seal, a consent) rather than moving it (a create or a workflow's trigger)."""
     return trigger in STATE_KEEPING_TRIGGERS
 
 
@@ -94,6 +110,7 @@ class Transition:
     sources: tuple[str, ...]
     target: str
     requires: tuple[str, ...] = ()
+    approvals: Approvals = None
 
 
 @dataclass
@@ -111,6 +128,7 @@ class Workflow:
     _targets: dict[tuple[str, str], str] = field(init=False, repr=False)
     _allowed: dict[str, tuple[str, ...]] = field(init=False, repr=False)
     _requires: dict[str, tuple[str, ...]] = field(init=False, repr=False)
+    _approvals: dict[tuple[str, str], Approvals] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         machine = _Machine(
@@ -125,19 +143,26 @@ class Workflow:
                 {"prepare": _note_missing, "conditions": _complete} if t.requires else {}
             )
             machine.add_transition(
-                t.trigger, list(t.sources), t.target, requires=t.requires, **checks
+                t.trigger,
+                list(t.sources),
+                t.target,
+                requires=t.requires,
+                approvals=t.approvals,
+                **checks,
             )
         self._machine = machine
         # The lookups, by asking the machine once: `get_transitions` per trigger. What
         # `get_triggers(state)` answers is gathered in the same pass: asking it state by
         # state is states x events (minutes for a file of 10,000 transitions).
-        self._targets, self._requires = {}, {}
+        self._targets, self._requires, self._approvals = {}, {}, {}
         allowed: dict[str, list[str]] = {state: [] for state in machine.states}
         for trigger in machine.events:
             for move in machine.get_transitions(trigger):
                 assert isinstance(move, _Requiring) and move.dest is not None
                 self._targets[(move.source, trigger)] = move.dest
                 self._requires[trigger] = move.requires
+                if move.approvals is not None:
+                    self._approvals[(move.source, trigger)] = move.approvals
                 allowed[move.source].append(trigger)
         self._allowed = {state: tuple(names) for state, names in allowed.items()}
 
@@ -158,6 +183,23 @@ class Workflow:
     def moves(self) -> Mapping[tuple[str, str], str]:
         """Every allowed move: {(state, trigger): target} (what `leads_to` answers), read-only."""
         return MappingProxyType(self._targets)
+
+    @property
+    def gated(self) -> bool:
+        """Whether any transition needs the parties' consent."""
+        return bool(self._approvals)
+
+    def approvers(self, trigger: str, state: str, parties: Iterable[str]) -> tuple[str, ...]:
+        """The parties whose consent `trigger` needs from `state` for an item of `parties`
+        (sorted; empty: it needs none, or it is not allowed from there)."""
+        approvals = self._approvals.get((state, trigger))
+        if approvals is None:
+            return ()
+        return tuple(sorted(parties if approvals == EVERY_PARTY else approvals))
+
+    def needs_consent(self, trigger: str, state: str) -> bool:
+        """Whether `trigger` from `state` is gated (on some parties, whatever the item's)."""
+        return (state, trigger) in self._approvals
 
     def leads_to(self, state: str | None, trigger: str) -> str | None:
         """Where `trigger` leads from `state`, or None where it is not allowed."""

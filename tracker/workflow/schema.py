@@ -9,14 +9,21 @@ from typing import Any
 
 from .. import fields as text_rules
 from ..errors import UsageError, WorkflowFileError
-from .engine import REQUIRABLE_FIELDS, RESERVED_TRIGGERS, Transition, Workflow
+from .engine import (
+    EVERY_PARTY,
+    REQUIRABLE_FIELDS,
+    RESERVED_TRIGGERS,
+    Approvals,
+    Transition,
+    Workflow,
+)
 
 # Names transitions gives a model's own methods (`trigger`, `to_<state>`, `may_<trigger>`,
 # `is_<state>`): a trigger so named would shadow or be shadowed by one if a model were attached.
 _MODEL_NAME = re.compile(r"^(?:trigger|(?:to|may|is)_.*)$")
 _NAME = text_rules.NAME
 _KEYS = frozenset({"name", "description", "initial", "states", "transitions", "kinds"})
-_TRANSITION_KEYS = frozenset({"trigger", "from", "to", "requires"})
+_TRANSITION_KEYS = frozenset({"trigger", "from", "to", "requires", "approvals"})
 
 # A dotted key of this many parts (`a.b.c...`): Python's TOML reader takes time quadratic in
 # the parts (50,000 took 6 s, and every command reads the workflow files). A workflow needs 2.
@@ -166,7 +173,26 @@ class _WorkflowReader:
         requires = entry.get("requires", [])
         if not isinstance(requires, list) or not set(requires) <= REQUIRABLE_FIELDS:
             raise self.fail(f"transition {trigger!r}: `requires` may list reason, source", line)
-        return Transition(trigger, tuple(sources), str(target), tuple(requires))
+        approvals = self.approvals(entry.get("approvals"), trigger, line)
+        return Transition(trigger, tuple(sources), str(target), tuple(requires), approvals)
+
+    def approvals(self, value: Any, trigger: str, line: int | None) -> Approvals:
+        """`approvals = "parties"` or a list of party codes (checked as item parties are)."""
+        if value is None or value == EVERY_PARTY:
+            return value  # type: ignore[no-any-return]
+        wrong = (
+            f'transition {trigger!r}: `approvals` must be "{EVERY_PARTY}" (every party of the'
+            ' item) or a list of party codes, like ["ROK", "JPN"]'
+        )
+        if not isinstance(value, list) or not value or not all(isinstance(p, str) for p in value):
+            raise self.fail(wrong, line)
+        try:
+            codes = text_rules.parties(value)
+        except UsageError as exc:
+            raise self.fail(f"transition {trigger!r}: `approvals`: {exc}", line) from None
+        if len(codes) != len(value):
+            raise self.fail(f"transition {trigger!r}: `approvals` names a party twice", line)
+        return tuple(sorted(codes))
 
     def check_unique(self, transitions: list[Transition]) -> None:
         seen: dict[tuple[str, str], str] = {}

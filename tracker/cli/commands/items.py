@@ -7,6 +7,7 @@ import click
 from ...records import ITEM_FIELDS, Filter
 from ..context import Context, pass_context
 from ..options import AS_OF, FORMAT, LIMIT, entry_options, filter_options
+from .consents import SHOWN_COLUMNS, PendingRow
 
 
 @click.command()
@@ -125,14 +126,23 @@ def show(obj: Context, key: str, entries: int, fmt: str) -> None:
     tracker = obj.tracker()
     item = tracker.get(key)
     recent = tracker.history(item.key, newest_first=True, limit=entries)[::-1]
+    waiting = tracker.pending(key=item.key)
     if fmt in ("json", "ndjson"):
-        data = {**item.to_json(), "history": [e.to_json() for e in recent]}
+        data = {
+            **item.to_json(),
+            "history": [e.to_json() for e in recent],
+            "pending": [p.to_json() for p in waiting],
+        }
         click.echo(json.dumps(data, ensure_ascii=False, indent=2 if fmt == "json" else None))
         return
     if fmt == "csv":
         output.emit([item], "csv", list(item.to_json()))
         return
     output.emit_one(item, "table")
+    if waiting:
+        click.echo("")
+        rows = [PendingRow(p) for p in waiting]
+        output.emit(rows, "table", SHOWN_COLUMNS, title="waiting for consent")
     click.echo("")
     output.emit(recent, "table", output.ENTRY_COLUMNS, title="recent history")
 

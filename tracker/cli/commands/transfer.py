@@ -36,6 +36,11 @@ def apply(obj: Context, file: str, dry_run: bool, fmt: str) -> None:
         click.echo(
             f"{verb} {plural(len(ops), 'operation')}: {result.added} added, {result.fired} fired, "
             f"{result.commented} commented, {result.edited} edited"
+            + (
+                f", {result.approved} approved, {result.withdrawn} withdrawn"
+                if result.approved or result.withdrawn
+                else ""
+            )
         )
     else:
         output.emit_one(result, fmt)
