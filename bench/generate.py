@@ -6,7 +6,9 @@
 
 Everything goes through `Tracker.apply` in large all-or-nothing batches, so the data is what the
 service itself would write: states that follow each item's workflow, chained hashes, effective
-dates that only move forward, several kinds, parties and actors; `verify` passes on it.
+dates that only move forward, several kinds, parties and actors; `verify` passes on it. A
+gated trigger (the agreement's `sign`) is reached by each party's consent in turn (`approve`
+ops, the last one firing it); an item may end with consents still pending.
 
 A SQLite file is cached: if it exists with a matching `<file>.json` stamp (same sizes and seed),
 it is reused as it is. The file is built under a temporary name and renamed when complete, so a
@@ -34,7 +36,8 @@ from tracker import Tracker  # noqa: E402
 from tracker.workflow import Workflow, Workflows  # noqa: E402
 
 DEFAULT_OUT = HERE / "out" / "big.db"
-STAMP_VERSION = 1
+# 2: `sign` through every party's consent (issue 12).
+STAMP_VERSION = 2
 BATCH = 50_000
 START = datetime(2018, 1, 1, tzinfo=UTC)
 
@@ -97,6 +100,10 @@ class _Plan:
     entries: int
     state: str
     last: datetime
+    parties: tuple[str, ...] = ()
+    made: int = 1  # the create
+    # (trigger, parties yet to consent) of a gated transition under way.
+    awaiting: tuple[str, list[str]] | None = None
 
 
 def _entry_counts(rng: random.Random, items: int, entries: int) -> list[int]:
@@ -118,6 +125,7 @@ def _entry_counts(rng: random.Random, items: int, entries: int) -> list[int]:
 def _add_op(rng: random.Random, number: int, kind: str, plan: _Plan) -> dict[str, Any]:
     words = KINDS[kind][1]
     parties = rng.sample(PARTIES[:3], 2) + rng.sample(PARTIES[3:], rng.randint(0, 2))
+    plan.parties = tuple(parties)
     return {
         "op": "add",
         "key": plan.key,
@@ -132,17 +140,40 @@ def _add_op(rng: random.Random, number: int, kind: str, plan: _Plan) -> dict[str
 
 
 def _next_op(rng: random.Random, plan: _Plan) -> dict[str, Any]:
-    """A fire allowed from the item's state (or now and then a comment), a little later."""
+    """A fire allowed from the item's state (or now and then a comment), a little later; a
+    gated trigger's consents one party at a time, the last making two entries (it fires)."""
     plan.last += timedelta(days=rng.randint(1, 40), seconds=rng.randint(0, 86_399))
     at = plan.last.isoformat()
     actor = rng.choice(ACTORS)
-    if rng.random() < COMMENT_SHARE:
+    left = plan.entries - plan.made
+    completes = plan.awaiting is not None and len(plan.awaiting[1]) == 1
+    if rng.random() < COMMENT_SHARE or (completes and left < 2):
+        plan.made += 1
         reason = rng.choice(REASONS["comment"])
         return {"op": "comment", "key": plan.key, "reason": reason, "at": at, "actor": actor}
-    allowed = plan.workflow.allowed(plan.state)
-    trigger = rng.choices(allowed, [TRIGGER_WEIGHTS.get(t, 1) for t in allowed])[0]
-    plan.state = plan.workflow.target(plan.state, trigger)
-    op: dict[str, Any] = {"op": "fire", "key": plan.key, "trigger": trigger, "at": at}
+    if plan.awaiting is None:
+        allowed = plan.workflow.allowed(plan.state)
+        trigger = rng.choices(allowed, [TRIGGER_WEIGHTS.get(t, 1) for t in allowed])[0]
+        needed = plan.workflow.approvers(trigger, plan.state, plan.parties)
+        if needed and (len(needed) > 1 or left >= 2):
+            plan.awaiting = (trigger, list(needed))
+        elif needed:  # one consent, two entries, one left: a comment instead
+            plan.made += 1
+            return {"op": "comment", "key": plan.key, "reason": "noted", "at": at, "actor": actor}
+    op: dict[str, Any]
+    if plan.awaiting is not None:
+        trigger, parties = plan.awaiting
+        party = parties.pop(0)
+        op = {"op": "approve", "key": plan.key, "trigger": trigger, "party": party, "at": at}
+        plan.made += 1
+        if not parties:
+            plan.awaiting = None
+            plan.made += 1
+            plan.state = plan.workflow.target(plan.state, trigger)
+    else:
+        plan.made += 1
+        plan.state = plan.workflow.target(plan.state, trigger)
+        op = {"op": "fire", "key": plan.key, "trigger": trigger, "at": at}
     op["actor"] = actor
     op["source"] = rng.choice(SOURCES)
     if trigger in REASONS:
@@ -167,9 +198,9 @@ def operations(items: int, entries: int, seed: int) -> Iterator[dict[str, Any]]:
         plans.append(plan)
         yield _add_op(rng, number, kind, plan)
     rounds = max(counts)
-    for round_ in range(1, rounds):
+    for _ in range(1, rounds):
         for plan in plans:
-            if plan.entries > round_:
+            if plan.made < plan.entries:
                 yield _next_op(rng, plan)
 
 
