@@ -154,6 +154,7 @@ def test_a_consent_is_an_entry_and_the_last_one_fires(acsa: Tracker) -> None:
     assert json.loads(fired.fields or "") == {"consents": [first.entry.hash, approve.hash]}
     assert acsa.pending() == []
     assert acsa.verify().ok
+    assert acsa.verify(split_from=2).ok  # the consents straddle the two processes' halves
 
 
 def test_consent_errors(acsa: Tracker) -> None:
@@ -373,10 +374,14 @@ def rechain(url: str, key: str, change: Callable[[list[dict[str, Any]]], None]) 
         engine.dispose()
 
 
-def _problems(cli: CLI) -> list[dict[str, Any]]:
+def _problems(cli: CLI, tracker: Tracker) -> list[dict[str, Any]]:
+    """What `verify` finds; a verify split over two processes (from the second entry) finds
+    the same, the consents at the split handed over like the item fields."""
     result = cli("verify", "--format", "json")
     assert result.code == 7, result.out
     problems: list[dict[str, Any]] = json.loads(result.out)["problems"]
+    split = tracker.verify(split_from=2)
+    assert [p.to_json() for p in split.problems] == problems
     return problems
 
 
@@ -392,7 +397,7 @@ def test_verify_catches_a_transition_fired_without_a_consent(
         rows[3]["fields"] = json.dumps({"consents": [rows[2]["hash"]]}, separators=(",", ":"))
 
     rechain(db_url, "ACSA", drop_jpn)
-    [problem] = _problems(cli)
+    [problem] = _problems(cli, acsa)
     assert (problem["item"], problem["entry"]) == ("ACSA", sign.id)
     assert "sign needs the consent of JPN (have: ROK): fired without it" in problem["message"]
 
@@ -408,7 +413,7 @@ def test_verify_catches_a_consent_forged_for_another_party(
         rows[3]["fields"] = '{"party":"USA","trigger":"sign"}'
 
     rechain(db_url, "ACSA", to_usa)
-    problems = _problems(cli)
+    problems = _problems(cli, acsa)
     assert [(p["entry"], p["message"]) for p in problems] == [
         (approve.id, "a consent of USA to sign, which needs JPN, ROK"),
         (given.entry.id, "sign needs the consent of JPN (have: ROK, USA): fired without it"),
@@ -425,7 +430,7 @@ def test_verify_catches_a_state_change_that_hides_what_it_voided(
         rows[-1]["fields"] = None
 
     rechain(db_url, "ACSA", unvoid)
-    [problem] = _problems(cli)
+    [problem] = _problems(cli, acsa)
     assert problem["entry"] == stalled.entry.id
     assert problem["message"] == (
         f"stall voids none, but the consents in effect say [{given.entry.hash[:12]}…]"
@@ -441,7 +446,7 @@ def test_verify_catches_consent_fields_that_are_not_a_consent(
         rows[-1]["fields"] = '{"party":"ROK"}'
 
     rechain(db_url, "ACSA", garble)
-    [problem] = _problems(cli)
+    [problem] = _problems(cli, acsa)
     assert "approve entry's fields are not {party, trigger}" in problem["message"]
 
 
