@@ -552,3 +552,29 @@ def test_in_effect_rules_in_memory() -> None:
     assert effect.parties("sign") == ("ROK",)
     assert effect.settle("sign", ("ROK",)) == '{"consents":["h1"],"voids":["h3"]}'
     assert not effect
+
+
+def test_the_party_map_decides_who_may_consent_for_whom(
+    acsa: Tracker, cli: CLI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    party_map = tmp_path / "parties.toml"
+    party_map.write_text('[actors]\nkim = ["ROK"]\ntanaka = ["JPN"]\n')
+    monkeypatch.setenv("TRACKER_PARTIES", str(party_map))
+    before = acsa.history("ACSA")
+    assert_error(
+        cli("approve", "ACSA", "sign", "--party", "JPN", "--source", "A", "--actor", "kim"),
+        4,
+        "kim may not consent for JPN",
+    )
+    with pytest.raises(NotAllowed, match="may not consent for ROK"):
+        acsa.approve("ACSA", "sign", party="ROK", source="Y", actor="tanaka")
+    assert acsa.history("ACSA") == before
+    ok(cli("approve", "ACSA", "sign", "--party", "ROK", "--source", "Y", "--actor", "kim"))
+    assert_error(
+        cli("withdraw", "ACSA", "sign", "--party", "ROK", "--actor", "tanaka"), 4, "tanaka"
+    )
+    party_map.write_text("[actors\n")
+    jpn = ("approve", "ACSA", "sign", "--party", "JPN", "--source", "A", "--actor", "tanaka")
+    assert_error(cli(*jpn), 2, str(party_map))
+    party_map.write_text('[actors]\ntanaka = ["JPN"]\n')
+    assert ok(cli(*jpn)).out == "ACSA: JPN approved sign; fired sign: resumed -> signed\n"
