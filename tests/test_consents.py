@@ -17,11 +17,11 @@ from sqlalchemy import create_engine, text
 from tests.conftest import CLI
 from tests.test_cli import assert_error, ok
 from tracker import ItemNotFound, NotAllowed, Tracker, TriggerNotFound, UsageError
+from tracker.chain import entry_hash
 from tracker.consents import InEffect
 from tracker.dates import iso
-from tracker.db.chain import entry_hash
-from tracker.db.models import utc_time
 from tracker.errors import WorkflowFileError
+from tracker.store.models import utc_time
 from tracker.workflow import Workflows, parse_workflow
 
 GATED_FILE = """\

@@ -32,7 +32,7 @@ from typing import Any
 
 from .. import fields as text_rules
 from ..chain import item_fields_text
-from ..transfer import FIELD_TRIGGERS, Replay
+from ..transfer import FOLLOWED_TRIGGERS, Replay
 from ..workflow import STATE_KEEPING_TRIGGERS, Workflows
 
 # What a JSON string encoder escapes: control characters, `"` and the backslash.
@@ -87,11 +87,12 @@ class _Pass:
         self.items = items
         self.count = 0
         self.derived_differ = False
-        # The rare field-bearing entries (an edit, a seal, a create without fields) go through
-        # the exact replay's own rules, one chain at a time.
+        # The rare field-bearing entries (an edit, a seal, a create without fields, a consent,
+        # a state change that settles consents) go through the exact replay's own rules, one
+        # chain at a time.
         self.replay = Replay(workflows)
         self.workflows = {
-            name: (workflow.initial, dict(workflow.moves))
+            name: (workflow.initial, dict(workflow.moves), workflow.consent_moves)
             for name, workflow in workflows.by_name.items()
             if all(_plain(name) for name in (*workflow.states, *workflow.triggers))
         }
@@ -131,11 +132,15 @@ class _Pass:
     def run(
         self, entry_batches: Iterable[Sequence[Sequence[Any]]], progress: Callable[[int], None]
     ) -> Clean:
-        non_state, field_triggers = STATE_KEEPING_TRIGGERS, FIELD_TRIGGERS
+        non_state, followed = STATE_KEEPING_TRIGGERS, FOLLOWED_TRIGGERS
+        chains = self.replay.chains
         row: Sequence[Any] | None = None
         current: Any = None
         initial: str | None = None
         moves: dict[tuple[str, str], str] = {}
+        # The gated moves of the item's workflow: a state change there, or of an item whose
+        # consents the exact replay follows (it has a chain there), settles consents.
+        gates: frozenset[tuple[str, str]] = frozenset()
         key = ""
         fields_text: str | None = None
         last_id, last_version, last_state, last_time, last_hash, last_recorded = (
@@ -157,7 +162,7 @@ class _Pass:
                             self.end(row, ended, fields_text)
                         row = self.item(ref)
                         current, key = ref, encode_basestring(row[1])
-                        initial, moves = self.workflows.get(row[2], (None, {}))
+                        initial, moves, gates = self.workflows.get(row[2], (None, {}, frozenset()))
                         if not moves:  # a workflow not loaded: the exact replay knows what to do
                             raise _Doubt
                         fields_text = None
@@ -193,12 +198,17 @@ class _Pass:
                         entry_id, version, to_state, occurred
                     )  # fmt: skip
                     last_hash, last_recorded = digest, recorded
-                    if fields is not None or trigger in field_triggers:
+                    if (
+                        fields is not None
+                        or trigger in followed
+                        or (gates and ((from_state, trigger) in gates or ref in chains))
+                    ):
                         if version == 1 and fields is not None:
                             fields_text = fields  # the common case, as take_fields has it
                         else:
                             assert row is not None
-                            self.take_fields(row, entry_id, version, trigger, fields, fields_text)
+                            said = (trigger, fields, fields_text, from_state, digest)
+                            self.take_fields(row, entry_id, version, *said)
                 scanned = "".join(free).encode()
             except (TypeError, ValueError) as exc:  # a value of a type the encoder refuses
                 raise _Doubt from exc
@@ -224,6 +234,8 @@ class _Pass:
         trigger: str,
         fields: str | None,
         fields_text: str | None,
+        from_state: str | None,
+        digest: str,
     ) -> None:
         """An entry whose fields the common case does not cover: the exact replay's rules, on
         a chain of its own for this item (from the fields its history recorded so far)."""
@@ -234,6 +246,6 @@ class _Pass:
             chain = chains[row[0]]
             chain.fields_text = fields_text
         chain.seen_version = version
-        self.replay.take_fields(chain, entry_id, trigger, fields)
+        self.replay.take_fields(chain, entry_id, trigger, fields, from_state, digest)
         if self.replay.problems:
             raise _Doubt

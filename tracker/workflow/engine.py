@@ -201,6 +201,11 @@ class Workflow:
         """Whether `trigger` from `state` is gated (on some parties, whatever the item's)."""
         return (state, trigger) in self._approvals
 
+    @property
+    def consent_moves(self) -> frozenset[tuple[str, str]]:
+        """Every gated (state, trigger)."""
+        return frozenset(self._approvals)
+
     def leads_to(self, state: str | None, trigger: str) -> str | None:
         """Where `trigger` leads from `state`, or None where it is not allowed."""
         return self._targets.get((state, trigger)) if state is not None else None
