@@ -255,10 +255,11 @@ def test_every_trigger_and_state_in_force_is_listed_once_in_workflow_order(
         assert offered == list(workflows.triggers)
 
 
-def test_comment_edit_and_seal_keep_the_state_every_trigger_of_a_workflow_may_move_it(
+def test_comment_edit_seal_and_consents_keep_the_state_every_trigger_of_a_workflow_may_move_it(
     workflows: Workflows,
 ) -> None:
-    assert {t for t in RESERVED_TRIGGERS if keeps_state(t)} == {"comment", "edit", "seal"}
+    kept = {t for t in RESERVED_TRIGGERS if keeps_state(t)}
+    assert kept == {"comment", "edit", "seal", "approve", "withdraw"}
     assert not keeps_state("create")
     assert not any(keeps_state(t) for t in workflows.triggers)
 
