@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import date
+from operator import attrgetter
 from typing import Any, ClassVar, NoReturn
 
 from .errors import UsageError
@@ -131,6 +132,10 @@ _REQUIRED = {
     name: tuple(f.name for f in fields(cls) if f.default is MISSING)
     for name, cls in OPERATIONS.items()
 }
+# Per op: its field names (less `line`) and a getter of their values, in that order.
+_NAMES = {name: _names(cls) for name, cls in OPERATIONS.items()}
+# (attrgetter of one name gives the value, not a 1-tuple: hence the key twice, dropped.)
+_VALUES = {name: attrgetter("key", *names) for name, names in _NAMES.items()}
 
 
 def from_mapping(obj: Any, line: int, *, name_lines: bool = True) -> Operation:
@@ -143,27 +148,21 @@ def from_mapping(obj: Any, line: int, *, name_lines: bool = True) -> Operation:
         _refuse_shape(obj, _where(line, name_lines))
     values = dict(obj)
     del values["op"]
-    # The common case decided fast: every required field given, every value a string or
-    # None, no list; anything else is looked at closely by _check (which raises the error).
-    for name in _REQUIRED[op]:
-        if not values.get(name):
-            _check(op, values, _where(line, name_lines))
-    for value in values.values():
-        if type(value) is not str and value is not None:
-            _check(op, values, _where(line, name_lines))
-            break
-    for name in _LISTS.intersection(values):
+    if not _plain(op, values):
         _check(op, values, _where(line, name_lines))
-        if values[name] is not None:
-            values[name] = tuple(values[name])
+        for name in _LISTS.intersection(values):
+            if values[name] is not None:
+                values[name] = tuple(values[name])
     return OPERATIONS[op](**values, line=line)
 
 
 def checked(operation: Operation, *, name_lines: bool = True, line: int = 0) -> Operation:
     """An operation built in Python, held to the same rules as one read from a file (a caller
     of the API may pass anything, whatever the annotations say)."""
-    values = {name: getattr(operation, name) for name in _names(type(operation))}
-    _check(operation.op, values, _where(operation.line or line, name_lines))
+    op = operation.op
+    values = dict(zip(_NAMES[op], _VALUES[op](operation)[1:], strict=True))
+    if not _plain(op, values):
+        _check(op, values, _where(operation.line or line, name_lines))
     return operation
 
 
@@ -206,6 +205,19 @@ def _refuse_shape(obj: Any, at: str) -> NoReturn:
         raise UsageError(f"{at}unknown op {op!r} (ops: {', '.join(OPERATIONS)})")
     unknown = sorted(set(obj) - _ALLOWED[op])
     raise UsageError(f"{at}unknown field {unknown[0]!r} for op {op!r}")
+
+
+def _plain(op: str, given: Mapping[str, Any]) -> bool:
+    """The common case, decided fast: every required field given, every value a string or
+    None, no list field. Anything else is looked at closely by _check (and most often is
+    an error)."""
+    for name in _REQUIRED[op]:
+        if not given.get(name):
+            return False
+    for value in given.values():
+        if type(value) is not str and value is not None:
+            return False
+    return _LISTS.isdisjoint(given)
 
 
 def _check(op: str, given: Mapping[str, Any], at: str) -> None:
