@@ -4,7 +4,8 @@ Item, one row -> HistoryEntry, and the item lists, counts and positions."""
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -15,7 +16,7 @@ from ..errors import ItemNotFound, UsageError
 from ..records import Filter, HistoryEntry, Item
 from ..workflow import Workflows
 from .database import Database, page
-from .models import history, items, views
+from .models import UTCTime, history, items, views
 from .sql import item_where
 
 SORTABLE = ("key", "title", "kind", "parties", "state", "changed_at", "created_at", "updated_at")
@@ -43,10 +44,12 @@ _item_fields = operator.itemgetter(
 )
 
 
-def item(row: Any, workflows: Workflows) -> Item:
-    """An Item from a `select(items)` row."""
+def item(row: Any, workflows: Workflows, parse: Callable[[Any], Any] | None = None) -> Item:
+    """An Item from a `select(items)` row (or `items_as_text`'s, its times read by `parse`)."""
     (key, title, kind, parties, state, version, description, created, updated, workflow,
      changed) = _item_fields(row)  # fmt: skip
+    if parse is not None:
+        created, updated, changed = parse(created), parse(updated), parse(changed)
     found = workflows.by_name.get(workflow)
     return Item(
         key=key,
@@ -148,9 +151,21 @@ def listed(
     """The items matching `where`, sorted, one page."""
     column = sort_column(order_by)
     order = [column.desc() if descending else column.asc(), items.c.id]
-    query = page(select(items).where(*where).order_by(*order), limit, offset)
+    query = page(select(*items_as_text(db)).where(*where).order_by(*order), limit, offset)
     with db.session() as session:
-        return [item(row, workflows) for row in session.execute(query)]
+        rows = session.execute(query).all()
+    parse = datetime.fromisoformat
+    return [item(row, workflows, parse) for row in rows]
+
+
+def items_as_text(db: Database) -> list[Any]:
+    """Every column of `items`, in order, the times as their canonical text: read back with
+    one fromisoformat each, not SQLAlchemy's type processing per value (a list of 14,000
+    items spent a third of its time there)."""
+    return [
+        db.time_text(column).label(column.name) if isinstance(column.type, UTCTime) else column
+        for column in items.c
+    ]
 
 
 def position(db: Database, key: str, where: Where, order_by: str, descending: bool) -> int | None:
