@@ -45,7 +45,7 @@ def test_a_batch_file_in_any_format_reads_as_the_typed_operations() -> None:
 
 
 def test_each_op_name_has_its_class_and_a_batch_method() -> None:
-    assert list(OPERATIONS) == ["add", "fire", "comment", "edit"]
+    assert list(OPERATIONS) == ["add", "fire", "comment", "edit", "approve", "withdraw"]
     for name, cls in OPERATIONS.items():
         assert cls.op == name
         assert callable(getattr(Batch, name)), f"writes.Batch carries out {name!r}"
@@ -63,7 +63,11 @@ REFUSED: list[tuple[Any, str, str]] = [
     # (object, error naming a batch line 3, error of one API call)
     ([1], "line 3: an operation must be an object, not list", "an operation must be"),
     ({"op": "add", 1: "x"}, "line 3: a field name must be a string, not 1", "a field name"),
-    ({"op": "drop", "key": "A"}, "line 3: unknown op 'drop' (ops: add, fire, comment, edit)", ""),
+    (
+        {"op": "drop", "key": "A"},
+        "line 3: unknown op 'drop' (ops: add, fire, comment, edit, approve",
+        "",
+    ),
     ({"op": ["fire"], "key": "A"}, "line 3: unknown op ['fire']", "unknown op"),
     ({"key": "A"}, "line 3: unknown op None", "unknown op None"),
     ({"op": "fire", "key": "A", "trigger": "t", "x": 1, "a": 2}, "unknown field 'a'", ""),
