@@ -35,7 +35,14 @@ from .formats.ndjson import read as ndjson
 from .records import ENTRY_FIELDS, ITEM_FIELDS, Problem, VerifyReport
 from .store.models import history, item_parties, items
 from .wording import plural
-from .workflow import STATE_KEEPING_TRIGGERS, Workflow, Workflows, keeps_state, missing
+from .workflow import (
+    COMMENT_REQUIRES,
+    STATE_KEEPING_TRIGGERS,
+    Workflow,
+    Workflows,
+    keeps_state,
+    missing,
+)
 
 HASH = re.compile(r"^[0-9a-f]{64}$")
 # Triggers that leave the state as it is: a note, a change of fields, a record of the fields.
@@ -879,7 +886,7 @@ def _check_rules(obj: dict[str, Any], number: int, workflow: Workflow, now: str)
             if trigger == APPROVE and isinstance(recorded, dict)
             else trigger
         )
-        needs = ("reason",) if trigger == "comment" else workflow.requires(str(named))
+        needs = COMMENT_REQUIRES if trigger == "comment" else workflow.requires(str(named))
         left_out = missing(needs, obj)
         if left_out:
             raise UsageError(f"{trigger} requires {' and '.join(left_out)}")

@@ -149,6 +149,11 @@ async def test_an_empty_comment_is_stopped_inline(app: TrackerApp, tui_tracker: 
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert "write a comment first" in screen_text(app)
+        # Zero-width spaces are no text either: the service's rule, stopped inline too.
+        app.screen.query_one("#text", TextArea).text = "\u200b\u200b"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "write a comment first" in screen_text(app)
         assert tui_tracker.history_count() == before
 
 

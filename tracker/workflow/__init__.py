@@ -2,6 +2,7 @@
 schema.py (a TOML file -> Workflow), registry.py (the workflows in force), diagram.py."""
 
 from .engine import (
+    COMMENT_REQUIRES,
     REQUIRABLE_FIELDS,
     RESERVED_TRIGGERS,
     STATE_KEEPING_TRIGGERS,
@@ -14,6 +15,7 @@ from .registry import Workflows
 from .schema import MAX_KEY_PARTS, parse_workflow
 
 __all__ = [
+    "COMMENT_REQUIRES",
     "MAX_KEY_PARTS",
     "REQUIRABLE_FIELDS",
     "RESERVED_TRIGGERS",

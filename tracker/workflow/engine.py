@@ -32,6 +32,8 @@ REQUIRABLE_FIELDS = frozenset({"reason", "source"})
 # edit, a seal (an import's snapshot), a party's consent given or taken back (approve,
 # withdraw). Ask `keeps_state`; the set is for hot loops.
 STATE_KEEPING_TRIGGERS = frozenset({"comment", "edit", "seal", "approve", "withdraw"})
+# A comment's text is its reason: a comment requires one, as `requires` says of a trigger.
+COMMENT_REQUIRES = ("reason",)
 _NO_FIELDS: Mapping[str, str | None] = {}
 # `approvals = "parties"`: the consent of every party of the item.
 EVERY_PARTY = "parties"

@@ -16,6 +16,7 @@ from textual.widgets import Button, Input, Label, Static, TextArea
 from ...errors import TrackerError
 from ...records import FireResult
 from ...service import Tracker
+from ...workflow import COMMENT_REQUIRES, missing
 from .. import text as lit
 from ..widgets.footer import KeysFooter
 from .base import Dialog, Problem, TrackerModal
@@ -68,7 +69,7 @@ class CommentModal(TrackerModal):
     @on(Button.Pressed, "#save")
     def action_submit(self) -> None:
         text = self.query_one("#text", TextArea).text.strip()
-        if not text:
+        if missing(COMMENT_REQUIRES, {"reason": text}):
             self.query_one("#text-error", Problem).update(Text("write a comment first"))
             self.query_one("#text", TextArea).focus()
             return

@@ -325,8 +325,7 @@ class ItemScreen(TrackerScreen):
             if self.as_of is not None:
                 return False
             if action == "trigger":
-                allowed = self.item.allowed_triggers if self.item else ()
-                return bool(parameters) and int(str(parameters[0])) <= len(allowed)
+                return bool(parameters) and int(str(parameters[0])) <= len(self.allowed)
         return True
 
     def on_key(self, event: events.Key) -> None:
@@ -357,8 +356,8 @@ class ItemScreen(TrackerScreen):
         self.action_trigger(number)
 
     def action_trigger(self, number: int) -> None:
-        if self.item and 0 < number <= len(self.item.allowed_triggers):
-            self.open_fire(self.item.allowed_triggers[number - 1])
+        if 0 < number <= len(self.allowed):
+            self.open_fire(self.allowed[number - 1])
 
     def action_fire(self) -> None:
         self.open_fire(None)
