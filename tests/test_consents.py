@@ -578,3 +578,57 @@ def test_the_party_map_decides_who_may_consent_for_whom(
     assert_error(cli(*jpn), 2, str(party_map))
     party_map.write_text('[actors]\ntanaka = ["JPN"]\n')
     assert ok(cli(*jpn)).out == "ACSA: JPN approved sign; fired sign: resumed -> signed\n"
+
+
+# -- two parties at the same moment -------------------------------------------------------------
+
+RACED = [f"PACT{n}" for n in range(12)]
+
+
+def _consent_to_all(url: str, party: str, start: Any) -> None:
+    """Approve `sign` on every raced item for `party`, from the moment both processes are
+    ready; a write that found the database busy is tried again."""
+    from tracker import Conflict
+
+    with Tracker.open(url) as tracker:
+        start.wait()
+        for key in RACED:
+            for _attempt in range(50):
+                try:
+                    tracker.approve(key, "sign", party=party, source=f"{party} release")
+                    break
+                except Conflict:
+                    continue
+            else:
+                raise AssertionError(f"{party} never got through on {key}")
+
+
+@pytest.mark.xdist_group("concurrency")
+def test_two_parties_consenting_at_once_fire_exactly_once(db_url: str) -> None:
+    import multiprocessing
+
+    with Tracker.open(db_url) as tracker:
+        for key in RACED:
+            tracker.add(key, f"{key} title", "agreement", ["ROK", "JPN"])
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(2)
+    workers = [
+        context.Process(target=_consent_to_all, args=(db_url, party, start))
+        for party in ("ROK", "JPN")
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+        assert worker.exitcode == 0
+    with Tracker.open(db_url) as tracker:
+        for key in RACED:
+            entries = tracker.history(key)
+            assert [e.trigger for e in entries[1:]] == ["approve", "approve", "sign"], key
+            assert {_consent(e)[1] for e in entries[1:3]} == {"ROK", "JPN"}
+            assert json.loads(entries[3].fields or "") == {
+                "consents": [entries[1].hash, entries[2].hash]
+            }
+            assert tracker.get(key).state == "signed"
+        assert tracker.pending() == []
+        assert tracker.verify().ok
