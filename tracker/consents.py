@@ -5,8 +5,8 @@ records the same and takes it back. The consents *in effect* on an item are its 
 since its last state change that no later withdraw took back. A state change settles them:
 a gated trigger rests on the consents of its required parties (`{"consents": [hashes]}` on
 its entry) and every other consent in effect is void (`{"voids": [hashes]}`), hashes in the
-order the consents were given. The writer (tracker.writes) and the checker (verify, import:
-tracker.transfer) both go through `InEffect`, so they cannot disagree.
+order the consents were given. The writer (store/batch.py) and the checker (verify and import:
+audit/replay.py) both go through `InEffect`, so they cannot disagree.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from tests.conftest import CLI
 from tests.reliability.support import snapshot
 from tracker import Tracker
 from tracker.audit import SPLIT_VERIFY_FROM
+from tracker.audit.replay import Replay
 from tracker.chain import (
     canonical,
     entry_hash,
@@ -39,7 +40,6 @@ from tracker.chain import (
     reference,
 )
 from tracker.store.engine import alembic_config, make_engine
-from tracker.transfer import Replay
 from tracker.workflow import Workflows
 
 DROP_TRIGGERS = {

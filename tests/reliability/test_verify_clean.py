@@ -25,9 +25,9 @@ from sqlalchemy import create_engine, text
 from tests.reliability.test_chain_fields import DROP_TRIGGERS, TRICKY
 from tracker import Tracker
 from tracker.audit import fast
+from tracker.audit.replay import Replay
 from tracker.chain import canonical, fields_text, item_fields_text
 from tracker.dates import iso
-from tracker.transfer import Replay
 from tracker.workflow import Workflows
 
 WORKFLOWS = Workflows.load()

@@ -1,5 +1,5 @@
 """Reading every chain for a replay: the items' rows, the history entries in id order (in
-pieces straight from the driver), fed to transfer.Replay, which checks them."""
+pieces straight from the driver), fed to replay.Replay, which checks them."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from ..workflow import Workflows
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from ..transfer import Replay
+    from .replay import Replay
 
 
 def heads(db: Database, *, with_fields: bool) -> Select[Any]:
@@ -81,7 +81,7 @@ def replay(
     (`shared`: one exported by another transaction). `rows`: the items' rows (as
     `heads(with_fields=False)` reads them) when the caller read them in its snapshot."""
     from ..chain import item_fields_text
-    from ..transfer import Replay
+    from .replay import Replay
 
     checking = Replay(workflows, defer_fields=after is not None)
     reading = nullcontext(session) if session is not None else db.snapshot(shared)

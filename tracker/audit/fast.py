@@ -1,5 +1,5 @@
 """One pass that proves a database clean, fast: `verify` runs it first, and the exact replay
-(chains.replay, transfer.Replay: it names every problem) only when this pass has a doubt.
+(chains.replay, replay.Replay: it names every problem) only when this pass has a doubt.
 
 It makes every check the exact replay makes, so that it says "clean" only where the exact
 replay finds no problem (tests/reliability/test_verify_clean.py holds the two side by side on
@@ -32,8 +32,8 @@ from typing import Any
 
 from .. import fields as text_rules
 from ..chain import item_fields_text
-from ..transfer import FOLLOWED_TRIGGERS, Replay
 from ..workflow import STATE_KEEPING_TRIGGERS, Workflows
+from .replay import FOLLOWED_TRIGGERS, Replay
 
 # What a JSON string encoder escapes: control characters, `"` and the backslash.
 _ESCAPED = bytes(range(0x20)) + b'"\\'

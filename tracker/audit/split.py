@@ -55,7 +55,7 @@ def verify_split(
     where this process's `tracker` package is, so it runs this very code and nothing
     planted beside it. It shows no progress of its own: the count here jumps by its
     entries at the end. This process reads in `session`, the child what `split` says."""
-    from ..transfer import ordered
+    from .replay import ordered
 
     root = str(Path(__file__).resolve().parents[2])  # the directory holding `tracker`
     code = (

@@ -59,7 +59,7 @@ def verify(
         derived = _derived_problems(db, session) + _party_index_problems(db, session, suspects)
     if not derived:
         return report
-    from ..transfer import ordered
+    from .replay import ordered
 
     return dataclasses.replace(report, problems=ordered((*report.problems, *derived)))
 
@@ -93,7 +93,7 @@ def _verify_clean(
         return None
     found = _derived_problems(db, session) if clean.derived_differ else []
     found += _party_index_problems(db, session, set())
-    from ..transfer import ordered
+    from .replay import ordered
 
     return VerifyReport(clean.items, clean.entries, ordered(found))
 

@@ -1,5 +1,5 @@
 """The whole database as NDJSON, read in one snapshot: a header line, the items, then the
-history entries (hashes included). `transfer.read_export` reads it back."""
+history entries (hashes included). `formats.export.read_export` reads it back."""
 
 from __future__ import annotations
 
@@ -8,15 +8,12 @@ from typing import TextIO
 
 from sqlalchemy import func, select
 
+from ..formats.export import EXPORT_FORMAT, EXPORT_VERSION
 from ..formats.ndjson import dumps
 from ..workflow import Workflows
 from .database import Database
 from .models import history, items
 from .queries import entry, item
-
-EXPORT_FORMAT = "tracker-export"
-# 2: entries carry the item fields they record (`fields`); import still reads 1.
-EXPORT_VERSION = 2
 
 
 def export(

@@ -1,4 +1,7 @@
-"""Replaying history (for verify and import) and reading an export back in."""
+"""Replaying history: each entry checked against its item's chain so far (order, states,
+workflow, hash, the fields and consents entries record), then every item row against where its
+history leads. Pure: it is fed rows (audit/chains.py reads them from the database,
+formats/export.py from an export file) and knows nothing of storage."""
 
 from __future__ import annotations
 
@@ -6,23 +9,19 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, text
-from sqlalchemy.orm import Session
-
-from . import dates, fields
-from .chain import (
+from .. import fields
+from ..chain import (
     EDITABLE,
     GENESIS,
     ITEM_FIELD_NAMES,
     canonical,
     entry_hash,
     fields_text,
-    item_fields_text,
 )
-from .consents import (
+from ..consents import (
     APPROVE,
     CONSENT_TRIGGERS,
     Given,
@@ -30,19 +29,9 @@ from .consents import (
     parse_consent,
     settled,
 )
-from .errors import NotAllowed, UsageError, VerificationFailed
-from .formats.ndjson import read as ndjson
-from .records import ENTRY_FIELDS, ITEM_FIELDS, Problem, VerifyReport
-from .store.models import history, item_parties, items
-from .wording import plural
-from .workflow import (
-    COMMENT_REQUIRES,
-    STATE_KEEPING_TRIGGERS,
-    Workflow,
-    Workflows,
-    keeps_state,
-    missing,
-)
+from ..errors import NotAllowed
+from ..records import Problem, VerifyReport
+from ..workflow import STATE_KEEPING_TRIGGERS, Workflows, keeps_state
 
 HASH = re.compile(r"^[0-9a-f]{64}$")
 # Triggers that leave the state as it is: a note, a change of fields, a record of the fields.
@@ -51,12 +40,6 @@ SNAPSHOT_TRIGGERS = frozenset({"create", "seal"})
 FIELD_TRIGGERS = frozenset({"create", "edit", "seal"})
 # Entries whose fields a replay follows even when they record none.
 FOLLOWED_TRIGGERS = FIELD_TRIGGERS | CONSENT_TRIGGERS
-# An export line: the SPEC's shape plus its type (and an item's workflow; no allowed triggers);
-# entries of export format 2 also carry their `fields`.
-ITEM_LINE_FIELDS = frozenset({"type", "workflow", *ITEM_FIELDS}) - {"allowed_triggers"}
-ENTRY_LINE_FIELDS = frozenset({"type", *ENTRY_FIELDS, "fields"})
-ENTRY_LINE_FIELDS_V1 = frozenset({"type", *ENTRY_FIELDS})
-EXPORT_VERSIONS = (1, 2)
 # An entry a child of a split verify leaves to its parent, one that records fields or that
 # settles consents: (id, ref, trigger, fields, from_state, hash).
 Deferred = tuple[int, Any, str, "str | None", "str | None", str]
@@ -350,8 +333,8 @@ class Replay:
                 self.problem(
                     chain,
                     entry_id,
-                    f"{name}: the edit changes it from {_shown(old)}, history has "
-                    f"{_shown(current.get(name))}",
+                    f"{name}: the edit changes it from {shown(old)}, history has "
+                    f"{shown(current.get(name))}",
                 )
             current[name] = new
         chain.fields, chain.fields_text, chain.fields_entry = current, None, entry_id
@@ -558,8 +541,8 @@ class Replay:
                 self.problem(
                     chain,
                     None,
-                    f"{name}: the item has {_shown(values[name])}, its history "
-                    f"{_shown(current.get(name))}",
+                    f"{name}: the item has {shown(values[name])}, its history "
+                    f"{shown(current.get(name))}",
                 )
         if not differ and text is not None:
             self.problem(chain, chain.fields_entry, "the entry's fields are not in canonical form")
@@ -576,7 +559,7 @@ def _hashes(found: list[str]) -> str:
     return "[" + ", ".join(f"{h[:12]}…" for h in found) + "]" if found else "none"
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
     if isinstance(value, list):
         return fields.printable(" ".join(str(v) for v in value))
     return fields.printable(str(value)) if value is not None else "nothing"
@@ -614,386 +597,3 @@ def _changes(text: str) -> dict[str, tuple[Any, Any]] | None:
     ):
         return None
     return {name: (pair[0], pair[1]) for name, pair in parsed.items()}
-
-
-@dataclass
-class Dump:
-    """An export read into memory and checked, ready to write."""
-
-    items: dict[str, dict[str, Any]] = field(default_factory=dict)
-    entries: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def entry_count(self) -> int:
-        return len(self.entries)
-
-    def write(
-        self, session: Session, *, keep_ids: bool, sqlite: bool, progress: Callable[[int], None]
-    ) -> None:
-        """Insert the items, then the entries (ids kept when the database was empty)."""
-
-        def when(value: str) -> Any:
-            return value if sqlite else dates.parse_when(value)
-
-        if not self.items:
-            return
-        item_rows = []
-        for index, item in enumerate(self.items.values(), start=1):
-            row = {
-                "key": item["key"],
-                "key_lower": item["key"].lower(),
-                "title": item["title"],
-                "kind": item["kind"],
-                "workflow": item["workflow"],
-                "parties": " ".join(item["parties"]),
-                "description": item["description"],
-                "state": item["state"],
-                "version": item["version"],
-                "last_hash": item["_head"],
-                "created_at": when(item["created_at"]),
-                "updated_at": when(item["updated_at"]),
-                "changed_at": when(item["_changed"]),
-            }
-            if keep_ids:
-                row["id"] = index
-            item_rows.append(row)
-        returned = (
-            session.execute(
-                insert(items).returning(items.c.id, sort_by_parameter_order=True), item_rows
-            )
-            .scalars()
-            .all()
-        )
-        ids = dict(zip(self.items, returned, strict=True))
-        party_rows = [
-            {"item_id": ids[lowered], "position": n, "party": party}
-            for lowered, item in self.items.items()
-            for n, party in enumerate(item["parties"])
-        ]
-        if party_rows:
-            session.execute(insert(item_parties), party_rows)
-        for start in range(0, len(self.entries), 10000):
-            rows = []
-            for entry in self.entries[start : start + 10000]:
-                row = {
-                    "item_id": ids[entry["item"].lower()],
-                    "version": entry["_version"],
-                    "trigger": entry["trigger"],
-                    "from_state": entry["from_state"],
-                    "to_state": entry["to_state"],
-                    "occurred_at": when(entry["occurred_at"]),
-                    "recorded_at": when(entry["recorded_at"]),
-                    "actor": entry["actor"],
-                    "reason": entry["reason"],
-                    "source": entry["source"],
-                    "hash": entry["hash"],
-                    "fields": entry["_fields"],
-                }
-                if keep_ids:
-                    row["id"] = entry["id"]
-                rows.append(row)
-            session.execute(insert(history), rows)
-            progress(start + len(rows))
-        if keep_ids and not sqlite:
-            for table in ("items", "history"):
-                session.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                        f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
-                    )
-                )
-
-
-def read_export(
-    lines: Iterable[str], workflows: Workflows, *, actor: Callable[[], str] = lambda: "unknown"
-) -> Dump:
-    """Parse and check an export: its shape and every rule a fire applies (UsageError, exit 2),
-    every chain and every item field against its history (VerificationFailed, exit 7).
-    Nothing is written here. An export of format 1 (before item fields were chained) gets a
-    `seal` entry per item, by `actor()` (asked only then), recording its fields, as migration
-    0005 does."""
-    dump = Dump()
-    replay = Replay(workflows)
-    header_seen = False
-    header: dict[str, Any] = {}
-    versions: dict[str, int] = {}
-    last_id = 0
-    now = dates.iso(dates.now())
-    entry_fields = ENTRY_LINE_FIELDS
-    for number, obj in ndjson(lines):
-        if not isinstance(obj, dict):
-            raise UsageError(f"line {number}: expected an object")
-        if not header_seen:
-            if obj.get("format") != "tracker-export" or obj.get("version") not in EXPORT_VERSIONS:
-                raise UsageError(f"line {number}: not a tracker export (no header line)")
-            header = obj
-            header_seen = True
-            if obj["version"] == 1:
-                entry_fields = ENTRY_LINE_FIELDS_V1
-            continue
-        kind = obj.get("type")
-        if kind == "item":
-            _check_item(obj, number, dump, workflows)
-            row = item_fields_text(
-                obj["key"],
-                obj["title"],
-                obj["kind"],
-                obj["workflow"],
-                obj["parties"],
-                obj["description"],
-                obj["created_at"],
-            )
-            replay.expect(
-                obj["key"].lower(),
-                obj["key"],
-                obj["workflow"],
-                obj["state"],
-                obj["version"],
-                "",
-                row,
-            )
-            dump.items[obj["key"].lower()] = obj
-        elif kind == "entry":
-            _check_entry(obj, number, dump, last_id, entry_fields)
-            ref = obj["item"].lower()
-            _check_rules(obj, number, workflows.by_name[dump.items[ref]["workflow"]], now)
-            last_id = obj["id"]
-            versions[ref] = versions.get(ref, 0) + 1
-            obj["_version"] = versions[ref]
-            recorded = obj.get("fields")
-            obj["_fields"] = None if recorded is None else fields_text(recorded)
-            replay.entry(
-                obj["id"],
-                ref,
-                obj["_version"],
-                obj["trigger"],
-                obj["from_state"],
-                obj["to_state"],
-                obj["occurred_at"],
-                obj["recorded_at"],
-                obj["actor"],
-                obj["reason"],
-                obj["source"],
-                obj["hash"],
-                obj["_fields"],
-            )
-            item = dump.items[ref]
-            item["_head"], item["_changed"] = obj["hash"], obj["occurred_at"]
-            item["_recorded"] = obj["recorded_at"]
-            dump.entries.append(obj)
-        else:
-            raise UsageError(f"line {number}: unknown line type {kind!r} (item, entry)")
-    if not header_seen:
-        raise UsageError("empty file: not a tracker export")
-    # The header's counts catch a file cut short (an export or a copy that did not finish).
-    if header.get("items") != len(dump.items) or header.get("entries") != len(dump.entries):
-        raise UsageError(
-            f"the header promises {header.get('items')!r} items and {header.get('entries')!r} "
-            f"entries, the file has {len(dump.items)} and {len(dump.entries)}: "
-            "truncated or edited"
-        )
-    for ref, chain in replay.chains.items():
-        item = dump.items[ref]
-        chain.head = item.get("_head", "")
-        # Not chained, but the last entry's recorded_at (as verify holds it): never written
-        # otherwise. A seal made below takes its own time.
-        if "_recorded" in item and item["updated_at"] != item["_recorded"]:
-            replay.problem(
-                chain,
-                None,
-                f"updated_at: the item has {_shown(item['updated_at'])}, its history "
-                f"{_shown(item['_recorded'])}",
-            )
-    unsealed = set()
-    if header["version"] == 1:
-        # Nothing records these items' fields: seal them (below) instead of refusing.
-        for ref, chain in replay.chains.items():
-            if chain.seen_version and chain.fields_text is None and chain.fields is None:
-                chain.row = None
-                unsealed.add(ref)
-    report = replay.report()
-    if not report.ok:
-        first = report.problems[0]
-        where = f" entry {first.entry_id}" if first.entry_id is not None else ""
-        raise VerificationFailed(
-            f"import refused: {first.item}{where}: {first.message}"
-            + (
-                f" (and {plural(len(report.problems) - 1, 'more problem', 'more problems')})"
-                if len(report.problems) > 1
-                else ""
-            )
-        )
-    sealer = actor() if unsealed else ""
-    for ref, item in dump.items.items():
-        if ref in unsealed:
-            last_id += 1
-            dump.entries.append(_seal(item, last_id, now, sealer))
-    return dump
-
-
-IMPORT_SEAL_REASON = (
-    "item fields recorded at import: the export (format 1) was made before they were chained"
-)
-
-
-def _seal(item: dict[str, Any], entry_id: int, recorded: str, actor: str) -> dict[str, Any]:
-    """A `seal` entry recording every field of an imported item (chain.py), chained to its
-    last entry and dated at it; the item takes it as its head."""
-    text = item_fields_text(
-        item["key"],
-        item["title"],
-        item["kind"],
-        item["workflow"],
-        item["parties"],
-        item["description"],
-        item["created_at"],
-    )
-    version = item["version"] + 1
-    digest = entry_hash(
-        item["_head"], item["key"], version, "seal", item["state"], item["state"],
-        item["_changed"], recorded, actor, IMPORT_SEAL_REASON, None, text,
-    )  # fmt: skip
-    item["version"], item["_head"], item["updated_at"] = version, digest, recorded
-    return {
-        "id": entry_id,
-        "item": item["key"],
-        "_version": version,
-        "trigger": "seal",
-        "from_state": item["state"],
-        "to_state": item["state"],
-        "occurred_at": item["_changed"],
-        "recorded_at": recorded,
-        "actor": actor,
-        "reason": IMPORT_SEAL_REASON,
-        "source": None,
-        "hash": digest,
-        "_fields": text,
-    }
-
-
-def _check_rules(obj: dict[str, Any], number: int, workflow: Workflow, now: str) -> None:
-    """The rules a fire, comment or edit applies, for an entry read from an export (exit 2):
-    no effective date in the future or after the entry was recorded, the fields its trigger
-    requires, a comment's text, an edit's new values by the rules of `edit`."""
-    occurred, trigger = obj["occurred_at"], obj["trigger"]
-    try:
-        if occurred > now or occurred > obj["recorded_at"]:
-            raise UsageError(f"effective date {occurred} is in the future")
-        recorded = obj["fields"]
-        # A consent carries the fields its trigger requires (the trigger it names).
-        named = (
-            recorded.get("trigger")
-            if trigger == APPROVE and isinstance(recorded, dict)
-            else trigger
-        )
-        needs = COMMENT_REQUIRES if trigger == "comment" else workflow.requires(str(named))
-        left_out = missing(needs, obj)
-        if left_out:
-            raise UsageError(f"{trigger} requires {' and '.join(left_out)}")
-        if recorded is not None and not isinstance(recorded, dict):
-            raise UsageError("fields must be an object or null")
-        if trigger == "edit" and recorded:
-            _check_edit(recorded)
-    except UsageError as exc:
-        raise UsageError(f"line {number}: {exc}") from None
-
-
-def _check_edit(changes: dict[str, Any]) -> None:
-    """An edit's new values, by the rules `edit` applies (the old ones are checked by replay)."""
-    for name, pair in changes.items():
-        if name not in EDITABLE or not isinstance(pair, list) or len(pair) != 2:
-            raise UsageError(
-                f"an edit's fields must be {{field: [old, new]}} of {sorted(EDITABLE)}"
-            )
-        new = pair[1]
-        if name == "parties":
-            if not isinstance(new, list) or not all(isinstance(p, str) for p in new):
-                raise UsageError("parties must be a list of strings")
-            if list(fields.parties(new)) != new:
-                raise UsageError(f"parties {new!r} are not upper-case codes given once")
-            continue
-        _expect(new, str, name)
-        checked = fields.text(name, new, required=name == "title", multiline=name != "title")
-        if (checked or "") != new:
-            raise UsageError(f"{name} {fields.printable(new)} is not as `edit` stores it")
-
-
-def _check_item(obj: dict[str, Any], number: int, dump: Dump, workflows: Workflows) -> None:
-    """Every field of an item line, by the rules `add` applies (a title read from an export
-    is as untrusted as one typed in)."""
-    _check_fields(obj, ITEM_LINE_FIELDS, number)
-    try:
-        for name in ("key", "title", "kind", "state", "workflow", "description"):
-            _expect(obj[name], str, name)
-        fields.key(obj["key"])
-        fields.text("title", obj["title"], required=True)
-        if fields.kind(obj["kind"]) != obj["kind"]:
-            raise UsageError(f"kind {obj['kind']!r} is not lower-case")
-        fields.text("description", obj["description"], multiline=True)
-        parties = obj["parties"]
-        if not isinstance(parties, list) or not all(isinstance(p, str) for p in parties):
-            raise UsageError("parties must be a list of strings")
-        if list(fields.parties(parties)) != parties:
-            raise UsageError(f"parties {parties!r} are not upper-case codes given once")
-        _expect(obj["version"], int, "version")
-    except UsageError as exc:
-        raise UsageError(f"line {number}: {exc}") from None
-    if obj["key"].lower() in dump.items:
-        raise UsageError(f"line {number}: item {obj['key']!r} appears twice")
-    workflow = workflows.by_name.get(obj["workflow"])
-    if workflow is None:
-        raise UsageError(f"line {number}: workflow {obj['workflow']!r} is not loaded")
-    if obj["state"] not in workflow.states:
-        raise UsageError(f"line {number}: {obj['state']!r} is not a state of {workflow.name}")
-    for name in ("created_at", "updated_at"):
-        _check_time(obj[name], number)
-
-
-def _check_entry(
-    obj: dict[str, Any], number: int, dump: Dump, last_id: int, expected: frozenset[str]
-) -> None:
-    """Every field of an entry line: types, text rules, times (the chain is checked by replay)."""
-    _check_fields(obj, expected, number)
-    obj.setdefault("fields", None)
-    if not _is(obj["id"], int) or obj["id"] <= last_id:
-        raise UsageError(f"line {number}: entry ids must be whole numbers in increasing order")
-    if not isinstance(obj["item"], str) or obj["item"].lower() not in dump.items:
-        raise UsageError(f"line {number}: entry of an item not listed before it")
-    try:
-        for name in ("trigger", "to_state", "actor", "hash"):
-            _expect(obj[name], str, name)
-        for name in ("from_state", "reason", "source"):
-            if obj[name] is not None:
-                _expect(obj[name], str, name)
-        fields.text("actor", obj["actor"], required=True)
-        fields.text("reason", obj["reason"], multiline=True)
-        fields.text("source", obj["source"])
-        if not HASH.match(obj["hash"]):
-            raise UsageError("hash is not 64 lower-case hex digits")
-    except UsageError as exc:
-        raise UsageError(f"line {number}: {exc}") from None
-    for name in ("occurred_at", "recorded_at"):
-        _check_time(obj[name], number)
-
-
-def _is(value: Any, kind: type) -> bool:
-    # bool is an int to isinstance; a `true` version or id is still not a number.
-    return isinstance(value, kind) and not isinstance(value, bool)
-
-
-def _expect(value: Any, kind: type, name: str) -> None:
-    if not _is(value, kind):
-        raise UsageError(f"{name} must be a {'string' if kind is str else 'whole number'}")
-
-
-def _check_fields(obj: dict[str, Any], expected: frozenset[str], number: int) -> None:
-    if set(obj) != expected:
-        odd = sorted(set(obj) ^ expected)
-        raise UsageError(f"line {number}: missing or unknown field {odd[0]!r}")
-
-
-def _check_time(value: Any, number: int) -> None:
-    if not isinstance(value, str) or dates.iso(dates.parse_when(value)) != value:
-        raise UsageError(
-            f"line {number}: time {value!r} is not in canonical form (YYYY-MM-DDTHH:MM:SS.ffffffZ)"
-        )
