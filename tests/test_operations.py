@@ -115,6 +115,19 @@ def test_an_operation_built_in_python_is_held_to_the_same_rules() -> None:
         typed([Comment("A", "ok"), Add("B", "", "drill", line=7)])
 
 
+def test_only_the_registered_operations_are_carried_out(tracker: Tracker) -> None:
+    tracker.add("K1", "One", "drill")
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Louder(Fire):
+        pass
+
+    for stranger in (Operation("K1"), Louder("K1", "resume")):
+        with pytest.raises(UsageError, match=r"^line 1: (Operation|Louder) is not an operation "):
+            tracker.apply([stranger])
+    assert tracker.get("K1").state == "proposed"
+
+
 def test_a_mapping_and_its_typed_operation_are_one(tracker: Tracker) -> None:
     as_dicts: list[Any] = [
         {"op": "add", "key": "K1", "title": "One", "kind": "drill", "parties": ["ROK"]},

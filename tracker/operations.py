@@ -159,7 +159,11 @@ def from_mapping(obj: Any, line: int, *, name_lines: bool = True) -> Operation:
 def checked(operation: Operation, *, name_lines: bool = True, line: int = 0) -> Operation:
     """An operation built in Python, held to the same rules as one read from a file (a caller
     of the API may pass anything, whatever the annotations say)."""
-    op = operation.op
+    op: str = getattr(operation, "op", "")
+    if OPERATIONS.get(op) is not type(operation):  # the base class, or a subclass of one
+        at = _where(operation.line or line, name_lines)
+        name = type(operation).__name__
+        raise UsageError(f"{at}{name} is not an operation (ops: {', '.join(OPERATIONS)})")
     values = dict(zip(_NAMES[op], _VALUES[op](operation)[1:], strict=True))
     if not _plain(op, values):
         _check(op, values, _where(operation.line or line, name_lines))
