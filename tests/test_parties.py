@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tracker import parties
+from tests.conftest import CLI
+from tracker import Tracker, UsageError, parties
 from tracker.errors import NotAllowed, PartyMapError
 
 MAP = """\
@@ -175,3 +176,67 @@ def test_the_module_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# -- through the service and the CLI (SQLite and PostgreSQL) ------------------------------------
+
+
+@pytest.fixture
+def team_map(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = write(tmp_path, MAP, "team.toml")
+    monkeypatch.setenv("TRACKER_PARTIES", str(path))
+    return path
+
+
+def test_speaks_for_reads_the_map_for_an_actor_or_the_default_one(
+    tracker: Tracker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert tracker.speaks_for() is None  # no map: every party
+    assert tracker.speaks_for("kim") is None
+    me = tracker.default_actor
+    path = write(tmp_path, f'{MAP}"{me}" = ["USA", "JPN"]\n', "team.toml")
+    monkeypatch.setenv("TRACKER_PARTIES", str(path))
+    assert tracker.speaks_for() == ("USA", "JPN")
+    assert tracker.speaks_for("kim") == ("ROK",)
+    assert tracker.speaks_for("stranger") == ()
+    with pytest.raises(UsageError):
+        tracker.speaks_for("k\x07m")
+    path.write_text("[actors]\nkim = [\n", encoding="utf-8")
+    with pytest.raises(PartyMapError, match=f"^{path}:2: "):
+        tracker.speaks_for()
+
+
+def test_a_consent_the_map_refuses_is_exit_4_and_writes_nothing(
+    tracker: Tracker, cli: CLI, team_map: Path
+) -> None:
+    tracker.add("ACSA", "Cross-servicing agreement", "agreement", ["ROK", "JPN"])
+    refused = cli("approve", "ACSA", "sign", "--party", "JPN", "--actor", "kim", "--source", "s")
+    assert refused.code == 4, refused.err
+    assert refused.err.startswith("error: ") and refused.err.count("\n") == 1
+    assert f"kim may not consent for JPN (the party map {team_map} lists them for ROK)" in (
+        refused.err
+    )
+    assert [e.trigger for e in tracker.history("ACSA")] == ["create"]
+    given = cli("approve", "ACSA", "sign", "--party", "ROK", "--actor", "kim", "--source", "s")
+    assert given.code == 0, given.err
+    withdrawn = cli("withdraw", "ACSA", "sign", "--party", "ROK", "--actor", "tanaka")
+    assert withdrawn.code == 4 and "tanaka may not consent for ROK" in withdrawn.err
+    signed = cli("approve", "ACSA", "sign", "--party", "jpn", "--actor", "tanaka", "--source", "t")
+    assert signed.code == 0, signed.err
+    assert [e.trigger for e in tracker.history("ACSA")] == ["create", "approve", "approve", "sign"]
+    assert tracker.verify().ok
+
+
+def test_a_bad_map_stops_consents_only(
+    tracker: Tracker, cli: CLI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tracker.add("ACSA", "Cross-servicing agreement", "agreement", ["ROK", "JPN"])
+    bad = write(tmp_path, '[actors]\nkim = ["R O K"]\n')
+    monkeypatch.setenv("TRACKER_PARTIES", str(bad))
+    refused = cli("approve", "ACSA", "sign", "--party", "ROK", "--actor", "kim", "--source", "s")
+    assert refused.code == 2, refused.err
+    assert refused.err.startswith("error: ") and refused.err.count("\n") == 1
+    assert f"{bad}:2: kim: bad party 'R O K'" in refused.err
+    assert [e.trigger for e in tracker.history("ACSA")] == ["create"]
+    assert cli("list").code == 0  # read only on a consent
+    assert cli("fire", "ACSA", "stall", "--reason", "cautious").code == 0

@@ -669,3 +669,4 @@ def test_the_seed_names_its_outlets_and_records_no_consent(seeded: Tracker) -> N
         "Asahi Shimbun, as cited by the wire report",
     }
     assert not any(entry.trigger in ("approve", "withdraw") for entry in entries)
+    assert seeded.pending() == []

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeAlias
 
 from sqlalchemy import Engine
 
-from . import dates, fields
+from . import dates, fields, parties
 from .audit import SPLIT_VERIFY_FROM
 from .errors import Conflict, UsageError
 from .operations import Add, Approve, Comment, Edit, Fire, Operation, Withdraw, checked, typed
@@ -414,6 +414,16 @@ class Tracker:
         it is not in effect."""
         op = Withdraw(key, trigger, party, reason, source, at, actor)
         return self._write([op])[1][0]
+
+    def speaks_for(self, actor: str | None = None) -> tuple[str, ...] | None:
+        """The parties `actor` (default: the default actor) may consent for, by the
+        actor-to-party map (tracker.parties: parties.toml in the user config directory, or
+        TRACKER_PARTIES); None when there is no map, so every party. A map that cannot be
+        used is a UsageError (exit 2) naming the file and line. On PostgreSQL the database
+        checks role membership too (tracker_party_<p>, docs/roles.sql), which this does not
+        read: an actor mapped to a party whose role it lacks is still refused there."""
+        who = fields.text("actor", actor, required=actor is not None) or self.default_actor
+        return parties.speaks_for(who, parties.load())
 
     def pending(
         self, *, party: str | None = None, key: str | None = None, at: When = None
