@@ -468,6 +468,8 @@ def test_cli_approve_withdraw_pending_and_show(acsa: Tracker, cli: CLI) -> None:
     assert csv[1].startswith("ACSA,resumed,sign,signed,ROK,JPN,")
     shown = ok(cli("show", "ACSA")).out
     assert "waiting for consent" in shown
+    assert "approve sign ROK" in shown  # what the consent is to, and for whom
+    assert "approve sign ROK" in ok(cli("history", "ACSA")).out
     assert json.loads(ok(cli("show", "ACSA", "--format", "json")).out)["pending"] == [row]
     assert ok(cli("pending", "--at", "2026-01-03")).out.count("ACSA") == 0
 

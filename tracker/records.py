@@ -112,6 +112,17 @@ class HistoryEntry:
             "hash": self.hash,
         }
 
+    @property
+    def consent(self) -> tuple[str, str] | None:
+        """(trigger, party) an `approve` or `withdraw` entry names; None for other entries."""
+        if self.trigger not in ("approve", "withdraw"):
+            return None
+        found = self.fields_json()
+        if not isinstance(found, dict):
+            return None
+        trigger, party = found.get("trigger"), found.get("party")
+        return (trigger, party) if isinstance(trigger, str) and isinstance(party, str) else None
+
     def fields_json(self) -> Any:
         """The item fields the entry records as JSON (an object, or null); text that is not
         JSON (written around the tracker) as it is, so export shows it and import refuses it."""

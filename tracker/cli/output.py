@@ -12,12 +12,15 @@ import json
 import re
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 # Re-exported for the CLI's commands: one terminal-safe text for the CLI and the TUI.
 from ..formats.ndjson import dumps
 from ..render.text import safe as safe
 from ..render.text import safe_lines as safe_lines
+
+if TYPE_CHECKING:
+    from ..records import HistoryEntry
 
 FORMATS = ("table", "json", "ndjson", "csv")
 # What tables show of items and entries (CSV gives every field, in SPEC's order).
@@ -37,6 +40,26 @@ ENTRY_COLUMNS = [
 
 class Record(Protocol):
     def to_json(self) -> dict[str, Any]: ...
+
+
+class _ShownEntry:
+    """A history entry as a table row: a consent's trigger cell names what it consents to and
+    for whom (`approve sign ROK`)."""
+
+    def __init__(self, entry: HistoryEntry) -> None:
+        self.entry = entry
+
+    def to_json(self) -> dict[str, Any]:
+        found = self.entry.to_json()
+        named = self.entry.consent
+        if named is not None:
+            found["trigger"] = f"{self.entry.trigger} {named[0]} {named[1]}"
+        return found
+
+
+def entry_rows(entries: Iterable[HistoryEntry]) -> list[Record]:
+    """History entries as the rows of a table (`_ShownEntry`)."""
+    return [_ShownEntry(entry) for entry in entries]
 
 
 PROSE = frozenset({"title", "reason", "source", "description", "message"})

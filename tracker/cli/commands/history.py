@@ -39,6 +39,9 @@ def history(
     found = obj.tracker().history(
         key, since=since, until=until, actor=actor, trigger=trigger, limit=limit
     )
+    if fmt == "table":
+        output.emit(output.entry_rows(found), fmt, output.ENTRY_COLUMNS)
+        return
     output.emit(found, fmt, ENTRY_FIELDS if fmt == "csv" else output.ENTRY_COLUMNS)
 
 

@@ -144,7 +144,7 @@ def show(obj: Context, key: str, entries: int, fmt: str) -> None:
         rows = [PendingRow(p) for p in waiting]
         output.emit(rows, "table", SHOWN_COLUMNS, title="waiting for consent")
     click.echo("")
-    output.emit(recent, "table", output.ENTRY_COLUMNS, title="recent history")
+    output.emit(output.entry_rows(recent), "table", output.ENTRY_COLUMNS, title="recent history")
 
 
 @click.command()
