@@ -463,7 +463,8 @@ class ItemPage:
     """What an item's screen shows, read in one transaction (`Tracker.item_page`): the item,
     the state it is in (`as_of` given: the state it was in then, None before it existed),
     the triggers that may fire (none when looking at the past: it cannot be changed), its
-    newest history entries up to `as_of`, newest first, and its timeline spans up to then."""
+    newest history entries up to `as_of`, newest first, its timeline spans up to then, and its
+    gated transitions waiting with a consent in effect then (`Tracker.pending(key=...)`)."""
 
     item: Item
     as_of: datetime | None
@@ -471,6 +472,7 @@ class ItemPage:
     allowed: tuple[str, ...]
     entries: tuple[HistoryEntry, ...]
     spans: tuple[Span, ...]
+    pending: tuple[Pending, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

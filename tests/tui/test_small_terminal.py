@@ -248,7 +248,7 @@ async def test_the_items_screen_at_80x24_footer_escape_filters_and_no_ops(
         assert [str(hit.display) for hit in ours].count("Keys") == 1
         shown = footer(app)
         assert shown.startswith("⏎ Open")
-        for key in ("/ Filter", "f Fire", "u Unmark", "q Quit", "? Keys"):
+        for key in ("/ Filter", "f Fire", "A Approve", "q Quit", "? Keys"):
             assert key in shown, shown
         # b with nothing marked says why.
         await pilot.press("b")
@@ -417,7 +417,7 @@ async def test_views_keep_their_numbers_and_can_be_replaced_and_deleted(
         await settle(pilot)
         views = app.screen.query_one("#views", OptionList)
         views.focus()
-        views.highlighted = 2  # 0 all items, 1 zulu, 2 alpha
+        views.highlighted = 3  # 0 all items, w waiting on me, 1 zulu, 2 alpha
         await pilot.press("delete")
         await settle(pilot)
         assert isinstance(app.screen, DeleteViewModal)

@@ -98,3 +98,34 @@ def test_bulk_fire_dialog_with_a_refused_item(
 @SIZES
 def test_timeline_screen(snap_compare: Compare, app: TrackerApp, size: tuple[int, int]) -> None:
     assert snap_compare(app, terminal_size=size, run_before=after("T", "|", "j", "left"))
+
+
+@pytest.fixture
+def one_consent(tui_tracker: Tracker, monkeypatch: pytest.MonkeyPatch) -> Tracker:
+    """ACSA proposed again, ROK's consent to sign given, JPN's awaited; the actor `kim`."""
+    monkeypatch.setenv("LOGNAME", "kim")
+    tui_tracker.fire("ACSA", "propose", reason="talks restart", at="2026-02-01", actor="Japan MOD")
+    tui_tracker.approve(
+        "ACSA",
+        "sign",
+        party="ROK",
+        reason="Seoul agrees to sign",
+        source="Yonhap",
+        at="2026-02-02",
+        actor="ROK MND",
+    )
+    return tui_tracker
+
+
+@SIZES
+def test_item_with_a_consent_given_and_one_awaited(
+    snap_compare: Compare, app: TrackerApp, one_consent: Tracker, size: tuple[int, int]
+) -> None:
+    assert snap_compare(app, terminal_size=size, run_before=after("enter"))
+
+
+@SIZES
+def test_consent_dialog(
+    snap_compare: Compare, app: TrackerApp, one_consent: Tracker, size: tuple[int, int]
+) -> None:
+    assert snap_compare(app, terminal_size=size, run_before=after("enter", "|", "A"))

@@ -213,6 +213,7 @@ def binding_classes() -> tuple[type[Any], ...]:
     from .screens.as_of import AsOfModal
     from .screens.bulk import BulkFireModal
     from .screens.comment import CommentModal
+    from .screens.consent import BulkConsentModal, ConsentModal
     from .screens.fire import FireModal
     from .screens.help import HelpScreen
     from .screens.history import HistoryScreen
@@ -233,6 +234,8 @@ def binding_classes() -> tuple[type[Any], ...]:
         FireModal,
         BulkFireModal,
         CommentModal,
+        ConsentModal,
+        BulkConsentModal,
         ItemForm,
         AsOfModal,
         SaveViewModal,

@@ -44,6 +44,13 @@ class TrackerCommands(Provider):
             commands.append(
                 ("Time travel", items.action_time_travel, "every item's state as of a date")
             )
+            commands.append(
+                (
+                    "Waiting on me",
+                    items.action_waiting,
+                    "items awaiting a consent you may give",
+                )
+            )
             if items.as_of is not None:
                 commands.append(("Back to now", items.action_now, "leave time travel"))
             elif not self._read_only():

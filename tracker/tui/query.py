@@ -22,6 +22,9 @@ class Query:
     as_of: datetime | None = None
     # Why the typed filter cannot be used (then `filter` matches every item, and no rows show).
     problem: str | None = None
+    # The built-in view "waiting on me": the items with a gated transition under way that
+    # awaits a party the current actor may consent for (no filter words with it).
+    waiting: bool = False
 
     @classmethod
     def parse(

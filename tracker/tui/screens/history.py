@@ -25,6 +25,7 @@ from ...errors import TrackerError
 from ...records import HistoryEntry, HistorySearch
 from ...service import Tracker
 from .. import text as lit
+from ..gates import noted_reason
 from ..messages import DataChanged, OpenItem
 from ..widgets.footer import KeysFooter
 from ..widgets.virtual_table import Column, Row, VirtualTable
@@ -77,7 +78,7 @@ def entry_row(entry: HistoryEntry) -> Row:
             lit.literal(entry.trigger),
             Text(f"{entry.from_state or '∅'} → {entry.to_state}"),
             lit.literal(entry.actor),
-            lit.literal(entry.reason),
+            lit.literal(noted_reason(entry)),
             lit.literal(entry.source),
         ),
         entry,
@@ -123,7 +124,7 @@ class EntryDetail(Static):
         line.append(f"{lit.when(entry.occurred_at)} UTC by ")
         line.append_text(lit.literal(entry.actor))
         line.append("\nreason: ", style="bold")
-        line.append_text(lit.literal(entry.reason or "-"))
+        line.append_text(lit.literal(noted_reason(entry) or "-"))
         line.append("\nsource: ", style="bold")
         line.append_text(lit.literal(entry.source or "-"))
         self.update(line)

@@ -5,6 +5,7 @@ table, the selected entry in full above the table."""
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -20,6 +21,7 @@ from ...records import HistoryEntry, Item, ItemPage
 from ...service import Tracker
 from ...workflow import Workflow
 from .. import text as lit
+from ..gates import Gate, item_gates, noted_reason
 from ..messages import DataChanged, OpenHistory
 from ..widgets.footer import KeysFooter
 from ..widgets.timeline import TimelineChart, describe, entry_text
@@ -104,7 +106,7 @@ class EntriesTable(DataTable[Any]):
 FIXED_COLUMNS = (("effective", 16), ("trigger", 9), ("from → to", 21))
 WIDE_COLUMNS = (("actor", 14), ("source", 18))
 WIDE = 110
-WRITES = {"fire", "edit", "trigger", "comment"}
+WRITES = {"fire", "edit", "trigger", "comment", "approve", "withdraw"}
 
 
 class ItemScreen(TrackerScreen):
@@ -120,6 +122,8 @@ class ItemScreen(TrackerScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="item.back"),
         Binding("f", "fire", "Fire", id="item.fire"),
+        Binding("A", "approve", "Approve", id="item.approve"),
+        Binding("W", "withdraw", "Withdraw", show=False, id="item.withdraw"),
         Binding("c", "comment", "Comment", id="item.comment"),
         Binding("d", "details", "Details", id="item.details"),
         Binding("T", "band", "Timeline", id="item.band"),
@@ -148,6 +152,7 @@ class ItemScreen(TrackerScreen):
         self.state: str | None = None
         self.allowed: tuple[str, ...] = ()
         self.entries: builtins.list[HistoryEntry] = []
+        self.gates: builtins.list[Gate] = []
         self._columns: tuple[tuple[str, int], ...] = ()
 
     def compose(self) -> ComposeResult:
@@ -159,6 +164,7 @@ class ItemScreen(TrackerScreen):
             yield Static(id="triggers-note")
             for number in range(1, 10):
                 yield Button(str(number), id=f"trigger-{number}", classes="trigger", compact=True)
+        yield Static(id="consents")
         with VerticalScroll(id="details"):
             with VerticalScroll(id="fields-box"):
                 yield Static(id="fields")
@@ -174,7 +180,7 @@ class ItemScreen(TrackerScreen):
         """Show another item on this (installed, reused) screen: cleared, then loaded."""
         self.key, self.as_of = key, as_of
         self.item, self.workflow, self.state = None, None, None
-        self.entries, self.allowed = [], ()
+        self.entries, self.allowed, self.gates = [], (), []
         if not self.is_mounted:
             return
         self.sub_title = key
@@ -183,6 +189,7 @@ class ItemScreen(TrackerScreen):
         self.query_one("#diagram", Static).update("")
         self.query_one("#band-panel", Static).update("")
         self._show_triggers()
+        self._show_consents()
         self.query_one("#timeline", DataTable).clear()
         self.query_one("#band", TimelineChart).set_spans([])
         self._show_mode()
@@ -226,10 +233,12 @@ class ItemScreen(TrackerScreen):
             return  # a load for the item this screen showed before
         self.item, self.workflow, self.entries = item, message.workflow, list(page.entries)
         self.state, self.allowed = page.state, page.allowed
+        self.gates = item_gates(message.workflow, item, self.state, page.pending)
         self.query_one("#fields", Static).update(field_lines(item, self.state))
         self.query_one("#summary", Static).update(summary(item, self.state))
         self._draw_diagram()
         self._show_triggers()
+        self._show_consents()
         self.query_one("#band", TimelineChart).set_spans(page.spans)
         self._fill_table(force=True)
 
@@ -262,7 +271,7 @@ class ItemScreen(TrackerScreen):
                 "trigger": lit.literal(entry.trigger, "bold"),
                 "from → to": lit.state(entry.from_state) + Text(" → ") + lit.state(entry.to_state),
                 "actor": lit.literal(entry.actor),
-                "reason": lit.one_line(entry.reason),
+                "reason": lit.one_line(noted_reason(entry)),
                 "source": lit.literal(entry.source),
             }
             table.add_row(*(cells[label] for label, _ in columns), key=str(entry.id))
@@ -281,7 +290,7 @@ class ItemScreen(TrackerScreen):
                     entry.from_state,
                     entry.to_state,
                     entry.actor,
-                    entry.reason,
+                    noted_reason(entry),
                     entry.source,
                 )
             )
@@ -303,6 +312,7 @@ class ItemScreen(TrackerScreen):
                 trigger = allowed[number - 1]
                 button.label = Text(f"{number} {trigger}")
                 button.display = True
+                button.set_class(any(g.trigger == trigger for g in self.gates), "-gated")
             else:
                 button.display = False
         note = self.query_one("#triggers-note", Static)
@@ -313,6 +323,12 @@ class ItemScreen(TrackerScreen):
         else:
             note.update("")
         note.display = bool(self.as_of is not None or (self.item is not None and not allowed))
+
+    def _show_consents(self) -> None:
+        """Each gated trigger from the state shown: the consents given, the parties awaited."""
+        panel = self.query_one("#consents", Static)
+        panel.update(consent_lines(self.gates))
+        panel.display = bool(self.gates)
 
     @on(DataChanged)
     def _data_changed(self) -> None:
@@ -356,8 +372,33 @@ class ItemScreen(TrackerScreen):
         self.action_trigger(number)
 
     def action_trigger(self, number: int) -> None:
+        """Fire the trigger on button `number`; a gated one asks for a consent instead (its
+        last consent fires it)."""
         if 0 < number <= len(self.allowed):
-            self.open_fire(self.allowed[number - 1])
+            trigger = self.allowed[number - 1]
+            if any(g.trigger == trigger for g in self.gates):
+                self.open_consent(withdraw=False, trigger=trigger)
+            else:
+                self.open_fire(trigger)
+
+    def action_approve(self) -> None:
+        self.open_consent(withdraw=False, trigger=None)
+
+    def action_withdraw(self) -> None:
+        self.open_consent(withdraw=True, trigger=None)
+
+    def open_consent(self, *, withdraw: bool, trigger: str | None) -> None:
+        from .consent import ConsentModal
+
+        if self.item is None or self.as_of is not None:
+            return
+        if not self.gates:
+            self.notify(
+                f"{self.item.key}: no trigger from {self.item.state} needs consent", timeout=4
+            )
+            return
+        modal = ConsentModal(self.tracker, self.item.key, withdraw=withdraw, trigger=trigger)
+        self.app.push_screen(modal, self._after_write)
 
     def action_fire(self) -> None:
         self.open_fire(None)
@@ -392,6 +433,32 @@ class ItemScreen(TrackerScreen):
         data_changed = getattr(self.app, "data_changed", None)
         if data_changed is not None:
             data_changed()
+
+
+def consent_lines(gates: Sequence[Gate]) -> Text:
+    """`consent  sign → signed  awaiting JPN · since 2026-01-30 09:00`, then a line per
+    consent given: `  ✓ ROK  by kim  2026-01-30 09:00  the reason`."""
+    out = Text()
+    for gate in gates:
+        if out:
+            out.append("\n")
+        out.append("consent ", style="bold")
+        out.append_text(lit.literal(f"{gate.trigger} → {gate.to_state}", "bold"))
+        if gate.awaited:
+            out.append("  awaiting ")
+            out.append_text(lit.literal(", ".join(gate.awaited), "bold yellow"))
+        if gate.since is None:
+            out.append("  (no consent yet)", style="dim")
+        else:
+            out.append(f"  since {lit.when(gate.since)}", style="dim")
+        for consent in gate.consents:
+            out.append("\n  ✓ ", style="green")
+            out.append_text(lit.literal(consent.party, "bold green"))
+            out.append("  by ", style="dim")
+            out.append_text(lit.literal(consent.actor))
+            out.append(f"  {lit.when(consent.occurred_at)}  ", style="dim")
+            out.append_text(lit.one_line(consent.reason or ""))
+    return out
 
 
 def summary(item: Item, state: str | None) -> Text:

@@ -4,6 +4,7 @@ counts per state, and time travel (every item's state as of a date, read-only)."
 from __future__ import annotations
 
 import builtins
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -23,11 +24,12 @@ from ...errors import TrackerError
 from ...records import Item, View
 from ...service import Tracker
 from .. import text as lit
+from ..gates import waiting_items
 from ..messages import DataChanged, OpenHistory, OpenItem, OpenTimeline
 from ..query import Query
 from ..widgets.footer import KeysFooter
 from ..widgets.virtual_table import Column, Row, VirtualTable
-from .base import TrackerScreen, refused_while_reading
+from .base import TrackerModal, TrackerScreen, refused_while_reading
 
 ITEM_COLUMNS = (
     Column("key", "key", 14),
@@ -47,7 +49,7 @@ AS_OF_COLUMNS = (
 SORT_CYCLE = ("key", "title", "kind", "parties", "state", "changed_at")
 AS_OF_SORT_CYCLE = ("key", "title", "kind", "state", "changed_at")
 FIRST_PAGE = 120
-WRITES = {"fire", "add", "edit", "comment", "mark_all", "unmark", "bulk_fire"}
+WRITES = {"fire", "add", "edit", "comment", "mark_all", "unmark", "bulk_fire", "approve"}
 
 
 def item_row(item: Item) -> Row:
@@ -79,6 +81,9 @@ def as_of_row(item: Item) -> Row:
 
 def page(tracker: Tracker, query: Query, offset: int, limit: int) -> builtins.list[Row]:
     """One page of the table's rows for `query` (now, or as of its date)."""
+    if query.waiting:
+        waiting = waiting_items(tracker, query.order_by, query.descending)
+        return [item_row(item) for item in waiting[offset : offset + limit]]
     found = tracker.list(
         query.filter,
         order_by=query.order_by,
@@ -108,9 +113,11 @@ class StateCounts(Static):
         total: int,
         only: str | None = None,
         filtered: bool = False,
+        waiting: bool = False,
     ) -> None:
         self._counts = (dict(counts), tuple(states), total, only)
         self._filtered = filtered or only is not None
+        self._waiting = waiting
         self._loading = None
         self._problem = None
         self._draw()
@@ -140,7 +147,9 @@ class StateCounts(Static):
             line.append(self._problem, style="bold red")
         else:
             names = [*states, *sorted(set(counts) - set(states))]
-            if getattr(self, "_filtered", False):
+            if getattr(self, "_waiting", False):
+                line.append("waiting on me: ", style="bold")
+            elif getattr(self, "_filtered", False):
                 line.append("matching: ")
             if only is not None:
                 line.append_text(lit.state(only))
@@ -176,21 +185,32 @@ def unknown_state(state: str | None, states: Sequence[str]) -> str | None:
 
 
 class ViewsList(OptionList):
-    """The saved views (from the database): `0` all items, `1`-`9` the views in the order
-    they were made (a number stays with its view)."""
+    """The saved views (from the database): `0` all items, `w` the built-in "waiting on me",
+    `1`-`9` the views in the order they were made (a number stays with its view)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("delete,x", "delete_view", "Delete view", id="views.delete"),
     ]
 
     class DeleteWanted(Message):
-        def __init__(self, number: int) -> None:
+        def __init__(self, number: int | None) -> None:
             super().__init__()
-            self.number = number
+            self.number = number  # None: the built-in "waiting on me"
 
     def action_delete_view(self) -> None:
         if self.highlighted is not None:
-            self.post_message(self.DeleteWanted(self.highlighted))
+            option = self.get_option_at_index(self.highlighted)
+            self.post_message(self.DeleteWanted(view_number(option.id)))
+
+
+WAITING = "view-waiting"
+
+
+def view_number(option_id: str | None) -> int | None:
+    """The view number of a sidebar entry (0: all items); None for "waiting on me"."""
+    if option_id is None or option_id == WAITING:
+        return None
+    return int(option_id.removeprefix("view-"))
 
 
 class ItemsScreen(TrackerScreen):
@@ -206,7 +226,8 @@ class ItemsScreen(TrackerScreen):
         Binding("escape", "leave_filter", "List", show=False, id="items.leave_filter"),
         Binding("f", "fire", "Fire", id="items.fire"),
         Binding("b", "bulk_fire", "Bulk", id="items.bulk_fire"),
-        Binding("u", "unmark", "Unmark", id="items.unmark"),
+        Binding("A", "approve", "Approve", id="items.approve"),
+        Binding("u", "unmark", "Unmark", show=False, id="items.unmark"),
         Binding("h", "history", "History", id="items.history"),
         Binding("n", "now", "Now", id="items.now"),
         Binding("c", "comment", "Comment", show=False, id="items.comment"),
@@ -219,6 +240,7 @@ class ItemsScreen(TrackerScreen):
         Binding("t", "time_travel", "As of…", show=False, id="items.as_of"),
         Binding("v", "save_view", "Save view", show=False, id="items.save_view"),
         Binding("V", "toggle_views", "Views", show=False, id="items.toggle_views"),
+        Binding("w", "waiting", "Waiting on me", show=False, id="items.waiting"),
         *[
             Binding(str(n), f"view({n})", f"View {n}", show=False, id=f"items.view_{n}")
             for n in range(10)
@@ -360,7 +382,10 @@ class ItemsScreen(TrackerScreen):
         self.post_message(self.Loaded(query, known, offset, rows, keep_cursor))
         if get_current_worker().is_cancelled:
             return
-        counts = self.tracker.count(query.every_state, as_of=query.as_of)
+        if query.waiting:
+            counts = dict(Counter(item.state for item in waiting_items(self.tracker)))
+        else:
+            counts = self.tracker.count(query.every_state, as_of=query.as_of)
         state, kind = query.filter.state, query.filter.kind
         total = counts.get(state, 0) if state else sum(counts.values())
         problem = None
@@ -405,7 +430,9 @@ class ItemsScreen(TrackerScreen):
         only = message.query.filter.state
         shown = self.query_one(StateCounts)
         filtered = bool(message.query.every_state)
-        shown.show(message.counts, self.states, message.total, only, filtered)
+        shown.show(
+            message.counts, self.states, message.total, only, filtered, message.query.waiting
+        )
         problem = message.problem or unknown_state(only, self.states)
         if problem:
             shown.show_problem(problem)
@@ -439,6 +466,7 @@ class ItemsScreen(TrackerScreen):
         self.wanted = Query.parse(
             event.value, self.wanted.order_by, self.wanted.descending, self.as_of
         )
+        self._show_title()
         self._apply_wanted()
 
     def _apply_wanted(self) -> None:
@@ -551,9 +579,13 @@ class ItemsScreen(TrackerScreen):
         """The row of `key` in the table, in any sort and filter: the service counts the
         matches sorted before it (no rows are loaded for it); the table then fetches the page
         around that row."""
-        index = self.tracker.position(
-            key, query.filter, order_by=query.order_by, descending=query.descending
-        )
+        if query.waiting:
+            keys = [i.key for i in waiting_items(self.tracker, query.order_by, query.descending)]
+            index = keys.index(key) if key in keys else None
+        else:
+            index = self.tracker.position(
+                key, query.filter, order_by=query.order_by, descending=query.descending
+            )
         self.post_message(self.Located(key, index))
 
     @on(Located)
@@ -599,7 +631,11 @@ class ItemsScreen(TrackerScreen):
 
     @work(thread=True, exclusive=True, group="marks", exit_on_error=False)
     def resolve_marks(self, query: Query) -> None:
-        self.post_message(self.MarksResolved(self.tracker.keys(query.filter)))
+        if query.waiting:
+            keys = [item.key for item in waiting_items(self.tracker)]
+        else:
+            keys = self.tracker.keys(query.filter)
+        self.post_message(self.MarksResolved(keys))
 
     @on(MarksResolved)
     def _marks_resolved(self, message: MarksResolved) -> None:
@@ -615,6 +651,19 @@ class ItemsScreen(TrackerScreen):
             self.notify("nothing is marked: space marks an item, m all that match", timeout=4)
             return
         self.app.push_screen(BulkFireModal(self.tracker, sorted(self.marks)), self._bulk_done)
+
+    def action_approve(self) -> None:
+        """A consent: on every marked item (one batch, all or nothing), else on the item
+        under the cursor."""
+        from .consent import BulkConsentModal, ConsentModal
+
+        if self.marks:
+            modal: TrackerModal = BulkConsentModal(self.tracker, sorted(self.marks))
+            self.app.push_screen(modal, self._bulk_done)
+            return
+        key = self.table.current_key
+        if key is not None:
+            self.app.push_screen(ConsentModal(self.tracker, key), self._after_write)
 
     def _bulk_done(self, result: object) -> None:
         if result is None:
@@ -635,6 +684,7 @@ class ItemsScreen(TrackerScreen):
         highlighted = listing.highlighted
         listing.clear_options()
         listing.add_option(Option(Text("0 all items"), id="view-0"))
+        listing.add_option(Option(Text("w waiting on me"), id=WAITING))
         for number, view in enumerate(message.views, start=1):
             label = Text(f"{number} " if number < 10 else "  ")
             label.append_text(lit.literal(view.name))
@@ -647,8 +697,17 @@ class ItemsScreen(TrackerScreen):
 
     @on(OptionList.OptionSelected, "#views")
     def _view_chosen(self, event: OptionList.OptionSelected) -> None:
-        self.action_view(event.option_index)
+        number = view_number(event.option.id)
+        if number is None:
+            self.action_waiting()
+        else:
+            self.action_view(number)
         self.table.focus()
+
+    def action_waiting(self) -> None:
+        """The built-in view: items with a gated transition under way that awaits a party
+        the current actor may consent for (typing a filter leaves it)."""
+        self.use_filter("", None, waiting=True)
 
     def action_view(self, number: int) -> None:
         """Show saved view `number` (1-9, as the sidebar numbers them); 0 shows every item."""
@@ -665,15 +724,20 @@ class ItemsScreen(TrackerScreen):
         self.use_filter(str(view.filter), view.as_of)
         self.notify(f"view {view.name}", markup=False, timeout=2)
 
-    def use_filter(self, typed: str, as_of: datetime | None) -> None:
+    def use_filter(self, typed: str, as_of: datetime | None, *, waiting: bool = False) -> None:
         box = self.query_one("#filter", Input)
         with box.prevent(Input.Changed):
             box.value = typed
         self.wanted = Query.parse(typed, self.wanted.order_by, self.wanted.descending, as_of)
+        if waiting:
+            self.wanted = replace(self.wanted, waiting=True)
         self._show_mode()
         self._apply_wanted()
 
     def action_save_view(self) -> None:
+        if self.wanted.waiting:
+            self.notify("waiting on me is built in (w): type a filter to save one", timeout=4)
+            return
         from .views import SaveViewModal
 
         self.app.push_screen(SaveViewModal(self.tracker, self.wanted), self._view_saved)
@@ -686,8 +750,8 @@ class ItemsScreen(TrackerScreen):
     def _delete_wanted(self, message: ViewsList.DeleteWanted) -> None:
         from .views import DeleteViewModal
 
-        if not 0 < message.number <= len(self.saved_views):
-            self.notify("0 shows every item; it is not a saved view", timeout=3)
+        if message.number is None or not 0 < message.number <= len(self.saved_views):
+            self.notify("0 and w are built in; they are not saved views", timeout=3)
             return
         view = self.saved_views[message.number - 1]
         self.app.push_screen(DeleteViewModal(self.tracker, view), self._view_saved)
@@ -723,9 +787,9 @@ class ItemsScreen(TrackerScreen):
         table.markable = not self.read_only
         if self.read_only and table.marks:
             table.set_marks(set())
+        self._show_title()
         if self.as_of is None:
             banner.update("")
-            self.sub_title = "items"
         else:
             banner.update(
                 Text(
@@ -734,5 +798,10 @@ class ItemsScreen(TrackerScreen):
                     style="bold",
                 )
             )
-            self.sub_title = f"as of {lit.when(self.as_of)} (read-only)"
         self.refresh_bindings()
+
+    def _show_title(self) -> None:
+        if self.as_of is not None:
+            self.sub_title = f"as of {lit.when(self.as_of)} (read-only)"
+        else:
+            self.sub_title = "waiting on me" if self.wanted.waiting else "items"

@@ -20,6 +20,7 @@ from ...records import Span
 from ...service import Tracker
 from ...wording import plural
 from .. import text as lit
+from ..gates import waiting_items
 from ..messages import DataChanged, OpenItem
 from ..query import Query
 from ..widgets.footer import KeysFooter
@@ -38,7 +39,7 @@ def legend(states: Sequence[str]) -> Text:
     for name in states:
         out.append("  ", style=f"on {colour(name)}")
         out.append(f" {name}  ")
-    out.append("┃ transition  • comment/edit  ◆ cursor", style="dim")
+    out.append("┃ transition  • comment/edit  ✓ consent  ◆ cursor", style="dim")
     return out
 
 
@@ -86,6 +87,12 @@ class TimelineScreen(TrackerScreen):
     @work(thread=True, exclusive=True, group="timeline", exit_on_error=False)
     def load(self) -> None:
         query = self.filter
+        if query.waiting:
+            waiting = waiting_items(self.tracker, query.order_by, query.descending)
+            keys = [item.key for item in waiting[:BANDS]]
+            spans = self.tracker.spans(keys) if keys else []
+            self.post_message(self.Loaded(spans, keys, len(waiting)))
+            return
         found = self.tracker.list(
             query.filter,
             order_by=query.order_by,

@@ -23,6 +23,8 @@ from .base import Dialog, Problem, TrackerModal
 
 
 def describe_filter(query: Query) -> Text:
+    if query.waiting:
+        return Text("waiting on me (items awaiting a consent you may give)")
     parts = [f"{name}={value}" for name, value in query.filter.to_json().items() if value]
     if query.as_of is not None:
         parts.append(f"as of {lit.when(query.as_of)}")

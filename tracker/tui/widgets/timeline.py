@@ -34,6 +34,8 @@ from .. import text as lit
 if TYPE_CHECKING:
     from ...service import Tracker
 
+# The band marks a consent given or taken back with a ✓ (it leaves the state as it is).
+CONSENT_TRIGGERS = frozenset({"approve", "withdraw"})
 LABEL = 14
 MIN_RANGE = timedelta(hours=1)
 
@@ -218,13 +220,16 @@ class TimelineChart(ScrollView, can_focus=True):
                 continue
             state = band.spans[at].state
             cells.append((" ", Style(bgcolor=colour(state))))
-        # Mark each entry at its column: a transition ┃, a comment or edit •, the cursor ◆.
+        # Mark each entry at its column: a transition ┃, a comment or edit •, a consent ✓
+        # (given or taken back), the cursor ◆.
         for number, span in enumerate(band.spans):
             column = self._column(span.start)
             if not 0 <= column < plot:
                 continue
             trigger = span.trigger
             char = "•" if keeps_state(trigger) else "┃"
+            if trigger in CONSENT_TRIGGERS:
+                char = "✓"
             style = cells[column][1] + Style(color="white", bold=True)
             if selected_row and number == self.entry:
                 char = "◆"
