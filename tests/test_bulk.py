@@ -223,3 +223,59 @@ def test_adding_a_key_another_writer_added_meanwhile_is_a_conflict(
     monkeypatch.undo()
     assert tracker.keys() == ["CAS0000"]
     assert tracker.history_count() == 1
+
+
+def _big(tracker: Tracker) -> list[str]:
+    keys = [f"BIG{n:04d}" for n in range(Batch.REPORT_LIMIT + 1)]
+    tracker.apply(
+        [
+            {
+                "op": "add",
+                "key": key,
+                "title": f"Title of {key}",
+                "kind": "drill",
+                "parties": ["ROK", "JPN"],
+                "description": f"What {key} is",
+                "at": "2024-01-01",
+            }
+            for key in keys
+        ]
+    )
+    return keys
+
+
+def test_a_big_batch_of_fires_and_comments_keeps_every_other_field(tracker: Tracker) -> None:
+    """Past REPORT_LIMIT operations of fires and comments only, a batch loads and writes back
+    only what they read and change: titles, parties, descriptions, kinds, creation times
+    stay as they were, and the chains verify."""
+    keys = _big(tracker)
+    before = {item.key: item for item in tracker.list()}
+    ops: list[dict[str, Any]] = [{"op": "fire", "key": key, "trigger": "resume"} for key in keys]
+    ops.append({"op": "comment", "key": keys[0], "reason": "noted"})
+    assert tracker.apply(ops).fired == len(keys)
+    after = {item.key: item for item in tracker.list()}
+    assert after.keys() == before.keys()
+    for key, item in after.items():
+        was = before[key]
+        assert (item.title, item.parties, item.description, item.kind, item.created_at) == (
+            was.title,
+            was.parties,
+            was.description,
+            was.kind,
+            was.created_at,
+        )
+        assert (item.state, item.version) == ("resumed", 3 if key == keys[0] else 2)
+        assert item.updated_at > was.updated_at
+    assert [e.trigger for e in tracker.history(keys[0])] == ["create", "resume", "comment"]
+    assert tracker.verify().ok
+
+
+def test_a_big_batch_with_an_edit_writes_the_edit(tracker: Tracker) -> None:
+    keys = _big(tracker)
+    ops: list[dict[str, Any]] = [{"op": "fire", "key": key, "trigger": "resume"} for key in keys]
+    ops.append({"op": "edit", "key": keys[-1], "title": "New title", "parties": ["USA"]})
+    tracker.apply(ops)
+    edited = tracker.get(keys[-1])
+    assert (edited.title, edited.parties, edited.state) == ("New title", ("USA",), "resumed")
+    assert tracker.get(keys[0]).title == f"Title of {keys[0]}"
+    assert tracker.verify().ok

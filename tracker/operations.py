@@ -143,7 +143,7 @@ def from_mapping(obj: Any, line: int, *, name_lines: bool = True) -> Operation:
     becomes an operation: a known op, no unknown field, the required ones given, every value
     of its type. Errors name `line`, unless `name_lines` is false (one command's operation:
     a user who typed `tracker comment` wrote no line 1)."""
-    op = obj.get("op") if isinstance(obj, Mapping) else None
+    op = obj.get("op") if type(obj) is dict or isinstance(obj, Mapping) else None
     if type(op) is not str or op not in OPERATIONS or not _ALLOWED[op].issuperset(obj):
         _refuse_shape(obj, _where(line, name_lines))
     values = dict(obj)

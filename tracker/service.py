@@ -455,11 +455,12 @@ class Tracker:
         """Run a batch of operations (add, fire, comment, edit) all or nothing. Accepts typed
         operations (`Add`, `Fire`...; from a batch file they name their line in errors) or
         plain mappings with an `op` field; those without a line are numbered from 1."""
-        ops = typed(operations)
-        db, workflows = self.db, self.workflows
-        return applying.write(
-            db, workflows, ops, dry_run=dry_run, quiet_lines=False, progress=progress
-        )[0]
+        with applying.no_collection():
+            ops = typed(operations)
+            db, workflows = self.db, self.workflows
+            return applying.write(
+                db, workflows, ops, dry_run=dry_run, quiet_lines=False, progress=progress
+            )[0]
 
     def seed(self) -> int:
         """Load the seed items (tracker.seeds, from the news report) that are not here yet;

@@ -14,29 +14,25 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-# A time column as its canonical text, `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+# A time column (named *_at) as its canonical text, `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
 _TEXT = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-# The columns a batch keeps of an item (batch.LOAD_SQL's, times as canonical text).
-LOAD_SQL = (
-    "SELECT id, key, title, kind, workflow, parties, description, state, version, last_hash, "
-    + ", ".join(_TEXT.format(name) for name in ("created_at", "updated_at", "changed_at"))
-    + " FROM items"
-)
 # From how many item updates a batch goes through a temporary table: below it one UPDATE per
 # item (pipelined by executemany) costs less than creating the table.
 UPDATE_FROM = 100
 
 
-def load(connection: Any, keys: Sequence[str]) -> list[tuple[Any, ...]]:
-    """The items with these lower-case keys, locked FOR UPDATE in id order (two batches lock
-    in the same order: no deadlock), as tuples of LOAD_SQL's columns."""
+def load(connection: Any, columns: Sequence[str], keys: Sequence[str]) -> list[tuple[Any, ...]]:
+    """`columns` of the items with these lower-case keys (times as their canonical text),
+    locked FOR UPDATE in id order (two batches lock in the same order: no deadlock)."""
+    selected = ", ".join(_TEXT.format(c) if c.endswith("_at") else c for c in columns)
+    query = f"SELECT {selected} FROM items"
     with connection.cursor() as cursor:
         if len(keys) == 1:
-            cursor.execute(f"{LOAD_SQL} WHERE key_lower = %s FOR UPDATE", (keys[0],))
+            cursor.execute(f"{query} WHERE key_lower = %s FOR UPDATE", (keys[0],))
         else:
             # One array parameter: 10,000 bound values cost the client and the parser far more.
             cursor.execute(
-                f"{LOAD_SQL} WHERE key_lower = ANY(%s) ORDER BY id FOR UPDATE", (list(keys),)
+                f"{query} WHERE key_lower = ANY(%s) ORDER BY id FOR UPDATE", (list(keys),)
             )
         rows: list[tuple[Any, ...]] = cursor.fetchall()
     return rows
