@@ -279,3 +279,19 @@ def test_a_big_batch_with_an_edit_writes_the_edit(tracker: Tracker) -> None:
     assert (edited.title, edited.parties, edited.state) == ("New title", ("USA",), "resumed")
     assert tracker.get(keys[0]).title == f"Title of {keys[0]}"
     assert tracker.verify().ok
+
+
+def test_a_big_batch_of_gated_fires_still_needs_every_party(tracker: Tracker) -> None:
+    """A big batch of fires reads only some columns of its items, the parties among them: a
+    gated trigger (the agreement's `sign`) still needs the consent of every party."""
+    keys = [f"AGR{n:04d}" for n in range(Batch.REPORT_LIMIT + 1)]
+    tracker.apply(
+        [
+            {"op": "add", "key": key, "title": key, "kind": "agreement", "parties": ["ROK", "JPN"]}
+            for key in keys
+        ]
+    )
+    ops = [{"op": "fire", "key": key, "trigger": "sign", "source": "text"} for key in keys]
+    with pytest.raises(NotAllowed, match=r"sign needs the consent of JPN, ROK"):
+        tracker.apply(ops)
+    assert tracker.count(kind="agreement") == {"proposed": len(keys)}
