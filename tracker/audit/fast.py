@@ -48,6 +48,13 @@ def _plain(name: str) -> bool:
     return encode_basestring(name) == f'"{name}"'
 
 
+def _holds(chains: dict[Any, Any], ref: Any) -> bool:
+    """Whether the exact replay holds consents in effect for item `ref`: then its next state
+    change must void them (with none, a state change that records no fields is right)."""
+    chain = chains.get(ref)
+    return chain is not None and bool(chain.consents)
+
+
 class _Doubt(Exception):
     """Something the exact replay may name: stop and let it."""
 
@@ -146,8 +153,8 @@ class _Pass:
         current: Any = None
         initial: str | None = None
         moves: dict[tuple[str, str], str] = {}
-        # The gated moves of the item's workflow: a state change there, or of an item whose
-        # consents the exact replay follows (it has a chain there), settles consents.
+        # The gated moves of the item's workflow: a state change there, or of an item with
+        # consents in effect (the exact replay's chain holds them), settles consents.
         gates: frozenset[tuple[str, str]] = frozenset()
         key = ""
         fields_text: str | None = None
@@ -209,7 +216,7 @@ class _Pass:
                     if (
                         fields is not None
                         or trigger in followed
-                        or (gates and ((from_state, trigger) in gates or ref in chains))
+                        or (gates and ((from_state, trigger) in gates or _holds(chains, ref)))
                     ):
                         if version == 1 and fields is not None:
                             fields_text = fields  # the common case, as take_fields has it
