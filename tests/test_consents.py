@@ -625,3 +625,24 @@ def test_two_parties_consenting_at_once_fire_exactly_once(db_url: str) -> None:
             assert tracker.get(key).state == "signed"
         assert tracker.pending() == []
         assert tracker.verify().ok
+
+
+def test_verify_catches_a_gated_transition_fired_alone(
+    acsa: Tracker, db_url: str, cli: CLI
+) -> None:
+    """A sign with no consent at all (as a lone `fire` before approvals existed would have
+    written it): the clean pass has a doubt at the gated move and the exact replay names it."""
+    acsa.approve("ACSA", "sign", party="ROK", source="Yonhap")
+    acsa.approve("ACSA", "sign", party="JPN", source="Asahi")
+    sign = acsa.history("ACSA")[-1]
+
+    def alone(rows: list[dict[str, Any]]) -> None:
+        del rows[2:4]
+        rows[2]["fields"] = None
+
+    rechain(db_url, "ACSA", alone)
+    [problem] = _problems(cli, acsa)
+    assert problem["entry"] == sign.id
+    assert problem["message"] == (
+        "sign needs the consent of JPN, ROK (have: none): fired without it"
+    )
