@@ -254,14 +254,21 @@ def test_a_chain_cut_short_is_exit_7(
     assert "history was cut" in problem["message"]
 
 
+SAREX_ROWS = "WHERE item_id = (SELECT id FROM items WHERE key = 'SAREX')"
+
+
 def test_an_item_that_disappeared_is_exit_7(
     seeded: Tracker, db_url: str, cli: CLI, tmp_path: Path
 ) -> None:
+    """A forger who removes an item removes every row of it (its history, its rows in the party
+    index item_parties, which PostgreSQL's foreign key demands anyway): plain verify finds
+    nothing wrong, the anchor names the item."""
     anchor = tmp_path / "anchor.json"
     assert cli("anchor", "-o", str(anchor)).code == 0
     sql(
         db_url,
-        "DELETE FROM history WHERE item_id = (SELECT id FROM items WHERE key = 'SAREX')",
+        f"DELETE FROM history {SAREX_ROWS}",
+        f"DELETE FROM item_parties {SAREX_ROWS}",
         "DELETE FROM items WHERE key = 'SAREX'",
     )
     assert cli("verify").code == 0
@@ -269,6 +276,30 @@ def test_an_item_that_disappeared_is_exit_7(
     assert result.code == 7
     [line] = [line for line in result.out.splitlines() if "SAREX" in line]
     assert "the item is gone" in line
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_an_item_gone_with_its_index_rows_left_is_exit_7_naming_both(
+    seeded: Tracker, db_url: str, cli: CLI, tmp_path: Path
+) -> None:
+    """A careless forger leaves the item's rows in item_parties (SQLite checks no foreign key
+    here): plain verify names the rows, the anchor still names the item."""
+    anchor = tmp_path / "anchor.json"
+    assert cli("anchor", "-o", str(anchor)).code == 0
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        item_id = conn.execute(text("SELECT id FROM items WHERE key = 'SAREX'")).scalar_one()
+    engine.dispose()
+    sql(db_url, f"DELETE FROM history {SAREX_ROWS}", "DELETE FROM items WHERE key = 'SAREX'")
+    plain = cli("verify")
+    assert plain.code == 7
+    assert "item_parties: rows of an unknown item" in plain.out
+    assert str(item_id) in plain.out
+    result = cli("verify", "--anchor", str(anchor))
+    assert result.code == 7
+    [line] = [line for line in result.out.splitlines() if "SAREX" in line]
+    assert "the item is gone" in line
+    assert "item_parties: rows of an unknown item" in result.out
 
 
 def test_anchor_refuses_an_item_whose_head_is_not_its_chain(
