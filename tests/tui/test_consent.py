@@ -80,6 +80,14 @@ async def test_approve_on_the_item_screen_then_the_last_consent_fires(
         gated = [b for b in screen.query(".trigger").results(Button) if b.has_class("-gated")]
         assert [str(b.label) for b in gated] == ["4 sign"]
         assert "A Approve" in screen_text(app).splitlines()[-1]
+        # f: the fire dialog says which trigger waits for consent (a fire of it is refused).
+        await pilot.press("f")
+        await settle(pilot)
+        assert "sign  → signed  (needs every consent: A approves)" in str(
+            [label for label, _ in app.screen.query_one("#trigger", Select)._options]
+        )
+        await pilot.press("escape")
+        await settle(pilot)
         # A: the dialog offers the gated trigger and every awaited party (no party map).
         modal = await consent_dialog(app, pilot, "A")
         assert options(modal, "trigger") == ["sign"] and options(modal, "party") == ["JPN", "ROK"]

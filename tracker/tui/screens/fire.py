@@ -49,7 +49,11 @@ class FireModal(EntryModal):
         ordered = [*allowed, *[t for t in self.workflow.triggers if t not in allowed]]
         for trigger in ordered:
             target = self.workflow.leads_to(self.item.state, trigger)
-            if target is not None:
+            if target is not None and self.workflow.needs_consent(trigger, self.item.state):
+                # Refused until every party has approved; the last consent fires it (A).
+                label = Text(f"{trigger}  → {target}  (needs every consent: A approves)")
+                options.append((label, trigger))
+            elif target is not None:
                 options.append((Text(f"{trigger}  → {target}"), trigger))
             else:
                 label = Text(f"{trigger}  (not allowed from {self.item.state})", style="dim")
