@@ -16,10 +16,10 @@ from alembic import context
 from sqlalchemy import Connection, Engine
 
 from tracker.store.engine import make_engine, resolve_url
-from tracker.store.models import metadata
+from tracker.store.models import schema
 
 config = context.config
-target_metadata = metadata
+target_metadata = schema()
 
 
 def run_migrations(connection: Connection) -> None:
