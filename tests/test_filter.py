@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.conftest import CLI
@@ -200,3 +202,67 @@ def test_a_stored_view_the_filter_refuses_is_listed_as_broken(seeded: Tracker, c
     assert seeded.view("good").state == "stalled"  # a view's words read as they always did
     used = cli("list", "--view", "bad")
     assert used.code == 2 and "view 'bad' cannot be used: bad party '%'" in used.err
+
+
+# -- pending:PARTY (issue 12): items a gated transition of which awaits that party -------------
+
+
+@pytest.fixture
+def awaiting(tracker: Tracker) -> Tracker:
+    """ACSA awaits JPN (ROK approved sign), GSOMIA awaits ROK (JPN approved), TREATY is
+    signed (both approved), DRILLS has no consents: sign is gated on every party."""
+    said = {"source": "Asahi Shimbun"}
+    for key in ("ACSA", "GSOMIA", "TREATY"):
+        tracker.add(key, f"{key} talks", "agreement", ["ROK", "JPN"], at="2026-01-01")
+        tracker.fire(key, "resume", at="2026-01-02")
+    tracker.add("DRILLS", "Joint drills", "agreement", ["ROK", "JPN"], at="2026-01-01")
+    tracker.approve("ACSA", "sign", party="ROK", at="2026-01-03", **said)
+    tracker.approve("GSOMIA", "sign", party="JPN", at="2026-01-03", **said)
+    tracker.approve("TREATY", "sign", party="JPN", at="2026-01-03", **said)
+    tracker.approve("TREATY", "sign", party="ROK", at="2026-01-04", **said)
+    return tracker
+
+
+def test_pending_is_a_filter_word() -> None:
+    assert Filter.parse("pending:jpn state:resumed") == Filter(state="resumed", pending="JPN")
+    assert Filter.parse(str(Filter(pending="JPN", text="acsa"))) == Filter(
+        pending="JPN", text="acsa"
+    )
+    with pytest.raises(UsageError, match="empty"):
+        Filter.parse("pending:")
+    with pytest.raises(UsageError):
+        Filter(pending="J P")
+
+
+def test_pending_selects_the_items_awaiting_that_party(awaiting: Tracker) -> None:
+    def keys(typed: str) -> list[str]:
+        return [item.key for item in awaiting.list(where=Filter.parse(typed))]
+
+    assert keys("pending:JPN") == ["ACSA"]
+    assert keys("pending:rok") == ["GSOMIA"]
+    assert keys("pending:USA") == []
+    assert keys("pending:JPN state:signed") == []
+    assert keys("pending:JPN acsa") == ["ACSA"]
+    assert awaiting.count(where=Filter(pending="JPN")) == {"resumed": 1}
+    # One meaning with `tracker pending --party`.
+    assert {p.key for p in awaiting.pending(party="JPN")} == {"ACSA"}
+    awaiting.withdraw("ACSA", "sign", party="ROK", at="2026-01-05")
+    assert keys("pending:JPN") == []
+
+
+def test_a_saved_view_and_fire_where_take_pending(awaiting: Tracker, cli: CLI) -> None:
+    awaiting.save_view("on-jpn", Filter.parse("pending:JPN"))
+    assert [item.key for item in awaiting.list(view="on-jpn")] == ["ACSA"]
+    saved = cli("view", "save", "on-rok", "--pending", "rok")
+    assert saved.code == 0, saved.err
+    listed = cli("list", "--view", "on-rok", "--format", "json")
+    assert [item["key"] for item in json.loads(listed.out)] == ["GSOMIA"]
+    views = json.loads(cli("view", "list", "--format", "json").out)
+    assert [(v["name"], v["pending"]) for v in views] == [("on-jpn", "JPN"), ("on-rok", "ROK")]
+    done = cli("fire", "stall", "--where", "pending:JPN", "--reason", "Talks paused")
+    assert (done.code, done.out.strip()) == (0, "fired stall on 1 item: ACSA"), done.err
+    # The stall voided ROK's consent: nothing awaits JPN now.
+    assert awaiting.list(view="on-jpn") == []
+    assert awaiting.get("GSOMIA").state == "resumed"
+    refused = cli("list", "--pending", "")
+    assert refused.code == 2 and refused.err.startswith("error: ")

@@ -3,6 +3,7 @@ SVG, HTML or PNG with matplotlib, loaded only by that command."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -157,3 +158,142 @@ def test_a_range_that_ends_before_it_starts_is_a_usage_error(
     assert "--since" in result.err or "since" in result.err
     assert not out.exists()
     assert seeded.spans(since="2025-06-01", until="2025-06-01")  # one day is a range
+
+
+# -- consents (issue 12): marks on the band ---------------------------------------------------
+
+
+@pytest.fixture
+def consented(tracker: Tracker) -> Tracker:
+    """ACSA (ROK and JPN, resumed): ROK approves sign, withdraws, approves again; JPN
+    approves (which signs). DRILLS: no consents."""
+    tracker.add("ACSA", "ACSA talks", "agreement", ["ROK", "JPN"], at="2026-01-01")
+    tracker.fire("ACSA", "resume", at="2026-01-02")
+    said = {"source": "Asahi Shimbun"}
+    tracker.approve("ACSA", "sign", party="ROK", at="2026-01-03", **said)
+    tracker.withdraw("ACSA", "sign", party="ROK", reason="Cabinet reshuffle", at="2026-01-04")
+    tracker.approve("ACSA", "sign", party="ROK", at="2026-01-05", **said)
+    tracker.approve("ACSA", "sign", party="JPN", at="2026-01-06", **said)
+    tracker.add("DRILLS", "Joint drills", "drill", ["ROK", "USA"], at="2026-01-01")
+    return tracker
+
+
+def test_spans_name_each_consents_trigger_and_party(consented: Tracker) -> None:
+    spans = consented.spans(["ACSA"])
+    assert [(s.trigger, s.consent) for s in spans] == [
+        ("create", None),
+        ("resume", None),
+        ("approve", ("sign", "ROK")),
+        ("withdraw", ("sign", "ROK")),
+        ("approve", ("sign", "ROK")),
+        ("approve", ("sign", "JPN")),
+        ("sign", None),
+    ]
+    assert spans[3].to_json()["consent"] == {"trigger": "sign", "party": "ROK"}
+    assert spans[0].to_json()["consent"] is None
+
+
+def _consent_marks(root: ElementTree.Element) -> dict[str, str]:
+    """Each consent mark's id and its tooltip."""
+    found = {}
+    for group in root.iter(f"{SVG}g"):
+        if group.get("id", "").startswith("consent-") and "party" not in group.get("id", ""):
+            title = group.find(f"{SVG}title")
+            found[group.get("id", "")] = "" if title is None else title.text or ""
+    return found
+
+
+def test_the_svg_marks_each_consent_with_its_party(
+    consented: Tracker, cli: CLI, tmp_path: Path
+) -> None:
+    target = tmp_path / "consents.svg"
+    assert cli("timeline", "ACSA", "DRILLS", "-o", str(target)).code == 0
+    root = ElementTree.parse(target).getroot()
+    marks = sorted(_consent_marks(root).values())
+    assert len(marks) == 4
+    assert [m.splitlines()[0] for m in marks] == [
+        "ACSA: JPN approves sign (resumed)",
+        "ACSA: ROK approves sign (resumed)",
+        "ACSA: ROK approves sign (resumed)",
+        "ACSA: ROK withdraws sign (resumed)",
+    ]
+    assert any("Cabinet reshuffle" in m for m in marks)
+    # The party's code is written at each mark (drawn as paths: its tooltip names it too).
+    labels = [
+        (g.findtext(f"{SVG}title") or "").split()[1]
+        for g in root.iter(f"{SVG}g")
+        if g.get("id", "").startswith("consent-party-") and len(g) > 1
+    ]
+    assert sorted(labels) == ["JPN", "ROK", "ROK", "ROK"]
+    assert "approve (party above)" in _legend(consented, ["ACSA"])
+    assert "withdraw (party above)" in _legend(consented, ["ACSA"])
+
+
+def _legend(tracker: Tracker, keys: list[str]) -> list[str]:
+    from tracker.render.timeline import _draw
+
+    figure, _tooltips = _draw(tracker.spans(keys), None, None, None)
+    return [text.get_text() for text in figure.legends[0].get_texts()]
+
+
+def test_items_without_consents_get_no_consent_marks(
+    consented: Tracker, cli: CLI, tmp_path: Path
+) -> None:
+    target = tmp_path / "drills.svg"
+    assert cli("timeline", "DRILLS", "-o", str(target)).code == 0
+    root = ElementTree.parse(target).getroot()
+    assert _consent_marks(root) == {}
+    assert not any("party above" in label for label in _legend(consented, ["DRILLS"]))
+
+
+def test_the_terminal_band_marks_approve_and_withdraw(consented: Tracker) -> None:
+    from tracker.tui.widgets.timeline import (
+        APPROVE_MARK,
+        KEEP_MARK,
+        TRANSITION_MARK,
+        WITHDRAW_MARK,
+        describe,
+        mark,
+    )
+
+    spans = consented.spans(["ACSA"])
+    assert [mark(s) for s in spans] == [
+        TRANSITION_MARK,
+        TRANSITION_MARK,
+        APPROVE_MARK,
+        WITHDRAW_MARK,
+        APPROVE_MARK,
+        APPROVE_MARK,
+        TRANSITION_MARK,
+    ]
+    consented.comment("ACSA", "Signed in Tokyo")
+    assert mark(consented.spans(["ACSA"])[-1]) == KEEP_MARK
+    assert "withdraw sign for ROK" in describe(spans[3]).plain
+
+
+def test_the_terminal_chart_draws_the_consent_marks(consented: Tracker) -> None:
+    from textual.app import App, ComposeResult
+
+    from tests.tui.driving import screen_text, settle
+    from tracker.tui.screens.timeline import legend
+    from tracker.tui.widgets.timeline import TimelineChart
+
+    class Chart(App[None]):
+        def compose(self) -> ComposeResult:
+            yield TimelineChart(id="chart")
+
+    async def draw() -> list[str]:
+        app = Chart()
+        async with app.run_test(size=(120, 6)) as pilot:
+            chart = app.query_one(TimelineChart)
+            chart.set_spans(consented.spans(["ACSA", "DRILLS"]))
+            chart.action_step(-1)  # the cursor off the newest entry (the sign)
+            await settle(pilot)
+            return screen_text(app).splitlines()
+
+    lines = asyncio.run(draw())
+    acsa = next(line for line in lines if line.startswith("ACSA"))
+    drills = next(line for line in lines if line.startswith("DRILLS"))
+    assert acsa.count("✗") == 1 and acsa.count("✓") >= 1
+    assert "✓" not in drills and "✗" not in drills
+    assert "✓ approve  ✗ withdraw" in legend(("proposed",)).plain

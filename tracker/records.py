@@ -183,6 +183,9 @@ class Filter:
     party: str | None = field(default=None, metadata={"normal": fields.party})
     # Words matched in key or title; parse gathers `text:` terms and bare words here.
     text: str | None = field(default=None, metadata={"normal": _same})
+    # A party whose consent a gated transition of the item awaits now (SPEC "Approvals": at
+    # least one consent in effect, this party's missing), as `tracker pending --party` lists.
+    pending: str | None = field(default=None, metadata={"normal": fields.party})
 
     def __post_init__(self) -> None:
         for name, normal in _FILTER_WORDS.items():
@@ -428,7 +431,8 @@ class FireCheck:
 class Span:
     """A stretch of one item's history: from the entry that began it (`start`) until the
     next entry (`end`, None while it lasts), the item in `state`. The entry that began it
-    is `trigger` (a transition, `create`, `comment` or `edit`) with its reason."""
+    is `trigger` (a transition, `create`, `comment`, `edit`, or a consent: `approve` or
+    `withdraw`, whose gated trigger and party are `consent`) with its reason."""
 
     key: str
     title: str
@@ -441,6 +445,8 @@ class Span:
     actor: str
     source: str | None
     entry_id: int
+    # (gated trigger, party) of an approve or withdraw entry; None for any other entry.
+    consent: tuple[str, str] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -455,6 +461,11 @@ class Span:
             "actor": self.actor,
             "source": self.source,
             "entry": self.entry_id,
+            "consent": (
+                None
+                if self.consent is None
+                else {"trigger": self.consent[0], "party": self.consent[1]}
+            ),
         }
 
 

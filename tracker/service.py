@@ -156,7 +156,7 @@ class Tracker:
         those of all but the state (time travel asks for the state an item had then)."""
         chosen = queries.chosen(self.workflows, where, state, kind, party, text)
         sql = dataclasses.replace(chosen, state=None) if then else chosen
-        return chosen, queries.conditions(self.db, sql)
+        return chosen, queries.conditions(self.db, self.workflows, sql)
 
     def list(
         self,
@@ -653,7 +653,10 @@ class Tracker:
         with self.db.read():
             entries.known(self.db, keys or ())
             return entries.spans(
-                self.db, queries.conditions(self.db, chosen, keys or None), since, until
+                self.db,
+                queries.conditions(self.db, self.workflows, chosen, keys or None),
+                since,
+                until,
             )
 
     def item_page(self, key: str, *, as_of: When = None, limit: int = 500) -> ItemPage:

@@ -69,11 +69,16 @@ JSONISH = st.recursive(
     | st.integers()
     | st.floats()
     | st.text(max_size=10)
-    | st.sampled_from(["add", "fire", "comment", "edit", "ACSA", "resume", "2026-02-30"]),
+    | st.sampled_from(
+        ["add", "fire", "comment", "edit", "approve", "withdraw", "ACSA", "resume", "sign"]
+    )
+    | st.sampled_from(["ROK", "JPN", "2026-02-30"]),
     lambda inner: (
         st.lists(inner, max_size=4)
         | st.dictionaries(
-            st.sampled_from(["op", "key", "trigger", "title", "kind", "at", "parties", "type"])
+            st.sampled_from(
+                ["op", "key", "trigger", "title", "kind", "at", "parties", "party", "type"]
+            )
             | st.text(max_size=5),
             inner,
             max_size=5,
@@ -233,3 +238,62 @@ def test_any_mutated_export_gets_a_documented_exit(
         assert snapshot(target) == before
     else:
         assert cli("--db", target, "verify").code == 0
+
+
+# -- consents (issue 12): approve, withdraw and pending, with any party map ------------------
+
+CONSENT_COMMANDS = (("approve",), ("withdraw",), ("pending",))
+PARTY_MAPS = st.sampled_from(
+    [
+        b'[actors]\nroot = ["ROK", "JPN"]\n',
+        b'[actors]\nkim = ["ROK"]\ntanaka = ["JPN"]\n',
+        b'[actors]\nkim = "ROK"\n',  # not a list
+        b"[actors]\nkim = [1, 2]\n",
+        b'[actors]\nkim = ["rok!"]\n',
+        b"actors = 3\n",
+        b"[actors\n",
+        b"\xff\xfe",
+        b"",
+    ]
+) | st.text(max_size=80).map(lambda t: t.encode("utf-8", "surrogatepass"))
+CONSENT_VALUES = (
+    st.sampled_from(["ACSA", "SAREX", "sign", "resume", "stall", "approve", "withdraw", "comment"])
+    | st.sampled_from(["ROK", "JPN", "USA", "rok", "R O K", "kim", "tanaka", "root", "x" * 17])
+    | VALUES
+)
+
+
+@st.composite
+def consent_invocation(draw: st.DrawFn) -> list[str]:
+    """approve/withdraw KEY TRIGGER or pending, with their options and likely values."""
+    path = draw(st.sampled_from(CONSENT_COMMANDS))
+    options = [o for p in COMMANDS[path].params if isinstance(p, click.Option) for o in p.opts]
+    args = [draw(CONSENT_VALUES) for _ in range(draw(st.integers(0, 2)))]
+    for _ in range(draw(st.integers(0, 4))):
+        args += [draw(st.sampled_from(options)), draw(CONSENT_VALUES)]
+    return [*path, *args]
+
+
+def test_the_fuzzed_commands_include_the_consent_commands() -> None:
+    assert set(CONSENT_COMMANDS) <= set(COMMANDS)
+
+
+@SQLITE
+@FUZZ
+@given(argv=consent_invocation(), party_map=st.none() | PARTY_MAPS)
+def test_any_consent_arguments_and_party_map_get_a_documented_exit(
+    seeded: Tracker,
+    cli: CLI,
+    sandbox: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    party_map: bytes | None,
+) -> None:
+    if seeded.get("ACSA").state == "stalled":  # sign is gated from resumed
+        seeded.fire("ACSA", "resume")
+    if party_map is None:
+        monkeypatch.delenv("TRACKER_PARTIES", raising=False)
+    else:
+        (sandbox / "parties.toml").write_bytes(party_map)
+        monkeypatch.setenv("TRACKER_PARTIES", str(sandbox / "parties.toml"))
+    _check(seeded, lambda: cli(*argv))

@@ -50,12 +50,13 @@ _FILTER_HELP = {
     "kind": "Only items of this kind.",
     "party": "Only items with this party.",
     "text": "Only items with these words in key or title.",
+    "pending": "Only items with a gated transition awaiting this party's consent.",
 }
 _FILTER = tuple(click.option(f"--{name}", help=text) for name, text in _FILTER_HELP.items())
 
 
 def filter_options(command: Command) -> Command:
-    """--state, --kind, --party and --text, handed to the command as `where` (a Filter,
+    """--state, --kind, --party, --text and --pending, handed to the command as `where` (a Filter,
     checked before the database is opened: an empty value is exit 2)."""
 
     @functools.wraps(command)

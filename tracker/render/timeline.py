@@ -19,12 +19,16 @@ from typing import Any
 from xml.etree import ElementTree
 
 from .. import dates
+from ..consents import APPROVE, WITHDRAW
 from ..errors import UsageError
 from ..records import Span
 from ..workflow import keeps_state
 from .palette import Palette
 
 FORMATS = (".svg", ".html", ".png")
+# A consent's mark: an approve is a tick, a withdraw a cross, the party's code above it.
+APPROVE_MARK = ("|", "#1a7f37")
+WITHDRAW_MARK = ("x", "#cf222e")
 # More bands than this make an unreadable picture (and a huge file): choose keys or filters.
 MAX_ITEMS = 200
 _SVG_NS = "http://www.w3.org/2000/svg"
@@ -132,7 +136,10 @@ def _require_matplotlib() -> None:
 
 def _tooltip(span: Span) -> str:
     when = dates.iso(span.start)[:16].replace("T", " ") + " UTC"
-    if keeps_state(span.trigger) or span.from_state is None:
+    if span.consent is not None:
+        gated, party = span.consent
+        change = f"{party} {span.trigger}s {gated} ({span.state})"
+    elif keeps_state(span.trigger) or span.from_state is None:
         change = f"{span.trigger} ({span.state})"
     else:
         change = f"{span.trigger}: {span.from_state} → {span.state}"
@@ -199,6 +206,25 @@ def _draw(
                 )
             continue
         x = _num(span.start)
+        if span.consent is not None:
+            marker, tint = WITHDRAW_MARK if span.trigger == WITHDRAW else APPROVE_MARK
+            (mark,) = axes.plot(
+                x, y + 0.36, marker=marker, markersize=8, markeredgewidth=2, color=tint
+            )
+            axes.annotate(
+                span.consent[1],
+                (x, y + 0.36),
+                xytext=(0, 4),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=6.5,
+                color=tint,
+                gid=f"consent-party-{number}",
+            )
+            mark.set_gid(f"consent-{number}")
+            tooltips[f"consent-{number}"] = tooltips[f"consent-party-{number}"] = _tooltip(span)
+            continue
         if keeps_state(span.trigger):
             (mark,) = axes.plot(x, y + 0.36, marker="v", markersize=6, color="#333333")
         else:
@@ -246,7 +272,12 @@ def _draw(
         Line2D([], [], marker="o", ls="", color="white", mec="#222222", label="created"),
         Line2D([], [], marker="D", ls="", color="white", mec="#222222", label="transition"),
     ]
-    if any(keeps_state(span.trigger) for span in spans):
+    consents = {span.trigger for span in spans if span.consent is not None}
+    for trigger, (marker, tint) in ((APPROVE, APPROVE_MARK), (WITHDRAW, WITHDRAW_MARK)):
+        if trigger in consents:
+            label = f"{trigger} (party above)"
+            handles.append(Line2D([], [], marker=marker, ls="", mew=2, color=tint, label=label))
+    if any(keeps_state(span.trigger) and span.consent is None for span in spans):
         handles.append(Line2D([], [], marker="v", ls="", color="#333333", label="comment/edit"))
     figure.legend(
         handles=handles,

@@ -101,3 +101,9 @@ def pending(
     if party is not None:
         found = [p for p in found if party in p.awaited]
     return sorted(found, key=lambda p: (p.key.lower(), p.trigger))
+
+
+def awaiting(db: Database, workflows: Workflows, party: str) -> list[str]:
+    """The lower-cased keys of the items with a gated transition awaiting `party`'s consent
+    now (the filter word `pending:P`; the items `pending(party=P)` lists)."""
+    return sorted({p.key.lower() for p in pending(db, workflows, None, None, party)})

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from .. import dates, fields
+from ..consents import CONSENT_TRIGGERS, parse_consent
 from ..errors import ItemNotFound, UsageError
 from ..records import EntryPosition, HistoryEntry, HistorySearch, Span
 from . import history_pages
@@ -146,6 +147,7 @@ def spans(db: Database, chosen: Where, since: When, until: When) -> list[Span]:
             history.c.actor,
             history.c.reason,
             history.c.source,
+            history.c.fields,
         )
         .join(items, items.c.id == history.c.item_id)
         .where(*chosen)
@@ -173,6 +175,7 @@ def spans(db: Database, chosen: Where, since: When, until: When) -> list[Span]:
                 actor=row.actor,
                 source=row.source,
                 entry_id=row.id,
+                consent=parse_consent(row.fields) if row.trigger in CONSENT_TRIGGERS else None,
             )
         )
     return found

@@ -22,7 +22,7 @@ def read(
         found = history.entries(
             db, conditions, by_item=True, newest_first=True, limit=limit, offset=0
         )
-        chosen = queries.conditions(db, Filter(), [key])
+        chosen = queries.conditions(db, workflows, Filter(), [key])
         spans = history.spans(db, chosen, None, as_of)
         waiting = tuple(consents.pending(db, workflows, history.item_id(db, key), as_of, None))
     if as_of is None:

@@ -15,6 +15,7 @@ from .. import fields
 from ..errors import ItemNotFound, UsageError
 from ..records import Filter, HistoryEntry, Item
 from ..workflow import Workflows
+from . import consents
 from .database import Database, page
 from .models import UTCTime, history, items, views
 from .sql import item_where
@@ -116,9 +117,16 @@ def chosen(
     return found
 
 
-def conditions(db: Database, where: Filter, keys: Sequence[str] | None = None) -> Where:
-    """The SQL conditions selecting what `where` matches (and only `keys` when given)."""
-    return item_where(where, db.sqlite, keys)
+def conditions(
+    db: Database, workflows: Workflows, where: Filter, keys: Sequence[str] | None = None
+) -> Where:
+    """The SQL conditions selecting what `where` matches (and only `keys` when given). A
+    `pending` word first reads which items await that party (the consents in effect, the
+    partial index ix_history_consents; in the caller's read transaction when there is one)."""
+    awaiting = None
+    if where.pending is not None:
+        awaiting = consents.awaiting(db, workflows, where.pending)
+    return item_where(where, db.sqlite, keys, awaiting)
 
 
 def sort_column(order_by: str) -> Any:

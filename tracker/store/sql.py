@@ -30,28 +30,39 @@ def time_text(column: Any, sqlite: bool) -> ColumnElement[str]:
     return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
 
 
-def key_sets(lowered: list[str], sqlite: bool) -> Iterator[ColumnElement[bool]]:
-    """Conditions selecting these keys, as one parameter (much cheaper than 10,000 bound
-    values, which SQLAlchemy names and SQLite parses one by one): an array on PostgreSQL,
-    a JSON array read by json_each on SQLite."""
+def key_sets(
+    lowered: Sequence[str], sqlite: bool, name: str = "keys"
+) -> Iterator[ColumnElement[bool]]:
+    """Conditions selecting these keys, as one parameter `name` (much cheaper than 10,000
+    bound values, which SQLAlchemy names and SQLite parses one by one): an array on
+    PostgreSQL, a JSON array read by json_each on SQLite."""
     if not sqlite:
         from sqlalchemy.dialects.postgresql import ARRAY
 
-        yield items.c.key_lower == any_(bindparam("keys", lowered, type_=ARRAY(String)))
+        yield items.c.key_lower == any_(bindparam(name, list(lowered), type_=ARRAY(String)))
         return
-    listed = func.json_each(bindparam("keys", json.dumps(lowered), type_=String))
+    listed = func.json_each(bindparam(name, json.dumps(list(lowered)), type_=String))
     yield items.c.key_lower.in_(select(literal_column("value")).select_from(listed))
 
 
 def item_where(
-    where: Filter, sqlite: bool, keys: Sequence[str] | None = None
+    where: Filter,
+    sqlite: bool,
+    keys: Sequence[str] | None = None,
+    awaiting: Sequence[str] | None = None,
 ) -> list[ColumnElement[bool]]:
     """The conditions on `items` selecting what `where` matches (SPEC "Filters"), and only
     `keys` when given. The values are already checked and normalised by `Filter` (state and
     kind lower-case, party an upper-case code): each is compared exactly, on an indexed
     column where there is one; a party is one of the space-separated codes, never a LIKE
-    pattern (the index item_parties); each text word is found in the key or the title."""
+    pattern (the index item_parties); each text word is found in the key or the title.
+    `where.pending` needs `awaiting`: the lower-cased keys of the items awaiting that party's
+    consent (which the workflows decide: store/consents.py `awaiting`)."""
     found: list[ColumnElement[bool]] = []
+    if where.pending is not None:
+        if awaiting is None:
+            raise ValueError("a pending filter needs the keys awaiting that party")
+        found.extend(key_sets(awaiting, sqlite, "awaiting"))
     if where.state is not None:
         found.append(items.c.state == where.state)
     if where.kind is not None:

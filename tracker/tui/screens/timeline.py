@@ -39,7 +39,7 @@ def legend(states: Sequence[str]) -> Text:
     for name in states:
         out.append("  ", style=f"on {colour(name)}")
         out.append(f" {name}  ")
-    out.append("┃ transition  • comment/edit  ✓ consent  ◆ cursor", style="dim")
+    out.append("┃ transition  • comment/edit  ✓ approve  ✗ withdraw  ◆ cursor", style="dim")
     return out
 
 

@@ -25,6 +25,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ...consents import WITHDRAW
 from ...dates import now
 from ...records import Span
 from ...render.text import safe
@@ -34,10 +35,20 @@ from .. import text as lit
 if TYPE_CHECKING:
     from ...service import Tracker
 
-# The band marks a consent given or taken back with a ✓ (it leaves the state as it is).
-CONSENT_TRIGGERS = frozenset({"approve", "withdraw"})
 LABEL = 14
 MIN_RANGE = timedelta(hours=1)
+# The mark of an entry on its band (the cursor is ◆).
+TRANSITION_MARK = "┃"
+KEEP_MARK = "•"  # a comment or an edit
+APPROVE_MARK = "✓"
+WITHDRAW_MARK = "✗"
+
+
+def mark(span: Span) -> str:
+    """The character marking `span`'s entry on its band."""
+    if span.consent is not None:
+        return WITHDRAW_MARK if span.trigger == WITHDRAW else APPROVE_MARK
+    return KEEP_MARK if keeps_state(span.trigger) else TRANSITION_MARK
 
 
 def colour(state: str) -> str:
@@ -220,16 +231,13 @@ class TimelineChart(ScrollView, can_focus=True):
                 continue
             state = band.spans[at].state
             cells.append((" ", Style(bgcolor=colour(state))))
-        # Mark each entry at its column: a transition ┃, a comment or edit •, a consent ✓
-        # (given or taken back), the cursor ◆.
+        # Mark each entry at its column (see `mark`): a transition ┃, a comment or edit •,
+        # an approve ✓, a withdraw ✗; the cursor ◆.
         for number, span in enumerate(band.spans):
             column = self._column(span.start)
             if not 0 <= column < plot:
                 continue
-            trigger = span.trigger
-            char = "•" if keeps_state(trigger) else "┃"
-            if trigger in CONSENT_TRIGGERS:
-                char = "✓"
+            char = mark(span)
             style = cells[column][1] + Style(color="white", bold=True)
             if selected_row and number == self.entry:
                 char = "◆"
@@ -321,10 +329,13 @@ def describe(span: Span | None) -> Text:
     reason, source."""
     if span is None:
         return Text("no entry selected", style="dim")
+    trigger = span.trigger
+    if span.consent is not None:  # "approve sign for JPN"
+        trigger = f"{trigger} {span.consent[0]} for {span.consent[1]}"
     return entry_text(
         span.start,
         span.key,
-        span.trigger,
+        trigger,
         span.from_state,
         span.state,
         span.actor,
