@@ -10,6 +10,8 @@ time (process_time, median of `--runs`), in one process:
   - pending()                 every gated transition waiting
   - pending(party=JPN)        those waiting on JPN
   - pending(key=K)            one item's
+  - list(pending:JPN)         the filter word: the items waiting on JPN, as Item records
+  - list(pending:JPN state:resumed), count(pending:JPN)
   - ceiling: list(limit=N)    as many item records as pending() returns, by key (one
                               indexed read of N rows, each made an Item record)
 
@@ -32,7 +34,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from tracker import Tracker  # noqa: E402
+from tracker import Filter, Tracker  # noqa: E402
 from tracker.store.consents import in_effect_query  # noqa: E402
 
 WAITING = 4_000
@@ -107,6 +109,11 @@ def main() -> None:
         on_jpn, jpn = cpu(lambda: tracker.pending(party="JPN"), args.runs)
         key = found[0].key
         one, _ = cpu(lambda: tracker.pending(key=key), args.runs)
+        word = Filter(pending="JPN")
+        listed, items = cpu(lambda: tracker.list(word), args.runs)
+        assert sorted(i.key for i in items) == sorted({p.key for p in jpn}), "pending:JPN"
+        narrowed, _ = cpu(lambda: tracker.list(Filter(pending="JPN", state="resumed")), args.runs)
+        counting, _ = cpu(lambda: tracker.count(word), args.runs)
     print(f"{sum(counted.values()):,} items; {len(found):,} pending; {len(jpn):,} wait on JPN")
     print("| read | CPU (median) | / ceiling |")
     print("|---|---|---|")
@@ -115,6 +122,9 @@ def main() -> None:
         ("pending()", every),
         ("pending(party=JPN)", on_jpn),
         (f"pending(key={key})", one),
+        (f"list(pending:JPN) ({len(items):,} items)", listed),
+        ("list(pending:JPN state:resumed)", narrowed),
+        ("count(pending:JPN)", counting),
     ):
         print(f"| {name} | {spent * 1000:.1f} ms | {spent / ceiling:.2f} |")
 
