@@ -6,6 +6,8 @@ import contextlib
 import io
 import os
 import re
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -46,6 +48,41 @@ def snapshot(url: str) -> str:
 def schema_of(url: str) -> str:
     """The per-test schema a `pg_url` points at."""
     return unquote(url).split("search_path=", 1)[1].split("&", 1)[0]
+
+
+@contextlib.contextmanager
+def history_held(url: str) -> Iterator[Callable[[], int]]:
+    """For the block, another transaction holds the history table of `url` (a pg_url) in
+    SHARE mode: a write into history (INSERT or COPY) waits on it, reading and writing items
+    do not. Yields a function that waits for the writer stopped there, one that has already
+    written (holds a transaction id), and returns its backend's pid."""
+    database = url.split("://", 1)[1].split("/", 1)[1].split("?", 1)[0]
+    blocker = pg_connect(database)
+    admin = pg_connect(database)
+    try:
+        blocker.execute(f'SET search_path TO "{schema_of(url)}"')
+        blocker.execute("BEGIN")
+        blocker.execute("LOCK TABLE history IN SHARE MODE")
+
+        def writer() -> int:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                row = admin.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))"
+                    " AND backend_xid IS NOT NULL"
+                    " AND (query ILIKE 'INSERT INTO history%%' OR query ILIKE 'COPY history%%')",
+                    (blocker.info.backend_pid,),
+                ).fetchone()
+                if row:
+                    return int(row[0])
+                time.sleep(0.05)
+            raise AssertionError("no writer reached history")
+
+        yield writer
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        admin.close()
 
 
 def run_cli(*args: str) -> Result:

@@ -78,7 +78,9 @@ def write(
 
         with db.session(write=True) as session, no_collection():
             # The batch runs on the driver, in the session's transaction (bulk_pg.py).
-            run = batch(session.connection().connection.driver_connection)
+            driver = session.connection().connection.driver_connection
+            assert driver is not None
+            run = batch(driver)
             try:
                 run.run(ops, progress)
                 if dry_run:
@@ -86,7 +88,15 @@ def write(
                 else:
                     run.flush()
             except psycopg.Error as exc:
-                raise DBAPIError.instance(None, None, exc, psycopg.Error) from None
+                # SQLAlchemy saw no statement fail: a lost connection is marked lost here, or
+                # the rollback closing the block fails too and its "the connection is lost"
+                # replaces the server's reason (terminated, shut down) as the error.
+                lost = driver.broken or driver.closed
+                if lost:
+                    session.connection().invalidate(exc)
+                raise DBAPIError.instance(
+                    None, None, exc, psycopg.Error, connection_invalidated=lost
+                ) from None
     summary = ApplyResult(
         added=run.counts["add"],
         fired=run.counts["fire"],
