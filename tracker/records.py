@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from . import fields
 from .dates import iso
-from .errors import UsageError
 
-# The typed operations (what a write asks for) are records too; they live in their own module.
+# Records with a module of their own, re-exported here so that `tracker.records` names every
+# record: the typed operations (what a write asks for), the filter and its parser, what a
+# batch, a bulk check and verify report, and the consent records.
+from .filters import FILTER_WORDS as FILTER_WORDS
+from .filters import Filter as Filter
 from .operations import OPERATIONS as OPERATIONS
 from .operations import Add as Add
 from .operations import Approve as Approve
@@ -23,9 +22,13 @@ from .operations import Edit as Edit
 from .operations import Fire as Fire
 from .operations import Operation as Operation
 from .operations import Withdraw as Withdraw
-
-if TYPE_CHECKING:
-    from .audit.anchor import AnchorCheck
+from .pending import Consent as Consent
+from .pending import Pending as Pending
+from .reports import ApplyResult as ApplyResult
+from .reports import FireCheck as FireCheck
+from .reports import Problem as Problem
+from .reports import Refusal as Refusal
+from .reports import VerifyReport as VerifyReport
 
 # The SPEC's JSON shapes, field by field and in order (CSV columns, export lines).
 ITEM_FIELDS: tuple[str, ...] = (
@@ -151,119 +154,6 @@ class HistorySearch:
     until: datetime | None = None
 
 
-def _word(value: str) -> str:
-    return value.lower()
-
-
-def _same(value: str) -> str:
-    return value
-
-
-# A filter term: `name:value` (or `name=value`, the spelling `fire --where` has always taken).
-_TERM = re.compile(r"\A(?P<name>[A-Za-z_]+)[:=](?P<value>.*)\Z", re.DOTALL)
-# Terms are separated by blanks, and by a comma before the next term (`state=a,kind=b`).
-_BETWEEN_TERMS = re.compile(r"\s*,\s*(?=[A-Za-z_]+[:=])|\s+")
-
-
-@dataclass(frozen=True, slots=True)
-class Filter:
-    """Which items: each field given must match (SPEC "Filters"), None is no condition.
-    `state` and `kind` exact, case-insensitive; `party` one of the item's parties, exact,
-    case-insensitive; `text` each of its words in the key or the title. Values are checked
-    and normalised when the filter is made (an empty one is a UsageError, never "match
-    everything"); whether a state exists is the service's to say (it knows the workflows).
-
-    One syntax for every front end (`parse`, and `str()` back): the TUI's filter box, saved
-    views and `fire --where`. A filter word is one field here, with its normaliser in the
-    field's metadata: adding a word (e.g. `pending:JPN`) is a field here and its condition in
-    tracker/store/sql.py `item_where`."""
-
-    state: str | None = field(default=None, metadata={"normal": _word})
-    kind: str | None = field(default=None, metadata={"normal": fields.kind})
-    party: str | None = field(default=None, metadata={"normal": fields.party})
-    # Words matched in key or title; parse gathers `text:` terms and bare words here.
-    text: str | None = field(default=None, metadata={"normal": _same})
-    # A party whose consent a gated transition of the item awaits now (SPEC "Approvals": at
-    # least one consent in effect, this party's missing), as `tracker pending --party` lists.
-    pending: str | None = field(default=None, metadata={"normal": fields.party})
-
-    def __post_init__(self) -> None:
-        for name, normal in _FILTER_WORDS.items():
-            value = fields.filter_value(name, getattr(self, name))
-            if value is not None:
-                object.__setattr__(self, name, normal(value))
-
-    @classmethod
-    def parse(cls, typed: str, *, field_first: bool = False) -> Filter:
-        """`state:stalled kind:exercise party:JPN some words`: a term `name:value` (or
-        `name=value`) sets that field, every other word is text matched in key or title
-        (`text:WORD` for a word that holds a colon). Terms are separated by blanks, or by a
-        comma before the next term (`state=proposed,kind=exercise`). UsageError for an
-        unknown field name, an empty value or a field given twice; with `field_first`, also
-        unless the typed text starts with a term (a bulk selection names what it selects by:
-        a stray word must not widen it to every title holding that word)."""
-        found: dict[str, str] = {}
-        words: list[str] = []
-        terms = [t for t in _BETWEEN_TERMS.split(typed.strip()) if t]
-        if field_first and not (terms and _TERM.match(terms[0])):
-            raise UsageError(
-                f"bad filter {fields.printable(typed)}: start with FIELD:VALUE "
-                f"(one of: {', '.join(_FILTER_WORDS)})"
-            )
-        for term in terms:
-            matched = _TERM.match(term)
-            if matched is None:
-                words.append(term)
-                continue
-            name, value = matched["name"].lower(), matched["value"]
-            if name not in _FILTER_WORDS:
-                raise UsageError(
-                    f"no filter {fields.printable(name)} (one of: {', '.join(_FILTER_WORDS)}; "
-                    "text:WORD for a word with a colon)"
-                )
-            if not value.strip():
-                raise UsageError(f"the {name} filter is empty (leave it out to match everything)")
-            if name == "text":
-                words.append(value)
-            elif name in found:
-                raise UsageError(f"the filter gives {name} twice")
-            else:
-                found[name] = value
-        return cls(**found, text=" ".join(words) if words else None)
-
-    def __str__(self) -> str:
-        """The filter as `parse` reads it back: `state:stalled party:JPN words`."""
-        terms = [
-            f"{name}:{getattr(self, name)}"
-            for name in _FILTER_WORDS
-            if name != "text" and getattr(self, name) is not None
-        ]
-        for word in (self.text or "").split():
-            terms.append(f"text:{word}" if _TERM.match(word) else word)
-        return " ".join(terms)
-
-    def __bool__(self) -> bool:
-        """False for the filter that matches every item."""
-        return any(getattr(self, name) is not None for name in _FILTER_WORDS)
-
-    def over(self, fallback: Filter) -> Filter:
-        """This filter, with `fallback`'s value where this one gives none (explicit options
-        over a saved view's)."""
-        return dataclasses.replace(
-            fallback, **{n: v for n in _FILTER_WORDS if (v := getattr(self, n)) is not None}
-        )
-
-    def to_json(self) -> dict[str, str | None]:
-        return {name: getattr(self, name) for name in _FILTER_WORDS}
-
-
-# The filter words, in the order `str()` writes them, each with its normaliser.
-_FILTER_WORDS: dict[str, Callable[[str], str]] = {
-    f.name: f.metadata["normal"] for f in dataclasses.fields(Filter)
-}
-FILTER_WORDS: tuple[str, ...] = tuple(_FILTER_WORDS)
-
-
 @dataclass(frozen=True, slots=True)
 class ItemState:
     """An item's state on a date (`as_of`)."""
@@ -303,66 +193,6 @@ class FireResult:
 
 
 @dataclass(frozen=True, slots=True)
-class ApplyResult:
-    """What a batch did (or, on a dry run, would do): counts and the keys it touched."""
-
-    added: int
-    fired: int
-    commented: int
-    edited: int
-    dry_run: bool
-    keys: tuple[str, ...] = field(default=())
-    approved: int = 0
-    withdrawn: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "added": self.added,
-            "fired": self.fired,
-            "commented": self.commented,
-            "edited": self.edited,
-            "approved": self.approved,
-            "withdrawn": self.withdrawn,
-            "dry_run": self.dry_run,
-            "keys": list(self.keys),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing `verify` found wrong."""
-
-    item: str
-    entry_id: int | None
-    message: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"item": self.item, "entry": self.entry_id, "message": self.message}
-
-
-@dataclass(frozen=True, slots=True)
-class VerifyReport:
-    items: int
-    entries: int
-    problems: tuple[Problem, ...]
-    # With `verify --anchor`: what was found about the anchor (its date, signer, trust).
-    anchor: AnchorCheck | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "items": self.items,
-            "entries": self.entries,
-            "problems": [p.to_json() for p in self.problems],
-            **({} if self.anchor is None else {"anchor": self.anchor.to_json()}),
-        }
-
-
-@dataclass(frozen=True, slots=True)
 class View:
     """A saved view: a named filter (state, kind, party, text, as-of date) kept in the
     database, so every user of a shared database sees it."""
@@ -389,41 +219,6 @@ class View:
             "created_at": iso(self.created_at) if self.created_at else None,
             "created_by": self.created_by,
             **({"broken": self.broken} if self.broken else {}),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """An item a bulk fire cannot include: its state does not allow the trigger."""
-
-    key: str
-    state: str
-    allowed_triggers: tuple[str, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "state": self.state,
-            "allowed_triggers": list(self.allowed_triggers),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class FireCheck:
-    """Which of the given items one trigger may fire on (`allowed`, in the order given) and
-    which it may not (`refused`); `requires` names the fields the trigger needs (reason...)."""
-
-    trigger: str
-    allowed: tuple[str, ...]
-    refused: tuple[Refusal, ...]
-    requires: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "trigger": self.trigger,
-            "allowed": list(self.allowed),
-            "refused": [r.to_json() for r in self.refused],
-            "requires": list(self.requires),
         }
 
 
@@ -484,57 +279,3 @@ class ItemPage:
     entries: tuple[HistoryEntry, ...]
     spans: tuple[Span, ...]
     pending: tuple[Pending, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Consent:
-    """A party's consent in effect: who gave it for the party, when, why, on what source; the
-    hash of its `approve` entry (what the transition's entry will name)."""
-
-    party: str
-    actor: str
-    occurred_at: datetime
-    reason: str | None
-    source: str | None
-    hash: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "party": self.party,
-            "actor": self.actor,
-            "occurred_at": iso(self.occurred_at),
-            "reason": self.reason,
-            "source": self.source,
-            "hash": self.hash,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Pending:
-    """A gated transition of an item with at least one consent in effect: who must consent
-    (`required`), who has (`consents`), who is awaited, since when (the first consent)."""
-
-    key: str
-    title: str
-    kind: str
-    state: str
-    trigger: str
-    to_state: str | None
-    required: tuple[str, ...]
-    consents: tuple[Consent, ...]
-    awaited: tuple[str, ...]
-    since: datetime
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "title": self.title,
-            "kind": self.kind,
-            "state": self.state,
-            "trigger": self.trigger,
-            "to_state": self.to_state,
-            "required": list(self.required),
-            "consents": [c.to_json() for c in self.consents],
-            "awaited": list(self.awaited),
-            "since": iso(self.since),
-        }
