@@ -6,75 +6,27 @@ formats/export.py from an export file) and knows nothing of storage."""
 from __future__ import annotations
 
 import hashlib
-import json
 import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .. import fields
-from ..chain import (
-    EDITABLE,
-    GENESIS,
-    ITEM_FIELD_NAMES,
-    canonical,
-    entry_hash,
-    fields_text,
-)
-from ..consents import (
-    APPROVE,
-    CONSENT_TRIGGERS,
-    Given,
-    InEffect,
-    parse_consent,
-    settled,
-)
-from ..errors import NotAllowed
+from ..chain import canonical, entry_hash
+from ..consents import CONSENT_TRIGGERS
 from ..records import Problem, VerifyReport
 from ..workflow import STATE_KEEPING_TRIGGERS, Workflows, keeps_state
+from .chain_state import ChainState
+from .consent_checks import Consents
+from .item_fields import SNAPSHOT_TRIGGERS, Fields
+from .item_fields import shown as shown
 
 HASH = re.compile(r"^[0-9a-f]{64}$")
-# Triggers that leave the state as it is: a note, a change of fields, a record of the fields.
 # Triggers whose entry records item fields (chain.py): every field, or {field: [old, new]}.
-SNAPSHOT_TRIGGERS = frozenset({"create", "seal"})
 FIELD_TRIGGERS = frozenset({"create", "edit", "seal"})
 # Entries whose fields a replay follows even when they record none.
 FOLLOWED_TRIGGERS = FIELD_TRIGGERS | CONSENT_TRIGGERS
 # An entry a child of a split verify leaves to its parent, one that records fields or that
 # settles consents: (id, ref, trigger, fields, from_state, hash).
 Deferred = tuple[int, Any, str, "str | None", "str | None", str]
-
-
-@dataclass(slots=True)
-class _Chain:
-    key: str
-    workflow: str
-    state: str
-    version: int
-    head: str
-    # The item row's fields (chain.item_fields_text) to compare with where history leads; None when
-    # this replay does not compare them (the child of a split verify).
-    row: str | None = None
-    seen_version: int = 0
-    seen_state: str | None = None
-    seen_hash: str = GENESIS
-    seen_time: str = ""
-    broken: bool = False
-    # Entries of the item checked by the other process of a split verify.
-    elsewhere: bool = False
-    # The item fields as history has them so far: the canonical text a create or seal recorded
-    # (`fields_text`, parsed only when needed) or, after an edit, the fields (`fields`).
-    # Both None: no entry has recorded them (history from before migration 0005).
-    fields_text: str | None = None
-    fields: dict[str, Any] | None = None
-    fields_entry: int | None = None
-    # The workflow's initial state and its `leads_to`; None when it is not loaded.
-    initial: str | None = None
-    leads_to: Callable[[str | None, str], str | None] | None = None
-    # Whether the workflow gates a trigger: then every state change settles consents.
-    gated: bool = False
-    # The consents in effect (tracker.consents), made on first need.
-    consents: InEffect | None = None
 
 
 class Replay:
@@ -84,9 +36,12 @@ class Replay:
 
     def __init__(self, workflows: Workflows, *, defer_fields: bool = False) -> None:
         self.workflows = workflows
-        self.chains: dict[Any, _Chain] = {}
+        self.chains: dict[Any, ChainState] = {}
         self.problems: list[Problem] = []
         self.entries = 0
+        # The collaborators that follow what entries record, on the chain state kept here.
+        self.fields = Fields(self.problem)
+        self.consents = Consents(workflows, self.fields, self.problem)
         # The child of a split verify hands field-bearing entries to its parent, which knows
         # each item's fields up to the split (`take_fields`).
         self.deferred: list[Deferred] | None = [] if defer_fields else None
@@ -103,7 +58,7 @@ class Replay:
     ) -> None:
         """Register an item as its row says it stands now (`row`: the canonical text of its
         fields, chain.item_fields_text)."""
-        chain = _Chain(key, workflow, state, version, head, row)
+        chain = ChainState(key, workflow, state, version, head, row)
         found = self.workflows.by_name.get(workflow)
         if found is not None:
             chain.initial, chain.leads_to = found.initial, found.leads_to
@@ -186,7 +141,7 @@ class Replay:
                     self.fields_of(chain, entry_id, ref, trigger, fields, from_state, digest)
         self.entries += taken
 
-    def problem(self, chain: _Chain, entry_id: int | None, message: str) -> None:
+    def problem(self, chain: ChainState, entry_id: int | None, message: str) -> None:
         chain.broken = True
         self.problems.append(Problem(chain.key, entry_id, message))
 
@@ -242,7 +197,7 @@ class Replay:
 
     def fields_of(
         self,
-        chain: _Chain,
+        chain: ChainState,
         entry_id: int,
         ref: Any,
         trigger: str,
@@ -277,7 +232,7 @@ class Replay:
 
     def take_fields(
         self,
-        chain: _Chain,
+        chain: ChainState,
         entry_id: int,
         trigger: str,
         fields: str | None,
@@ -287,178 +242,17 @@ class Replay:
         """Follow the item fields an entry records (chain.py): a create or seal sets them all
         (a seal must agree with what history already has), an edit changes some from the
         values they had. A consent's entry records the consent; a state change the consents
-        it rests on and voids (`consent_entry`, `settle_entry`)."""
+        it rests on and voids (`consents`: consent_checks.Consents)."""
         if trigger in CONSENT_TRIGGERS:
-            self.consent_entry(chain, entry_id, trigger, fields, from_state, digest)
+            self.consents.entry(chain, entry_id, trigger, fields, from_state, digest)
             return
         if trigger not in STATE_KEEPING_TRIGGERS and trigger != "create":
-            self.settle_entry(chain, entry_id, trigger, fields, from_state)
+            self.consents.settle(chain, entry_id, trigger, fields, from_state)
             return
-        known = chain.fields_text is not None or chain.fields is not None
-        if trigger in SNAPSHOT_TRIGGERS:
-            if fields is None:
-                if trigger == "seal":
-                    self.problem(chain, entry_id, "a seal entry that records no fields")
-                return  # a create written before fields were chained
-            if trigger == "seal" and known:
-                current = self.current_fields(chain)
-                recorded = _snapshot(fields)
-                if current is not None and recorded is not None and current != recorded:
-                    names = [n for n in ITEM_FIELD_NAMES if current.get(n) != recorded.get(n)]
-                    self.problem(
-                        chain, entry_id, f"the seal records other {', '.join(names)} than history"
-                    )
-            chain.fields_text, chain.fields, chain.fields_entry = fields, None, entry_id
-            return
-        if trigger != "edit":
-            if fields is not None:
-                self.problem(chain, entry_id, f"a {trigger} entry records item fields")
-            return
-        if fields is None:
-            if known:
-                self.problem(chain, entry_id, "an edit that records no fields")
-            return  # an edit written before fields were chained
-        changes = _changes(fields)
-        if changes is None:
-            self.problem(
-                chain, entry_id, "an edit's fields are not {field: [old, new]} in canonical form"
-            )
-            return
-        current = self.current_fields(chain) if known else None
-        if current is None:
-            self.problem(chain, entry_id, "an edit of item fields that history never recorded")
-            return
-        for name, (old, new) in changes.items():
-            if current.get(name) != old:
-                self.problem(
-                    chain,
-                    entry_id,
-                    f"{name}: the edit changes it from {shown(old)}, history has "
-                    f"{shown(current.get(name))}",
-                )
-            current[name] = new
-        chain.fields, chain.fields_text, chain.fields_entry = current, None, entry_id
-
-    def required(
-        self, chain: _Chain, entry_id: int, trigger: str, state: str | None
-    ) -> tuple[str, ...] | None:
-        """The parties whose consent `trigger` needs from `state`, by the item's parties as
-        history has them there; None when that cannot be known (workflow not loaded, or
-        fields never recorded: history from before migration 0005)."""
-        workflow = self.workflows.by_name.get(chain.workflow)
-        if workflow is None or state is None:
-            return None
-        if not workflow.needs_consent(trigger, state):
-            return ()
-        current = self.current_fields(chain)
-        if current is None or not isinstance(current.get("parties"), list):
-            return None
-        return workflow.approvers(trigger, state, current["parties"])
-
-    def consent_entry(
-        self,
-        chain: _Chain,
-        entry_id: int,
-        trigger: str,
-        fields: str | None,
-        from_state: str | None,
-        digest: str,
-    ) -> None:
-        """An approve or withdraw: it names a gated trigger and a party whose consent that
-        trigger needs from the state; an approve is new, a withdraw takes back one in effect."""
-        named = parse_consent(fields)
-        if named is None:
-            self.problem(
-                chain,
-                entry_id,
-                f"a {trigger} entry's fields are not {{party, trigger}} in canonical form",
-            )
-            return
-        gated, party = named
-        consents = chain.consents = chain.consents or InEffect()
-        try:
-            if trigger != APPROVE:
-                consents.withdraw(gated, party)
-                return
-            required = self.required(chain, entry_id, gated, from_state)
-            if required == ():
-                self.problem(
-                    chain, entry_id, f"a consent to {gated}, which needs none from {from_state}"
-                )
-            elif required is not None and party not in required:
-                self.problem(
-                    chain,
-                    entry_id,
-                    f"a consent of {party} to {gated}, which needs {', '.join(required)}",
-                )
-            consents.approve(Given(gated, party, digest))
-        except NotAllowed as exc:
-            self.problem(chain, entry_id, str(exc))
-
-    def settle_entry(
-        self,
-        chain: _Chain,
-        entry_id: int,
-        trigger: str,
-        fields: str | None,
-        from_state: str | None,
-    ) -> None:
-        """A state change: it must rest on the consents in effect of every party its trigger
-        needs, name them, and void every other consent in effect (tracker.consents)."""
-        consents, chain.consents = chain.consents or InEffect(), None
-        required = self.required(chain, entry_id, trigger, from_state)
-        if required is None:  # who was needed cannot be known: rest on what was given
-            required = consents.parties(trigger)
-        try:
-            expected = consents.settle(trigger, required)
-        except NotAllowed as exc:
-            self.problem(chain, entry_id, f"{exc}: fired without it")
-            return
-        if fields == expected:
-            return
-        found = settled(fields)
-        if found is None:
-            self.problem(
-                chain,
-                entry_id,
-                f"a {trigger} entry records fields other than the consents it rests on and voids",
-            )
-            return
-        wanted = settled(expected)
-        assert wanted is not None
-        for name, has, should in (
-            ("rests on", found[0], wanted[0]),
-            ("voids", found[1], wanted[1]),
-        ):
-            if has != should:
-                self.problem(
-                    chain,
-                    entry_id,
-                    f"{trigger} {name} {_hashes(has)}, but the consents in effect say "
-                    f"{_hashes(should)}",
-                )
-
-    def current_fields(self, chain: _Chain) -> dict[str, Any] | None:
-        """The fields history has for the item so far (parsing a create's or seal's text on
-        first need); None, with a problem reported, when that text is not valid."""
-        if chain.fields is not None:
-            return chain.fields
-        if chain.fields_text is None:
-            return None
-        parsed = _snapshot(chain.fields_text)
-        if parsed is None:
-            self.problem(
-                chain,
-                chain.fields_entry,
-                "the entry's fields are not every item field in canonical form",
-            )
-            chain.fields_text = None
-            return None
-        chain.fields, chain.fields_text = parsed, None
-        return parsed
+        self.fields.take(chain, entry_id, trigger, fields)
 
     def check_create(
-        self, chain: _Chain, entry_id: int, trigger: str, from_state: str | None, to_state: str
+        self, chain: ChainState, entry_id: int, trigger: str, from_state: str | None, to_state: str
     ) -> None:
         workflow = self.workflows.by_name.get(chain.workflow)
         if trigger != "create" or from_state is not None:
@@ -467,7 +261,7 @@ class Replay:
             self.problem(chain, entry_id, f"created in {to_state}, not {workflow.initial}")
 
     def check_step(
-        self, chain: _Chain, entry_id: int, trigger: str, from_state: str | None, to_state: str
+        self, chain: ChainState, entry_id: int, trigger: str, from_state: str | None, to_state: str
     ) -> None:
         if from_state != chain.seen_state:
             self.problem(
@@ -488,6 +282,10 @@ class Replay:
             self.problem(
                 chain, entry_id, f"{trigger} from {from_state} leads to {target}, not {to_state}"
             )
+
+    def compare_fields(self, chain: ChainState) -> None:
+        """The item row, field by field, against the fields its history records."""
+        self.fields.compare(chain)
 
     def report(self, *, states: bool = True, fields: bool = True) -> VerifyReport:
         """Compare each item's row with where its history leads: state, version and head
@@ -517,83 +315,8 @@ class Replay:
                 self.compare_fields(chain)
         return VerifyReport(len(self.chains), self.entries, ordered(self.problems))
 
-    def compare_fields(self, chain: _Chain) -> None:
-        """The item row, field by field, against the fields its history records."""
-        row = chain.row
-        if row is None or not (chain.seen_version or chain.elsewhere):
-            return
-        if chain.fields_text is not None and chain.fields_text == row:
-            return  # the common case: fields as created (or sealed), in canonical form
-        if chain.fields_text is None and chain.fields is None:
-            self.problem(
-                chain, None, "no entry records the item's fields (history from before 0005)"
-            )
-            return
-        text = chain.fields_text
-        current = self.current_fields(chain)
-        if current is None:
-            return
-        values = json.loads(row)
-        differ = False
-        for name in ITEM_FIELD_NAMES:
-            if current.get(name) != values[name]:
-                differ = True
-                self.problem(
-                    chain,
-                    None,
-                    f"{name}: the item has {shown(values[name])}, its history "
-                    f"{shown(current.get(name))}",
-                )
-        if not differ and text is not None:
-            self.problem(chain, chain.fields_entry, "the entry's fields are not in canonical form")
-
 
 def ordered(problems: Iterable[Problem]) -> tuple[Problem, ...]:
     """Problems of entries in entry order, then those of items (as found): one order whatever
     the order of checking (a single pass, or a split verify)."""
     return tuple(sorted(problems, key=lambda p: (p.entry_id is None, p.entry_id or 0)))
-
-
-def _hashes(found: list[str]) -> str:
-    """Entry hashes, short, for a message."""
-    return "[" + ", ".join(f"{h[:12]}…" for h in found) + "]" if found else "none"
-
-
-def shown(value: Any) -> str:
-    if isinstance(value, list):
-        return fields.printable(" ".join(str(v) for v in value))
-    return fields.printable(str(value)) if value is not None else "nothing"
-
-
-def _parse(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
-        return None
-
-
-def _snapshot(text: str) -> dict[str, Any] | None:
-    """Every item field from a create's or seal's fields text; None unless it is exactly that,
-    in canonical form."""
-    parsed = _parse(text)
-    if (
-        not isinstance(parsed, dict)
-        or set(parsed) != set(ITEM_FIELD_NAMES)
-        or fields_text(parsed) != text
-    ):
-        return None
-    return parsed
-
-
-def _changes(text: str) -> dict[str, tuple[Any, Any]] | None:
-    """An edit's {field: [old, new]}; None unless it is exactly that, in canonical form."""
-    parsed = _parse(text)
-    if (
-        not isinstance(parsed, dict)
-        or not parsed
-        or not set(parsed) <= EDITABLE
-        or fields_text(parsed) != text
-        or not all(isinstance(v, list) and len(v) == 2 for v in parsed.values())
-    ):
-        return None
-    return {name: (pair[0], pair[1]) for name, pair in parsed.items()}
