@@ -12,7 +12,7 @@ from xml.etree import ElementTree
 import pytest
 
 from tests.conftest import CLI
-from tracker import ItemNotFound, Tracker
+from tracker import Filter, ItemNotFound, Tracker
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -103,6 +103,17 @@ def test_cli_errors(seeded: Tracker, cli: CLI, tmp_path: Path) -> None:
     empty = cli("timeline", "--until", "1990-01-01", "-o", str(tmp_path / "t.svg"))
     assert empty.code == 3 and not (tmp_path / "t.svg").exists()
     assert cli("timeline", "-o", str(tmp_path / "no" / "such" / "dir.svg")).code == 2
+
+
+def test_a_filter_matching_no_item_draws_nothing(seeded: Tracker, cli: CLI, tmp_path: Path) -> None:
+    """`timeline --party USA` (no item has USA) was exit 1, an error in the spans read."""
+    assert seeded.spans(party="USA") == []
+    assert seeded.spans(where=Filter(pending="JPN")) == []
+    for chosen in (("--party", "USA"), ("--pending", "JPN"), ("--text", "nothing-like-this")):
+        done = cli("timeline", *chosen, "-o", str(tmp_path / "t.svg"))
+        assert done.code == 3 and done.err.startswith("error: "), done.err
+        assert done.err.count("\n") == 1
+    assert not (tmp_path / "t.svg").exists()
 
 
 def test_too_many_items_for_one_picture_is_a_usage_error(

@@ -55,7 +55,7 @@ ANY_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=20
 LIKELY = st.sampled_from(
     [
         "ACSA", "sarex", "DRILLS", "REFUEL", "NEW1", "resume", "stall", "suspend", "propose",
-        "sign", "proposed", "stalled", "exercise", "agreement", "ROK", "JPN", "%", "_", "",
+        "sign", "proposed", "stalled", "exercise", "agreement", "ROK", "JPN", "USA", "%", "_", "",
         " ", "-", "--", "now", "2026-02-30", "2026-01-30T09:00:00+09:00", "9999-12-31",
         "0001-01-01", "1e999", "-1", "0", "9" * 30, "9" * 5000, "json", "csv", "ndjson",
         "mermaid", "table", "state=stalled", "kind=", "x.svg", "x.png", "x.html", "default",

@@ -156,7 +156,9 @@ def spans(db: Database, chosen: Where, since: When, until: When) -> list[Span]:
     with db.session() as session:
         rows = list(session.execute(query))
     found: list[Span] = []
-    for row, after in zip(rows, [*rows[1:], None], strict=True):
+    # Each row with the one after it (None after the last; no rows, no pairs: a filter that
+    # matched nothing failed here, exit 1).
+    for row, after in zip(rows, [*rows[1:], None] if rows else [], strict=True):
         end = after.occurred_at if after is not None and after.key == row.key else None
         if (stop is not None and row.occurred_at > stop) or (
             start is not None and end is not None and end < start
