@@ -290,8 +290,8 @@ async def test_the_new_keys_are_listed_and_collide_with_nothing(
     from tracker.tui.app import binding_classes
     from tracker.tui.keymap import binding_ids
     from tracker.tui.screens.item import EntriesTable
-    from tracker.tui.screens.items import ViewsList
     from tracker.tui.widgets.timeline import TimelineChart
+    from tracker.tui.widgets.views_list import ViewsList
     from tracker.tui.widgets.virtual_table import VirtualTable
 
     assert {"items.approve", "items.waiting", "item.approve", "item.withdraw"} <= binding_ids(

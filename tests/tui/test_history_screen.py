@@ -14,7 +14,8 @@ from tests.test_history_pages import fill
 from tracker import Tracker
 from tracker.tui.app import TrackerApp, make_app
 from tracker.tui.screens.history import EntryDetail, Fields, HistoryScreen, entry_row
-from tracker.tui.screens.items import ItemsScreen, ViewsList
+from tracker.tui.screens.items import ItemsScreen
+from tracker.tui.widgets.views_list import ViewsList
 from tracker.tui.widgets.virtual_table import VirtualTable
 
 from .driving import screen_text, settle
@@ -191,7 +192,7 @@ async def test_time_travel_shows_that_it_is_loading_then_the_counts_of_that_mome
 ) -> None:
     from datetime import UTC, datetime
 
-    from tracker.tui.screens.items import StateCounts
+    from tracker.tui.widgets.state_counts import StateCounts
 
     when = datetime(2025, 12, 1, tzinfo=UTC)
     then = tui_tracker.count(as_of=when)

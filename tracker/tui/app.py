@@ -219,10 +219,11 @@ def binding_classes() -> tuple[type[Any], ...]:
     from .screens.history import HistoryScreen
     from .screens.item import EntriesTable, ItemScreen
     from .screens.item_form import ItemForm
-    from .screens.items import ItemsScreen, ViewsList
+    from .screens.items import ItemsScreen
     from .screens.timeline import TimelineScreen
     from .screens.views import DeleteViewModal, SaveViewModal
     from .widgets.timeline import TimelineChart
+    from .widgets.views_list import ViewsList
     from .widgets.virtual_table import VirtualTable
 
     return (

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import builtins
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import ClassVar
@@ -28,189 +27,16 @@ from ..gates import waiting_items
 from ..messages import DataChanged, OpenHistory, OpenItem, OpenTimeline
 from ..query import Query
 from ..widgets.footer import KeysFooter
-from ..widgets.virtual_table import Column, Row, VirtualTable
+from ..widgets.item_rows import AS_OF_COLUMNS, ITEM_COLUMNS, page
+from ..widgets.state_counts import StateCounts, unknown_kind, unknown_state
+from ..widgets.views_list import WAITING, ViewsList, view_number
+from ..widgets.virtual_table import Row, VirtualTable
 from .base import TrackerModal, TrackerScreen, refused_while_reading
 
-ITEM_COLUMNS = (
-    Column("key", "key", 14),
-    Column("title", "title"),
-    Column("kind", "kind", 12),
-    Column("parties", "parties", 16, hide_below=100),
-    Column("state", "state", 10),
-    Column("changed_at", "last change", 16, hide_below=64),
-)
-AS_OF_COLUMNS = (
-    Column("key", "key", 14),
-    Column("title", "title"),
-    Column("kind", "kind", 12),
-    Column("state", "state then", 10),
-    Column("changed_at", "since", 16, hide_below=64),
-)
 SORT_CYCLE = ("key", "title", "kind", "parties", "state", "changed_at")
 AS_OF_SORT_CYCLE = ("key", "title", "kind", "state", "changed_at")
 FIRST_PAGE = 120
 WRITES = {"fire", "add", "edit", "comment", "mark_all", "unmark", "bulk_fire", "approve"}
-
-
-def item_row(item: Item) -> Row:
-    return Row(
-        item.key,
-        (
-            lit.literal(item.key, "bold"),
-            lit.literal(item.title),
-            lit.literal(item.kind),
-            lit.literal(" ".join(item.parties)),
-            lit.state(item.state),
-            Text(lit.when(item.changed_at)),
-        ),
-    )
-
-
-def as_of_row(item: Item) -> Row:
-    return Row(
-        item.key,
-        (
-            lit.literal(item.key, "bold"),
-            lit.literal(item.title),
-            lit.literal(item.kind),
-            lit.state(item.state),
-            Text(lit.when(item.changed_at)),
-        ),
-    )
-
-
-def page(tracker: Tracker, query: Query, offset: int, limit: int) -> builtins.list[Row]:
-    """One page of the table's rows for `query` (now, or as of its date)."""
-    if query.waiting:
-        waiting = waiting_items(tracker, query.order_by, query.descending)
-        return [item_row(item) for item in waiting[offset : offset + limit]]
-    found = tracker.list(
-        query.filter,
-        order_by=query.order_by,
-        descending=query.descending,
-        limit=limit,
-        offset=offset,
-        as_of=query.as_of,
-    )
-    make = item_row if query.as_of is None else as_of_row
-    return [make(item) for item in found]
-
-
-class StateCounts(Static):
-    """`proposed 3 · stalled 1 · ...` for the items the filter matches, and the marks; with a
-    filter the line begins `matching:`. With a state in the filter, that state and the total
-    come first, then, dimmed and introduced in words (`other states, ignoring state:x:`), the
-    other states' counts, which ignore that part of the filter. A filter naming a state or
-    kind no item can have says so instead."""
-
-    _loading: str | None = None  # the moment whose counts are on their way
-    _problem: str | None = None
-
-    def show(
-        self,
-        counts: dict[str, int],
-        states: Sequence[str],
-        total: int,
-        only: str | None = None,
-        filtered: bool = False,
-        waiting: bool = False,
-    ) -> None:
-        self._counts = (dict(counts), tuple(states), total, only)
-        self._filtered = filtered or only is not None
-        self._waiting = waiting
-        self._loading = None
-        self._problem = None
-        self._draw()
-
-    def show_loading(self, what: str) -> None:
-        """Counts are on their way: say so rather than show numbers of another moment."""
-        self._counts = ({}, (), 0, None)
-        self._loading = what
-        self._draw()
-
-    def show_problem(self, problem: str) -> None:
-        self._problem = problem
-        self._draw()
-
-    def show_marked(self, marked: int) -> None:
-        self._marked = marked
-        self._draw()
-
-    def _draw(self) -> None:
-        counts, states, total, only = getattr(self, "_counts", ({}, (), 0, None))
-        marked = getattr(self, "_marked", 0)
-        if self._loading is not None:
-            self.update(Text(f"counting {self._loading}…", style="italic"))
-            return
-        line = Text()
-        if self._problem:
-            line.append(self._problem, style="bold red")
-        else:
-            names = [*states, *sorted(set(counts) - set(states))]
-            if getattr(self, "_waiting", False):
-                line.append("waiting on me: ", style="bold")
-            elif getattr(self, "_filtered", False):
-                line.append("matching: ")
-            if only is not None:
-                line.append_text(lit.state(only))
-                line.append(f" {counts.get(only, 0):,}   ")
-                line.append(f"total {total:,}", style="bold")
-                line.append(f"   other states, ignoring state:{only}:", style="dim italic")
-                for name in (n for n in names if n != only):
-                    line.append(f" {name} {counts.get(name, 0):,} ", style="dim")
-            else:
-                for name in names:
-                    line.append_text(lit.state(name))
-                    line.append(f" {counts.get(name, 0):,}   ")
-                line.append(f"total {total:,}", style="bold")
-        if marked:
-            line.append(f"   ● marked {marked:,}", style="bold reverse")
-        self.update(line)
-
-
-def unknown_kind(kind: str, kinds: Sequence[str]) -> str | None:
-    """`no item has kind 'bogus': agreement, drill, ...` when the filter names a kind no item
-    has (as `unknown_state` does for states); None for a kind in use."""
-    if kind.strip().lower() in kinds:
-        return None
-    return f"no item has kind {kind!r}: {', '.join(kinds) or 'there are no items yet'}"
-
-
-def unknown_state(state: str | None, states: Sequence[str]) -> str | None:
-    """`no state 'bogus': proposed, stalled, ...` when the filter names a state no workflow
-    has (the table is then empty, and this says why)."""
-    if state is None or state.lower() in states:
-        return None
-    return f"no state {state!r}: {', '.join(states)}"
-
-
-class ViewsList(OptionList):
-    """The saved views (from the database): `0` all items, `w` the built-in "waiting on me",
-    `1`-`9` the views in the order they were made (a number stays with its view)."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("delete,x", "delete_view", "Delete view", id="views.delete"),
-    ]
-
-    class DeleteWanted(Message):
-        def __init__(self, number: int | None) -> None:
-            super().__init__()
-            self.number = number  # None: the built-in "waiting on me"
-
-    def action_delete_view(self) -> None:
-        if self.highlighted is not None:
-            option = self.get_option_at_index(self.highlighted)
-            self.post_message(self.DeleteWanted(view_number(option.id)))
-
-
-WAITING = "view-waiting"
-
-
-def view_number(option_id: str | None) -> int | None:
-    """The view number of a sidebar entry (0: all items); None for "waiting on me"."""
-    if option_id is None or option_id == WAITING:
-        return None
-    return int(option_id.removeprefix("view-"))
 
 
 class ItemsScreen(TrackerScreen):

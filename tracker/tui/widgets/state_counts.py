@@ -1,0 +1,99 @@
+"""The items screen's line of counts per state (and marks), and what it says instead when a
+filter names a state or kind no item can have."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.widgets import Static
+
+from .. import text as lit
+
+
+class StateCounts(Static):
+    """`proposed 3 · stalled 1 · ...` for the items the filter matches, and the marks; with a
+    filter the line begins `matching:`. With a state in the filter, that state and the total
+    come first, then, dimmed and introduced in words (`other states, ignoring state:x:`), the
+    other states' counts, which ignore that part of the filter. A filter naming a state or
+    kind no item can have says so instead."""
+
+    _loading: str | None = None  # the moment whose counts are on their way
+    _problem: str | None = None
+
+    def show(
+        self,
+        counts: dict[str, int],
+        states: Sequence[str],
+        total: int,
+        only: str | None = None,
+        filtered: bool = False,
+        waiting: bool = False,
+    ) -> None:
+        self._counts = (dict(counts), tuple(states), total, only)
+        self._filtered = filtered or only is not None
+        self._waiting = waiting
+        self._loading = None
+        self._problem = None
+        self._draw()
+
+    def show_loading(self, what: str) -> None:
+        """Counts are on their way: say so rather than show numbers of another moment."""
+        self._counts = ({}, (), 0, None)
+        self._loading = what
+        self._draw()
+
+    def show_problem(self, problem: str) -> None:
+        self._problem = problem
+        self._draw()
+
+    def show_marked(self, marked: int) -> None:
+        self._marked = marked
+        self._draw()
+
+    def _draw(self) -> None:
+        counts, states, total, only = getattr(self, "_counts", ({}, (), 0, None))
+        marked = getattr(self, "_marked", 0)
+        if self._loading is not None:
+            self.update(Text(f"counting {self._loading}…", style="italic"))
+            return
+        line = Text()
+        if self._problem:
+            line.append(self._problem, style="bold red")
+        else:
+            names = [*states, *sorted(set(counts) - set(states))]
+            if getattr(self, "_waiting", False):
+                line.append("waiting on me: ", style="bold")
+            elif getattr(self, "_filtered", False):
+                line.append("matching: ")
+            if only is not None:
+                line.append_text(lit.state(only))
+                line.append(f" {counts.get(only, 0):,}   ")
+                line.append(f"total {total:,}", style="bold")
+                line.append(f"   other states, ignoring state:{only}:", style="dim italic")
+                for name in (n for n in names if n != only):
+                    line.append(f" {name} {counts.get(name, 0):,} ", style="dim")
+            else:
+                for name in names:
+                    line.append_text(lit.state(name))
+                    line.append(f" {counts.get(name, 0):,}   ")
+                line.append(f"total {total:,}", style="bold")
+        if marked:
+            line.append(f"   ● marked {marked:,}", style="bold reverse")
+        self.update(line)
+
+
+def unknown_kind(kind: str, kinds: Sequence[str]) -> str | None:
+    """`no item has kind 'bogus': agreement, drill, ...` when the filter names a kind no item
+    has (as `unknown_state` does for states); None for a kind in use."""
+    if kind.strip().lower() in kinds:
+        return None
+    return f"no item has kind {kind!r}: {', '.join(kinds) or 'there are no items yet'}"
+
+
+def unknown_state(state: str | None, states: Sequence[str]) -> str | None:
+    """`no state 'bogus': proposed, stalled, ...` when the filter names a state no workflow
+    has (the table is then empty, and this says why)."""
+    if state is None or state.lower() in states:
+        return None
+    return f"no state {state!r}: {', '.join(states)}"
