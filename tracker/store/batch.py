@@ -1,8 +1,8 @@
 """Where a write happens: a batch of operations (add, fire, comment, edit, approve, withdraw)
 checked in memory against each item's state and workflow, then written in bulk in the
 caller's transaction: new items, each touched item once (compare-and-set on the version it
-read), every history entry with its hash. store/apply.py owns the transaction; this module
-owns what goes in it.
+read), every history entry with its hash (store/batch_write.py). store/apply.py owns the
+transaction; this module owns what goes in it.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import builtins
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -32,125 +31,19 @@ from ..records import FireResult, HistoryEntry, Item
 from ..workflow import Workflow, Workflows
 from . import bulk_pg
 from . import consents as consents_sql
+from .batch_rows import (
+    LOAD_COLUMNS,
+    NARROW_COLUMNS,
+    NARROW_OPS,
+    Entry,
+    Live,
+    Loaded,
+    Narrow,
+)
+from .batch_write import BulkWrite
 from .models import items
 
 Progress = Callable[[int], None]
-
-# A history entry a batch made: its row, in the order of HISTORY_COLUMNS (item_id is None
-# until a new item has its id).
-Entry = tuple[
-    int | None, int, str, str | None, str, str, str, str | None, str | None, str, str | None, str
-]
-HISTORY_COLUMNS = (
-    "item_id",
-    "version",
-    "trigger",
-    "from_state",
-    "to_state",
-    "occurred_at",
-    "actor",
-    "reason",
-    "source",
-    "hash",
-    "fields",
-    "recorded_at",
-)
-HISTORY_MARKS = ", ".join("?" for _ in HISTORY_COLUMNS)
-ITEM_INSERT_COLUMNS = (
-    "key",
-    "key_lower",
-    "title",
-    "kind",
-    "workflow",
-    "parties",
-    "description",
-    "state",
-    "version",
-    "last_hash",
-    "created_at",
-    "updated_at",
-    "changed_at",
-)
-# The columns a batch loads of an item, Live's first fields in their order (times as their
-# canonical text: SQLite stores them so, bulk_pg converts them).
-LOAD_COLUMNS = (
-    "id",
-    "key",
-    "title",
-    "kind",
-    "workflow",
-    "parties",
-    "description",
-    "state",
-    "version",
-    "last_hash",
-    "created_at",
-    "updated_at",
-    "changed_at",
-)
-Loaded = tuple[int, str, str, str, str, str, str, str, int, str, str, str, str]
-# A big batch of these ops only (no result reported, no field edited) loads and writes back
-# only what they read (parties: a gated trigger's approvers) and change: a fifth of the load's
-# time at 100,000 fires.
-NARROW_OPS = frozenset({"fire", "comment"})
-NARROW_COLUMNS = ("id", "key", "workflow", "parties", "state", "version", "last_hash", "changed_at")
-Narrow = tuple[int, str, str, str, str, int, str, str]
-# What writing an item back sets: a narrow batch the first five only.
-ITEM_UPDATE_COLUMNS = (
-    "state",
-    "version",
-    "last_hash",
-    "changed_at",
-    "updated_at",
-    "title",
-    "description",
-    "parties",
-)
-NARROW_UPDATE = ITEM_UPDATE_COLUMNS[:5]
-
-
-@dataclass(slots=True)
-class Live:
-    """An item as a batch sees it: loaded (id set) or added by the batch (id None)."""
-
-    id: int | None
-    key: str
-    title: str
-    kind: str
-    workflow: str
-    # As stored: the codes joined by a space (kept so; split only for a record or an edit).
-    parties: str
-    description: str
-    state: str
-    version: int
-    last_hash: str
-    # Times as their canonical text (dates.iso): compared, hashed and stored as they are.
-    created: str
-    updated: str
-    changed: str
-    read_version: int = 0
-    # An edit of this batch changed its parties: its rows in item_parties are written again.
-    parties_changed: bool = False
-    entries: list[Entry] = field(default_factory=list)
-    # The consents in effect (tracker.consents); None until read, for items of a workflow
-    # that gates a trigger.
-    consents: InEffect | None = None
-
-    def record(self, workflow: Workflow | None) -> Item:
-        return Item(
-            key=self.key,
-            title=self.title,
-            kind=self.kind,
-            parties=tuple(self.parties.split()),
-            state=self.state,
-            version=self.version,
-            description=self.description,
-            created_at=datetime.fromisoformat(self.created),
-            updated_at=datetime.fromisoformat(self.updated),
-            workflow=self.workflow,
-            allowed_triggers=workflow.allowed(self.state) if workflow else (),
-            changed_at=datetime.fromisoformat(self.changed),
-        )
 
 
 class Batch:
@@ -620,151 +513,10 @@ class Batch:
         return live
 
     def flush(self) -> None:
-        """Write what the batch did: new items, then each touched item once (compare-and-set
-        on the version it read), then every history entry."""
-        touched = self.touched()
-        fresh = [live for live in touched if live.id is None]
-        if fresh:
-            self.insert_items(fresh)
-            self.write_parties(fresh)
-        changed = [live for live in touched if live.read_version]
-        if changed:
-            self.update_items(changed)
-            edited = [live for live in changed if live.parties_changed]
-            if edited:
-                self.write_parties(edited, replace=True)
-        self.insert_entries(touched)
-
-    def write_parties(self, lives: builtins.list[Live], *, replace: bool = False) -> None:
-        """The rows of item_parties for these items as their parties now stand (the index a
-        filter by party reads; verify checks it); `replace`: their rows so far go first."""
-        rows = [
-            (live.id, n, party) for live in lives for n, party in enumerate(live.parties.split())
-        ]
-        if self.sqlite:
-            if replace:
-                self.driver.executemany(
-                    "DELETE FROM item_parties WHERE item_id = ?", [(live.id,) for live in lives]
-                )
-            self.driver.executemany(
-                "INSERT INTO item_parties (item_id, position, party) VALUES (?, ?, ?)", rows
-            )
-            return
-        if replace:
-            with self.driver.cursor() as cursor:
-                cursor.execute(
-                    "DELETE FROM item_parties WHERE item_id = ANY(%s)",
-                    ([live.id for live in lives],),
-                )
-        bulk_pg.copy(self.driver, "item_parties", ("item_id", "position", "party"), rows)
-
-    def insert_entries(self, touched: builtins.list[Live]) -> None:
-        # An entry is its row, but for a new item's id, known only now.
-        rows: builtins.list[tuple[Any, ...]] = []
-        for live in touched:
-            if live.read_version:
-                rows += live.entries
-            else:
-                rows += [(live.id, *entry[1:]) for entry in live.entries]
-        if not self.sqlite:
-            if not self.done:
-                bulk_pg.copy(self.driver, "history", HISTORY_COLUMNS, rows)
-                return
-            # Small batches report each entry with its id: taken from the sequence first.
-            ids = bulk_pg.take_ids(self.driver, "history", len(rows))
-            entries = (entry for live in touched for entry in live.entries)
-            for made_entry, new_id in zip(entries, ids, strict=True):
-                self.entry_ids[id(made_entry)] = new_id
-            rows = [(new_id, *row) for new_id, row in zip(ids, rows, strict=True)]
-            bulk_pg.copy(self.driver, "history", ("id", *HISTORY_COLUMNS), rows)
-            return
-        statement = f"INSERT INTO history ({', '.join(HISTORY_COLUMNS)}) VALUES ({HISTORY_MARKS})"
-        if self.done and len(rows) == 1:
-            # One entry (a single fire): its id is the cursor's lastrowid.
-            only = touched[0].entries[0]
-            self.entry_ids[id(only)] = self.driver.execute(statement, rows[0]).lastrowid
-            return
-        # Small batches report each entry with its id: read them back by (item_id, version),
-        # which is unique, among the ids above the largest before the insert. That holds under
-        # concurrency too: BEGIN IMMEDIATE keeps every other writer out.
-        before = (
-            self.driver.execute("SELECT max(id) FROM history").fetchone()[0] if self.done else None
+        """Write what the batch did (store/batch_write.py): new items, then each touched item
+        once (compare-and-set on the version it read), then every history entry."""
+        reporting = bool(self.done)
+        writer = BulkWrite(
+            self.driver, self.entry_ids, sqlite=self.sqlite, narrow=self.narrow, reporting=reporting
         )
-        self.driver.executemany(statement, rows)
-        if not self.done:
-            return
-        made = {(live.id, entry[1]): entry for live in touched for entry in live.entries}
-        written = self.driver.execute(
-            "SELECT item_id, version, id FROM history WHERE id > ?", (before or 0,)
-        )
-        for item_id, version, new_id in written:
-            entry = made.get((item_id, version))
-            if entry is not None:
-                self.entry_ids[id(entry)] = new_id
-
-    def insert_items(self, fresh: builtins.list[Live]) -> None:
-        """New items; their ids are taken from the sequence first (PostgreSQL) or read back by
-        key after the insert (SQLite; key_lower is unique)."""
-        if not self.sqlite:
-            for live, new_id in zip(
-                fresh, bulk_pg.take_ids(self.driver, "items", len(fresh)), strict=True
-            ):
-                live.id = new_id
-        rows = [
-            (
-                live.key,
-                live.key.lower(),
-                live.title,
-                live.kind,
-                live.workflow,
-                live.parties,
-                live.description,
-                live.state,
-                live.version,
-                live.last_hash,
-                live.created,
-                live.updated,
-                live.changed,
-            )
-            for live in fresh
-        ]
-        if not self.sqlite:
-            identified = [(live.id, *row) for live, row in zip(fresh, rows, strict=True)]
-            bulk_pg.copy(self.driver, "items", ("id", *ITEM_INSERT_COLUMNS), identified)
-            return
-        marks = ", ".join("?" for _ in ITEM_INSERT_COLUMNS)
-        self.driver.executemany(
-            f"INSERT INTO items ({', '.join(ITEM_INSERT_COLUMNS)}) VALUES ({marks})", rows
-        )
-        by_key = {live.key.lower(): live for live in fresh}
-        written = self.driver.execute(
-            "SELECT key_lower, id FROM items WHERE key_lower IN (SELECT value FROM json_each(?))",
-            (json.dumps(builtins.list(by_key)),),
-        )
-        for key_lower, new_id in written:
-            by_key[key_lower].id = new_id
-
-    def update_items(self, changed: builtins.list[Live]) -> None:
-        columns = NARROW_UPDATE if self.narrow else ITEM_UPDATE_COLUMNS
-        rows: builtins.list[tuple[Any, ...]]
-        if self.narrow:
-            rows = [
-                (live.state, live.version, live.last_hash, live.changed, live.updated, live.id,
-                 live.read_version)
-                for live in changed
-            ]  # fmt: skip
-        else:
-            rows = [
-                (live.state, live.version, live.last_hash, live.changed, live.updated, live.title,
-                 live.description, live.parties, live.id, live.read_version)
-                for live in changed
-            ]  # fmt: skip
-        if self.sqlite:
-            assignments = ", ".join(f"{name} = ?" for name in columns)
-            updated = self.driver.executemany(
-                f"UPDATE items SET {assignments} WHERE id = ? AND version = ?", rows
-            ).rowcount
-        else:
-            updated = bulk_pg.update_items(self.driver, columns, rows)
-        if updated != len(rows):
-            raise Conflict("a concurrent writer changed an item in this batch; nothing was written")
+        writer.flush(self.touched())
