@@ -310,7 +310,7 @@ MALFORMED = {
         11,
         "defined twice from 'draft'",
     ),
-    "bad TOML": (GOOD.replace('to = "live"', 'to = "live'), 9, "line 9"),
+    "bad TOML": (GOOD.replace('to = "live"', 'to = "live'), 9, "broken.toml:9: Illegal character"),
     "unknown key": (GOOD.replace("kinds =", "kindz ="), 4, "unknown key 'kindz'"),
     "reserved trigger": (GOOD.replace('"publish"', '"comment"'), 6, "reserved"),
     # transitions keeps the state in the attribute `state`: a trigger of that name crashed.

@@ -23,12 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import fields
+from . import fields, tomlfile
 from .errors import NotAllowed, PartyMapError, UsageError
 
 ENVIRONMENT = "TRACKER_PARTIES"
 FILE_NAME = "parties.toml"
-_TOML_WHERE = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)\s*$")
 
 
 def map_file() -> Path:
@@ -106,25 +105,7 @@ def check(actor: str, party: str, party_map: PartyMap | None) -> None:
 
 def parse(text: str, path: str) -> PartyMap:
     """The map in TOML `text`; PartyMapError names `path` and the line of the problem."""
-    import tomllib  # only when there is a map
-
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        found = _TOML_WHERE.search(message)
-        if found is None:
-            raise PartyMapError(f"{path}: {message}") from None
-        line, column = found.groups()
-        cut = message[: found.start()]
-        if line is None:
-            last = len(text.splitlines()) or 1
-            raise PartyMapError(f"{path}:{last}: {cut} (at the end of the file)") from None
-        raise PartyMapError(f"{path}:{line}: {cut} (column {column})") from None
-    except RecursionError:
-        raise PartyMapError(f"{path}: nested too deeply") from None
-    except ValueError as exc:  # an integer of more than 4,300 digits
-        raise PartyMapError(f"{path}: {str(exc).split(';', 1)[0]}") from None
+    data = tomlfile.load(text, path, PartyMapError)
     return _Reader(text, path).read(data)
 
 

@@ -4,10 +4,10 @@ the line it comes from (WorkflowFileError)."""
 from __future__ import annotations
 
 import re
-import tomllib
 from typing import Any
 
 from .. import fields as text_rules
+from .. import tomlfile
 from ..errors import UsageError, WorkflowFileError
 from .engine import (
     EVERY_PARTY,
@@ -50,14 +50,7 @@ def parse_workflow(text: str, path: str) -> Workflow:
             raise WorkflowFileError(
                 f"{path}:{number}: a dotted key of more than {MAX_KEY_PARTS} parts"
             )
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise WorkflowFileError(f"{path}: {exc}") from None
-    except RecursionError:
-        raise WorkflowFileError(f"{path}: nested too deeply") from None
-    except ValueError as exc:  # an integer of more than 4,300 digits
-        raise WorkflowFileError(f"{path}: {str(exc).split(';', 1)[0]}") from None
+    data = tomlfile.load(text, path, WorkflowFileError)
     return _WorkflowReader(text, path).read(data)
 
 
