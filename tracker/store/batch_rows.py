@@ -48,21 +48,7 @@ ITEM_INSERT_COLUMNS = (
 )
 # The columns a batch loads of an item, Live's first fields in their order (times as their
 # canonical text: SQLite stores them so, bulk_pg converts them).
-LOAD_COLUMNS = (
-    "id",
-    "key",
-    "title",
-    "kind",
-    "workflow",
-    "parties",
-    "description",
-    "state",
-    "version",
-    "last_hash",
-    "created_at",
-    "updated_at",
-    "changed_at",
-)
+LOAD_COLUMNS = ("id", *(name for name in ITEM_INSERT_COLUMNS if name != "key_lower"))
 Loaded = tuple[int, str, str, str, str, str, str, str, int, str, str, str, str]
 # A big batch of these ops only (no result reported, no field edited) loads and writes back
 # only what they read (parties: a gated trigger's approvers) and change: a fifth of the load's
