@@ -28,7 +28,8 @@ from .. import text as lit
 from ..gates import noted_reason
 from ..messages import DataChanged, OpenItem
 from ..widgets.footer import KeysFooter
-from ..widgets.virtual_table import Column, Row, VirtualTable
+from ..widgets.table_lines import Column, Row
+from ..widgets.virtual_table import VirtualTable
 from .base import TrackerScreen
 
 HISTORY_COLUMNS = (

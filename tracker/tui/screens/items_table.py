@@ -23,7 +23,8 @@ from ..gates import waiting_items
 from ..query import Query
 from ..widgets.item_rows import AS_OF_COLUMNS, ITEM_COLUMNS, page
 from ..widgets.state_counts import StateCounts, unknown_kind, unknown_state
-from ..widgets.virtual_table import Row, VirtualTable
+from ..widgets.table_lines import Row
+from ..widgets.virtual_table import VirtualTable
 from .base import TrackerScreen
 
 SORT_CYCLE = ("key", "title", "kind", "parties", "state", "changed_at")

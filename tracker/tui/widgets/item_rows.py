@@ -12,7 +12,7 @@ from ...service import Tracker
 from .. import text as lit
 from ..gates import waiting_items
 from ..query import Query
-from .virtual_table import Column, Row
+from .table_lines import Column, Row
 
 ITEM_COLUMNS = (
     Column("key", "key", 14),

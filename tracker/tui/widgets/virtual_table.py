@@ -15,8 +15,7 @@ end, instead of by OFFSET; a screen over a small set may ignore them and use the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar, TypeAlias
 
 from rich.segment import Segment
 from rich.style import Style
@@ -24,31 +23,12 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
-from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    """A column: `width` 0 takes the room the fixed columns leave; a table narrower than
-    `hide_below` leaves the column out (so the layout holds at 80 columns)."""
-
-    id: str
-    label: str
-    width: int = 0
-    hide_below: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One row: the key it stands for, its cells (literal Text), and the record it shows
-    (a screen's own value: what it pages from and shows in full)."""
-
-    key: str
-    cells: tuple[Text, ...]
-    record: Any = None
+from . import table_messages as messages
+from .table_lines import Column, Row, cells_line, header_cells, shown_columns, text_line
 
 
 class VirtualTable(ScrollView, can_focus=True):
@@ -95,68 +75,17 @@ class VirtualTable(ScrollView, can_focus=True):
 
     cursor: reactive[int] = reactive(0, always_update=True)
 
-    class PageLoaded(Message):
-        """A worker fetched rows from `offset` for query `generation`: post it to the table."""
-
-        def __init__(self, generation: int, offset: int, rows: Sequence[Row]) -> None:
-            super().__init__()
-            self.generation = generation
-            self.offset = offset
-            self.rows = rows
+    # Its messages (table_messages.py), as Textual widgets name theirs.
+    PageLoaded: TypeAlias = messages.PageLoaded
+    RowsWanted: TypeAlias = messages.RowsWanted
+    RowHighlighted: TypeAlias = messages.RowHighlighted
+    RowSelected: TypeAlias = messages.RowSelected
+    MarksChanged: TypeAlias = messages.MarksChanged
+    HeaderClicked: TypeAlias = messages.HeaderClicked
 
     def on_virtual_table_page_loaded(self, message: PageLoaded) -> None:
         message.stop()
         self.set_rows(message.generation, message.offset, message.rows)
-
-    class RowsWanted(Message):
-        """The table needs rows `offset .. offset+limit-1` of query `generation` (of `total`).
-        `after` is the record of the loaded row just above them, `before` that of the loaded
-        row just below (None where that row is not loaded): keyset paging starts there."""
-
-        def __init__(
-            self,
-            table: VirtualTable,
-            generation: int,
-            offset: int,
-            limit: int,
-            after: Any = None,
-            before: Any = None,
-        ) -> None:
-            super().__init__()
-            self.table = table
-            self.generation = generation
-            self.offset = offset
-            self.limit = limit
-            self.total = table.total
-            self.after = after
-            self.before = before
-
-    class RowHighlighted(Message):
-        def __init__(self, table: VirtualTable, index: int, key: str | None) -> None:
-            super().__init__()
-            self.table = table
-            self.index = index
-            self.key = key
-
-    class RowSelected(Message):
-        def __init__(self, table: VirtualTable, index: int, key: str) -> None:
-            super().__init__()
-            self.table = table
-            self.index = index
-            self.key = key
-
-    class MarksChanged(Message):
-        """The set of marked keys changed (`marks` holds them)."""
-
-        def __init__(self, table: VirtualTable) -> None:
-            super().__init__()
-            self.table = table
-
-    class HeaderClicked(Message):
-        def __init__(self, table: VirtualTable, column: str) -> None:
-            super().__init__()
-            self.table = table
-            self.column = column
 
     def __init__(
         self,
@@ -264,35 +193,10 @@ class VirtualTable(ScrollView, can_focus=True):
 
     # -- drawing ----------------------------------------------------------------------------
 
-    def _shown(self, width: int) -> list[tuple[int, int]]:
-        """(column index, width) of each column shown at this table width."""
-        shown = [i for i, c in enumerate(self.columns) if width >= c.hide_below]
-        fixed = sum(self.columns[i].width + 1 for i in shown if self.columns[i].width)
-        flexible = [i for i in shown if not self.columns[i].width]
-        room = max(8, (width - fixed) // max(1, len(flexible)) - 1) if flexible else 0
-        return [(i, self.columns[i].width or room) for i in shown]
-
     def _line(
         self, cells: Sequence[Text], width: int, style: Style, gutter: str | None = None
     ) -> Strip:
-        line = Text(no_wrap=True, overflow="ellipsis")
-        if gutter is not None:
-            line.append(gutter)
-            width -= len(gutter)
-        for index, cell_width in self._shown(width):
-            if index >= len(cells):
-                break
-            piece = cells[index].copy()
-            piece.no_wrap = True
-            piece.truncate(cell_width, overflow="ellipsis", pad=True)
-            line.append_text(piece)
-            line.append(" ")
-        segments = list(line.render(self.app.console))
-        strip = Strip(segments).crop_extend(0, width + len(gutter or ""), None)
-        return strip.apply_style(style)
-
-    def _message(self, text: str, width: int, style: Style) -> Strip:
-        return Strip([Segment(text[:width].ljust(width), style)], width)
+        return cells_line(self.app.console, self.columns, cells, width, style, gutter)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -300,13 +204,14 @@ class VirtualTable(ScrollView, can_focus=True):
         if y == 0:
             header = self.get_component_rich_style("virtual-table--header")
             gutter = "  " if self.markable else None
-            return self._line(self._header_cells(), width, base + header, gutter)
+            cells = header_cells(self.columns, self.sorted_by)
+            return self._line(cells, width, base + header, gutter)
         index = int(self.scroll_y) + y - 1
         if index >= self.total:
             if index == 0:
                 muted = self.get_component_rich_style("virtual-table--placeholder")
                 shown = " loading…" if self.waiting else " (nothing matches)"
-                return self._message(shown, width, base + muted)
+                return text_line(shown, width, base + muted)
             return Strip([Segment(" " * width, base)], width)
         row = self._rows.get(index)
         style = base
@@ -315,22 +220,13 @@ class VirtualTable(ScrollView, can_focus=True):
         if row is None:
             self._schedule_fetch()
             muted = self.get_component_rich_style("virtual-table--placeholder")
-            return self._message(" …", width, style + muted)
+            return text_line(" …", width, style + muted)
         if not self.markable:
             return self._line(row.cells, width, style)
         if row.key in self.marks:
             marked = self.get_component_rich_style("virtual-table--marked")
             return self._line(row.cells, width, base + marked + style, "● ")
         return self._line(row.cells, width, style, "  ")
-
-    def _header_cells(self) -> list[Text]:
-        cells = []
-        for column in self.columns:
-            label = column.label
-            if self.sorted_by and self.sorted_by[0] == column.id:
-                label += " ▼" if self.sorted_by[1] else " ▲"
-            cells.append(Text(label))
-        return cells
 
     def on_resize(self, _event: events.Resize) -> None:
         self.virtual_size = Size(self.scrollable_content_region.width, self.total + 1)
@@ -363,6 +259,7 @@ class VirtualTable(ScrollView, can_focus=True):
             self.RowsWanted(
                 self,
                 *ask,
+                self.total,
                 after=above.record if above else None,
                 before=below.record if below else None,
             )
@@ -466,7 +363,7 @@ class VirtualTable(ScrollView, can_focus=True):
             return
         if offset.y == 0:
             x = 2 if self.markable else 0
-            for index, width in self._shown(self.size.width - x):
+            for index, width in shown_columns(self.columns, self.size.width - x):
                 if x <= offset.x < x + width + 1:
                     self.post_message(self.HeaderClicked(self, self.columns[index].id))
                     return
