@@ -16,7 +16,8 @@ from textual.widgets import Button, Input, OptionList, Select, Static
 
 from tracker import Tracker
 from tracker.tui.app import TrackerApp
-from tracker.tui.screens.consent import BulkConsentModal, ConsentModal
+from tracker.tui.screens.bulk_consent import BulkConsentModal
+from tracker.tui.screens.consent import ConsentModal
 from tracker.tui.screens.help import key_table
 from tracker.tui.screens.item import ItemScreen
 from tracker.tui.screens.items import ItemsScreen

@@ -212,8 +212,9 @@ def binding_classes() -> tuple[type[Any], ...]:
     screen."""
     from .screens.as_of import AsOfModal
     from .screens.bulk import BulkFireModal
+    from .screens.bulk_consent import BulkConsentModal
     from .screens.comment import CommentModal
-    from .screens.consent import BulkConsentModal, ConsentModal
+    from .screens.consent import ConsentModal
     from .screens.fire import FireModal
     from .screens.help import HelpScreen
     from .screens.history import HistoryScreen

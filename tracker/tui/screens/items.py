@@ -266,7 +266,8 @@ class ItemsScreen(ItemsViews):
     def action_approve(self) -> None:
         """A consent: on every marked item (one batch, all or nothing), else on the item
         under the cursor."""
-        from .consent import BulkConsentModal, ConsentModal
+        from .bulk_consent import BulkConsentModal
+        from .consent import ConsentModal
 
         if self.marks:
             modal: TrackerModal = BulkConsentModal(self.tracker, sorted(self.marks))
