@@ -1,0 +1,190 @@
+"""`verify` at 100,000 items / 1,000,000 entries against the least any verify must do, by CPU.
+
+    python bench/verify_floor.py [--db FILE] [--runs 3]
+
+The ceiling ("floor" of the work) is raw sqlite3 on the same file, in one read transaction:
+every item's key, every history entry's 13 columns in chain order (item, version), and each
+entry's SHA-256 over its canonical text (tracker.chain.canonical, the one function) compared
+with its stored hash, the previous hash kept in a local variable. Nothing else: no workflow
+check, no item row, no fields, no consents, no derived columns, no error reporting. Its parts
+are timed on their own too (the fetch alone; the hashing of texts already built), so the
+figures show what part of verify's budget the driver and the hash take before any check.
+
+Runs alternate (verify, ceiling, verify, ...); figures are medians of CPU time
+(time.process_time plus waited-for children), with the load average printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import hashlib
+import os
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from generate import ensure_database  # noqa: E402
+from read_scale import cpu_all  # noqa: E402
+
+from tracker import Tracker  # noqa: E402
+from tracker.chain import canonical  # noqa: E402
+
+ENTRIES = (
+    'SELECT id, item_id, version, "trigger", from_state, to_state, occurred_at, recorded_at, '
+    "actor, reason, source, hash, fields FROM history ORDER BY item_id, version"
+)
+
+
+def batches(path: Path) -> Iterator[tuple[dict[int, str], list[tuple[Any, ...]]]]:
+    """Every item's key, then every entry in chain order through the driver, 5,000 at a time,
+    in one read transaction."""
+    con = sqlite3.connect(path)
+    try:
+        con.execute("BEGIN")
+        keys = dict(con.execute("SELECT id, key FROM items").fetchall())
+        cursor = con.execute(ENTRIES)
+        while batch := cursor.fetchmany(5_000):
+            yield keys, batch
+        con.execute("COMMIT")
+    finally:
+        con.close()
+
+
+def fetch(path: Path) -> int:
+    """The fetch alone: every row through the driver, nothing done with it."""
+    return sum(len(rows) for _, rows in batches(path))
+
+
+def ceiling(path: Path) -> bool:
+    """Fetch, build every canonical text, hash and compare: the least a verify does."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        current, prev, same = None, "", True
+        sha256 = hashlib.sha256
+        for keys, rows in batches(path):
+            texts = []
+            for (_, ref, version, trigger, from_state, to_state, occurred, recorded, actor,
+                 reason, source, digest, fields) in rows:  # fmt: skip
+                if ref != current:
+                    current, prev = ref, ""
+                texts.append(
+                    canonical(
+                        prev,
+                        keys[ref],
+                        version,
+                        trigger,
+                        from_state,
+                        to_state,
+                        occurred,
+                        recorded,
+                        actor,
+                        reason,
+                        source,
+                        fields,
+                    ).encode()
+                )
+                prev = digest
+            same = same and [sha256(t).hexdigest() for t in texts] == [r[11] for r in rows]
+        return same
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def all_texts(path: Path) -> tuple[list[bytes], list[str]]:
+    """Every entry's canonical text and stored hash (for timing the hash on its own)."""
+    texts, digests = [], []
+    current, prev = None, ""
+    for keys, rows in batches(path):
+        for (_, ref, version, trigger, from_state, to_state, occurred, recorded, actor,
+             reason, source, digest, fields) in rows:  # fmt: skip
+            if ref != current:
+                current, prev = ref, ""
+            texts.append(
+                canonical(
+                    prev,
+                    keys[ref],
+                    version,
+                    trigger,
+                    from_state,
+                    to_state,
+                    occurred,
+                    recorded,
+                    actor,
+                    reason,
+                    source,
+                    fields,
+                ).encode()
+            )
+            digests.append(digest)
+            prev = digest
+    return texts, digests
+
+
+def hashes_match(texts: list[bytes], digests: list[str]) -> bool:
+    sha256 = hashlib.sha256
+    return [sha256(t).hexdigest() for t in texts] == digests
+
+
+def timed(run: Callable[[], Any]) -> tuple[float, Any]:
+    began = cpu_all()
+    result = run()
+    return cpu_all() - began, result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", type=Path, help="a generated database to copy (default: build)")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
+    source = args.db or ensure_database()
+    with tempfile.TemporaryDirectory(prefix="verify_floor-") as scratch:
+        copy = Path(scratch) / "big.db"
+        shutil.copyfile(source, copy)
+        with Tracker.open(f"sqlite:///{copy}") as tracker:  # migrates the copy, not timed
+            print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+            tracker.verify()  # warm-up: imports, page cache
+            ceiling(copy)
+            spent: dict[str, list[float]] = {"verify": [], "ceiling": [], "fetch": [], "hash": []}
+            for _ in range(args.runs):
+                seconds, report = timed(tracker.verify)
+                assert report.ok, report.problems[:3]
+                spent["verify"].append(seconds)
+                seconds, ok = timed(lambda: ceiling(copy))
+                assert ok, "the ceiling found a hash that differs"
+                spent["ceiling"].append(seconds)
+                seconds, _ = timed(lambda: fetch(copy))
+                spent["fetch"].append(seconds)
+                texts, digests = all_texts(copy)
+                seconds, ok = timed(partial(hashes_match, texts, digests))
+                assert ok
+                spent["hash"].append(seconds)
+            entries = report.entries
+    print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    median = {name: statistics.median(values) for name, values in spent.items()}
+    print(f"{entries:,} entries; medians of {args.runs} runs, CPU time")
+    for name, what in (
+        ("verify", "verify()"),
+        ("ceiling", "ceiling: fetch + canonical + SHA-256 + compare"),
+        ("fetch", "  of which the fetch through sqlite3 (13 columns)"),
+        ("hash", "  of which SHA-256 + compare of texts already built"),
+    ):
+        print(f"{what:<52} {median[name] * 1000:>8.0f} ms")
+    print(f"verify / ceiling: {median['verify'] / median['ceiling']:.2f}")
+    print(f"ceiling / the 3 s target: {median['ceiling'] / 3.0:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
