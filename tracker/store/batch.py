@@ -2,21 +2,20 @@
 checked in memory against each item's state and workflow, then written in bulk in the
 caller's transaction: new items, each touched item once (compare-and-set on the version it
 read), every history entry with its hash (store/batch_write.py). store/apply.py owns the
-transaction; this module owns what goes in it.
+transaction; this module owns what goes in it. What it reads first is store/batch_read.py;
+the consents it checks approvals and gated fires against, store/batch_consents.py.
 """
 
 from __future__ import annotations
 
 import builtins
-import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from .. import consents as consent_rules
-from .. import dates, fields, parties
+from .. import dates, fields
 from ..chain import GENESIS, entry_hash, fields_text, item_fields_text
-from ..consents import InEffect
 from ..errors import (
     Conflict,
     ItemNotFound,
@@ -27,10 +26,10 @@ from ..errors import (
     UsageError,
 )
 from ..operations import OPERATIONS, Add, Approve, Comment, Edit, Fire, Operation, When, Withdraw
-from ..records import FireResult, HistoryEntry, Item
+from ..records import FireResult, Item
 from ..workflow import Workflow, Workflows
-from . import bulk_pg
-from . import consents as consents_sql
+from .batch_consents import BatchConsents
+from .batch_read import item_rows
 from .batch_rows import (
     LOAD_COLUMNS,
     NARROW_COLUMNS,
@@ -39,9 +38,10 @@ from .batch_rows import (
     Live,
     Loaded,
     Narrow,
+    entry_record,
+    narrow_live,
 )
 from .batch_write import BulkWrite
-from .models import items
 
 Progress = Callable[[int], None]
 
@@ -74,9 +74,8 @@ class Batch:
         self.live: dict[str, Live] = {}
         # Operations done, by op name.
         self.counts = dict.fromkeys(OPERATIONS, 0)
-        # The actor-to-party map (tracker.parties), read on the first consent.
-        self.party_map: parties.PartyMap | None = None
-        self.party_map_read = False
+        # The consents in effect on the items, and who may consent (batch_consents.py).
+        self.consents = BatchConsents(workflows, driver, self.live, actor, sqlite=sqlite)
         # What was checked once for the whole batch: (actor, reason, source) as given and as
         # recorded; a fire's target state.
         self.said: dict[tuple[str | None, ...], tuple[str, str | None, str | None]] = {}
@@ -123,59 +122,19 @@ class Batch:
                 progress(done)
 
     def results(self, dry_run: bool) -> builtins.list[FireResult]:
-        out = []
-        for item, entry in self.done:
-            (_item, version, trigger, from_state, to_state, occurred, actor, reason, source,
-             digest, fields_, _recorded) = entry  # fmt: skip
-            record = HistoryEntry(
-                id=self.entry_ids.get(id(entry), 0),
-                item=item.key,
-                trigger=trigger,
-                from_state=from_state,
-                to_state=to_state,
-                occurred_at=datetime.fromisoformat(occurred),
-                recorded_at=self.recorded_at,
-                actor=actor,
-                reason=reason,
-                source=source,
-                hash=digest,
-                version=version,
-                fields=fields_,
-            )
-            out.append(FireResult(item, record, dry_run))
-        return out
+        ids, recorded_at = self.entry_ids, self.recorded_at
+        return [
+            FireResult(item, entry_record(entry, ids.get(id(entry), 0), item, recorded_at), dry_run)
+            for item, entry in self.done
+        ]
 
     def load(self, keys: set[str]) -> None:
-        listed = list(keys)
         columns = NARROW_COLUMNS if self.narrow else LOAD_COLUMNS
-        # SQLite: rows as plain tuples; times are stored as their canonical text already.
-        query = f"SELECT {', '.join(columns)} FROM items"
-        if not self.sqlite:
-            rows = bulk_pg.load(self.driver, columns, listed)
-        elif len(listed) == 1:
-            rows = self.driver.execute(f"{query} WHERE key_lower = ?", listed).fetchall()
-        elif self.names_most(len(listed)):
-            # One pass over the table costs less than a lookup per key (100,000 keys of
-            # 100,000 items: 0.17 s of CPU against 0.28). Keys are ASCII (fields.KEY).
-            rows = [
-                row for row in self.driver.execute(f"{query} ORDER BY id") if row[1].lower() in keys
-            ]
-        else:
-            rows = self.driver.execute(
-                f"{query} WHERE key_lower IN (SELECT value FROM json_each(?)) ORDER BY id",
-                (json.dumps(listed),),
-            ).fetchall()
+        rows = item_rows(self.driver, keys, columns, sqlite=self.sqlite, many=self.REPORT_LIMIT)
         if self.narrow:
             self.keep_narrow(rows)
         else:
             self.keep(rows)
-
-    def names_most(self, count: int) -> bool:
-        """Whether `count` keys (from REPORT_LIMIT up) are a quarter or more of the items."""
-        if count < self.REPORT_LIMIT:
-            return False
-        items: int = self.driver.execute("SELECT count(*) FROM items").fetchone()[0]
-        return count * 4 >= items
 
     def keep(self, rows: Sequence[Loaded]) -> None:
         """Keep loaded item rows (LOAD_COLUMNS) as the batch's live items, each read at the
@@ -185,26 +144,8 @@ class Batch:
             live[row[1].lower()] = Live(*row, row[8])
 
     def keep_narrow(self, rows: Sequence[Narrow]) -> None:
-        """keep() for NARROW_COLUMNS: the fields a narrow batch never reads are left empty
-        (and never written back: NARROW_UPDATE)."""
-        live = self.live
-        for id_, key, workflow, codes, state, version, last_hash, changed in rows:
-            live[key.lower()] = Live(
-                id_,
-                key,
-                "",
-                "",
-                workflow,
-                codes,
-                "",
-                state,
-                version,
-                last_hash,
-                "",
-                "",
-                changed,
-                version,
-            )
+        """keep() for NARROW_COLUMNS (batch_rows.narrow_live)."""
+        self.live.update(narrow_live(rows))
 
     def find(self, key: str) -> Live:
         live = self.live.get(key.lower())
@@ -345,71 +286,13 @@ class Batch:
             if target is None:
                 said = {"reason": op.reason, "source": op.source}
                 target = self.targets[asked] = workflow.check(live.state, trigger, said)
-            settled = self.settle(live, workflow, trigger)
+            settled = self.consents.settle(live, workflow, trigger)
         except TrackerError as exc:
             exc.args = (f"{live.key}: {exc}",)
             raise
         when = self.when(op.at, live)
         self.append(live, trigger, target, when, op.actor, op.reason, op.source, settled)
         return live
-
-    def in_effect(self, live: Live, workflow: Workflow) -> InEffect:
-        """The consents in effect on `live` (none where its workflow gates nothing). Read on
-        first need, for every item of the batch in a gated workflow at once."""
-        if live.consents is None:
-            if not workflow.gated or live.id is None:
-                live.consents = InEffect()
-            else:
-                self.load_consents()
-        assert live.consents is not None
-        return live.consents
-
-    def load_consents(self) -> None:
-        """Read the consents in effect of the batch's loaded items in gated workflows."""
-        gated = {name for name, workflow in self.workflows.by_name.items() if workflow.gated}
-        waiting = {
-            live.id: live
-            for live in self.live.values()
-            if live.consents is None and live.id is not None and live.workflow in gated
-        }
-        ids = sorted(waiting)
-        found: dict[int, list[tuple[str, consent_rules.Given]]] = {}
-        for start in range(0, len(ids), 500):
-            query = consents_sql.in_effect_query([items.c.id.in_(ids[start : start + 500])])
-            for item_id, version, trigger, recorded, digest, *_ in self.read(query):
-                named = consent_rules.parse_consent(recorded)
-                if named is not None:
-                    given = consent_rules.Given(named[0], named[1], digest, version)
-                    found.setdefault(item_id, []).append((trigger, given))
-        for item_id, live in waiting.items():
-            live.consents = InEffect.replay(found.get(item_id, ()))
-
-    def read(self, query: Any) -> builtins.list[Sequence[Any]]:
-        """The rows of a Core query (as tuples), on the driver, in the batch's transaction."""
-        if self.sqlite:
-            from sqlalchemy.dialects import sqlite as dialect
-        else:
-            from sqlalchemy.dialects import postgresql as dialect  # type: ignore[no-redef]
-        compiled = query.compile(dialect=dialect.dialect(), compile_kwargs={"literal_binds": True})
-        rows: builtins.list[Sequence[Any]] = self.driver.execute(str(compiled)).fetchall()
-        return rows
-
-    def settle(self, live: Live, workflow: Workflow, trigger: str) -> str | None:
-        """A state change of `live` by `trigger`: the consents it rests on and those it voids
-        (its entry's fields); NotAllowed naming who is missing for a gated trigger."""
-        if not workflow.gated:
-            return None
-        required = workflow.approvers(trigger, live.state, live.parties.split())
-        return self.in_effect(live, workflow).settle(trigger, required)
-
-    def may_consent(self, actor: str | None, party: str) -> None:
-        """NotAllowed unless the actor recorded (`actor`, else the default one) may consent
-        for `party` by the actor-to-party map (tracker.parties; read once a batch, on the
-        first consent). No map: everyone may."""
-        if not self.party_map_read:
-            self.party_map, self.party_map_read = parties.load(), True
-        by = fields.text("actor", actor, required=actor is not None) or self.actor
-        parties.check(by, party, self.party_map)
 
     def consent_target(self, op: Approve | Withdraw) -> tuple[Live, Workflow, str, str]:
         """The item, workflow, trigger and party an approve or withdraw names."""
@@ -440,10 +323,10 @@ class Batch:
             # The trigger's required fields are required on each consent.
             said = {"reason": op.reason, "source": op.source}
             target = workflow.check(live.state, trigger, said)
-            consents = self.in_effect(live, workflow)
+            consents = self.consents.in_effect(live, workflow)
             consents.check_new(trigger, party)
             when = self.when(op.at, live)
-            self.may_consent(op.actor, party)
+            self.consents.may_consent(op.actor, party)
         except TrackerError as exc:
             exc.args = (f"{live.key}: {exc}",)
             raise
@@ -461,9 +344,9 @@ class Batch:
         """Take back a party's consent that is in effect."""
         live, workflow, trigger, party = self.consent_target(op)
         try:
-            self.in_effect(live, workflow).withdraw(trigger, party)
+            self.consents.in_effect(live, workflow).withdraw(trigger, party)
             when = self.when(op.at, live)
-            self.may_consent(op.actor, party)
+            self.consents.may_consent(op.actor, party)
         except TrackerError as exc:
             exc.args = (f"{live.key}: {exc}",)
             raise

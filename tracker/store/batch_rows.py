@@ -4,11 +4,12 @@ writes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..consents import InEffect
-from ..records import Item
+from ..records import HistoryEntry, Item
 from ..workflow import Workflow
 
 # A history entry a batch made: its row, in the order of HISTORY_COLUMNS (item_id is None
@@ -112,3 +113,49 @@ class Live:
             allowed_triggers=workflow.allowed(self.state) if workflow else (),
             changed_at=datetime.fromisoformat(self.changed),
         )
+
+
+def narrow_live(rows: Sequence[Narrow]) -> Iterator[tuple[str, Live]]:
+    """Live items of NARROW_COLUMNS rows, by lowered key: the fields a narrow batch never
+    reads are left empty (and never written back: NARROW_UPDATE)."""
+    for id_, key, workflow, codes, state, version, last_hash, changed in rows:
+        yield (
+            key.lower(),
+            Live(
+                id_,
+                key,
+                "",
+                "",
+                workflow,
+                codes,
+                "",
+                state,
+                version,
+                last_hash,
+                "",
+                "",
+                changed,
+                version,
+            ),
+        )
+
+
+def entry_record(entry: Entry, entry_id: int, item: Item, recorded_at: datetime) -> HistoryEntry:
+    """A history entry a batch made on `item`, as a record (`entry_id`: 0 until written)."""
+    (_item, version, trigger, from_state, to_state, occurred, actor, reason, source, digest,
+     fields_, _recorded) = entry  # fmt: skip
+    return HistoryEntry(
+        id=entry_id,
+        item=item.key,
+        trigger=trigger,
+        from_state=from_state,
+        to_state=to_state,
+        occurred_at=datetime.fromisoformat(occurred),
+        recorded_at=recorded_at,
+        actor=actor,
+        reason=reason,
+        source=source,
+        hash=digest,
+        version=version,
+        fields=fields_,
+    )
