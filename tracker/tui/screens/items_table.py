@@ -247,7 +247,8 @@ class ItemsTable(TrackerScreen):
     def travel_to(self, when: datetime | None) -> None:
         if when is None:
             return
-        self.wanted = replace(self.wanted, as_of=when)
+        # "Waiting on me" is now (consents in effect today): a date leaves it, as a filter does.
+        self.wanted = replace(self.wanted, as_of=when, waiting=False)
         self._show_mode()
         self._apply_wanted()
 
