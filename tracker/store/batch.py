@@ -38,8 +38,8 @@ from .batch_rows import (
     Live,
     Loaded,
     Narrow,
+    add_narrow,
     entry_record,
-    narrow_live,
 )
 from .batch_write import BulkWrite
 
@@ -144,8 +144,8 @@ class Batch:
             live[row[1].lower()] = Live(*row, row[8])
 
     def keep_narrow(self, rows: Sequence[Narrow]) -> None:
-        """keep() for NARROW_COLUMNS (batch_rows.narrow_live)."""
-        self.live.update(narrow_live(rows))
+        """keep() for NARROW_COLUMNS (batch_rows.add_narrow)."""
+        add_narrow(self.live, rows)
 
     def find(self, key: str) -> Live:
         live = self.live.get(key.lower())

@@ -4,7 +4,7 @@ writes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -115,28 +115,25 @@ class Live:
         )
 
 
-def narrow_live(rows: Sequence[Narrow]) -> Iterator[tuple[str, Live]]:
-    """Live items of NARROW_COLUMNS rows, by lowered key: the fields a narrow batch never
-    reads are left empty (and never written back: NARROW_UPDATE)."""
+def add_narrow(live: dict[str, Live], rows: Sequence[Narrow]) -> None:
+    """Add the items of NARROW_COLUMNS `rows` to `live` by lowered key: the fields a narrow
+    batch never reads are left empty (and never written back: NARROW_UPDATE)."""
     for id_, key, workflow, codes, state, version, last_hash, changed in rows:
-        yield (
-            key.lower(),
-            Live(
-                id_,
-                key,
-                "",
-                "",
-                workflow,
-                codes,
-                "",
-                state,
-                version,
-                last_hash,
-                "",
-                "",
-                changed,
-                version,
-            ),
+        live[key.lower()] = Live(
+            id_,
+            key,
+            "",
+            "",
+            workflow,
+            codes,
+            "",
+            state,
+            version,
+            last_hash,
+            "",
+            "",
+            changed,
+            version,
         )
 
 
