@@ -3,6 +3,7 @@ seed and on 100,000 items): each test is one such trip, its fix holding."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from textual.pilot import Pilot
@@ -11,14 +12,18 @@ from textual.widgets import Static
 from tracker import Tracker
 from tracker.tui.app import TrackerApp
 from tracker.tui.screens.items import ItemsScreen
+from tracker.tui.widgets.state_counts import StateCounts
 
-from .driving import settle
+from .driving import screen_text, settle
 
 SMALL = (80, 24)
 
 
 def counts_line(screen: ItemsScreen) -> str:
-    return str(screen.query_one("#counts", Static).render())
+    """The counts line as the terminal shows it (one or two rows)."""
+    region = screen.query_one("#counts", Static).region
+    rows = screen_text(screen.app).splitlines()[region.y : region.y + region.height]
+    return "\n".join(row[region.x : region.right] for row in rows)
 
 
 async def items_screen(app: TrackerApp, pilot: Pilot[Any]) -> ItemsScreen:
@@ -48,3 +53,38 @@ async def test_time_travel_from_waiting_on_me_shows_that_moment(
         keys = {row.key for i in range(screen.table.total) if (row := screen.table.row(i))}
         assert "ACSA" not in keys
         assert not counts_line(screen).startswith("waiting on me")
+
+
+def split_pairs(line: str, states: set[str]) -> list[str]:
+    """Where a wrapped counts line parts a state from its count (`signed` | `732`)."""
+    rows = [row.strip() for row in line.splitlines()]
+    return [
+        f"{above!r} | {below!r}"
+        for above, below in pairwise(rows)
+        if above.split()[-1] in states or below[:1].isdigit()
+    ]
+
+
+async def test_the_counts_line_breaks_between_counts_never_inside_one(
+    app: TrackerApp, tui_tracker: Tracker
+) -> None:
+    """At 80 columns the counts of `state:stalled` take two lines (and 100,000 items' counts
+    do, unfiltered): each state stays beside its count."""
+    states = {"proposed", "stalled", "suspended", "resumed", "signed"}
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await items_screen(app, pilot)
+        await pilot.press("slash", *"state:stalled", "enter", "space")
+        await settle(pilot)
+        line = counts_line(screen)
+        assert len(line.splitlines()) == 2 and "marked 1" in line, line
+        assert not split_pairs(line, states), line
+        # The counts of the big database, as the screen shows them at 80 columns.
+        big = {"proposed": 17067, "stalled": 23784, "suspended": 21858, "resumed": 36559}
+        screen.query_one(StateCounts).show({**big, "signed": 732}, tuple(states), 100_000)
+        await pilot.pause()
+        line = counts_line(screen)
+        assert "total 100,000" in line and not split_pairs(line, states), line
+        # Wider, the same counts are one line again.
+        await pilot.resize_terminal(160, 45)
+        await settle(pilot)
+        assert len(counts_line(screen).splitlines()) == 1

@@ -55,32 +55,59 @@ class StateCounts(Static):
         counts, states, total, only = getattr(self, "_counts", ({}, (), 0, None))
         marked = getattr(self, "_marked", 0)
         if self._loading is not None:
-            self.update(Text(f"counting {self._loading}…", style="italic"))
+            self._pieces = [Text(f"counting {self._loading}…", style="italic")]
+            self._pack()
             return
-        line = Text()
+        # Pieces, each drawn whole: a narrow line breaks between them, never between a state
+        # and its count (`signed` at the end of one line, `732` at the start of the next).
+        pieces: list[Text] = []
         if self._problem:
-            line.append(self._problem, style="bold red")
+            pieces.append(Text(self._problem, style="bold red"))
         else:
             names = [*states, *sorted(set(counts) - set(states))]
+            lead = Text()
             if getattr(self, "_waiting", False):
-                line.append("waiting on me: ", style="bold")
+                lead.append("waiting on me: ", style="bold")
             elif getattr(self, "_filtered", False):
-                line.append("matching: ")
+                lead.append("matching: ")
             if only is not None:
-                line.append_text(lit.state(only))
-                line.append(f" {counts.get(only, 0):,}   ")
-                line.append(f"total {total:,}", style="bold")
-                line.append(f"   other states, ignoring state:{only}:", style="dim italic")
+                pieces.append(lead + lit.state(only) + Text(f" {counts.get(only, 0):,}"))
+                pieces.append(Text("   ") + Text(f"total {total:,}", style="bold"))
+                pieces.append(Text(f"   other states, ignoring state:{only}:", style="dim italic"))
                 for name in (n for n in names if n != only):
-                    line.append(f" {name} {counts.get(name, 0):,} ", style="dim")
+                    pieces.append(Text(f" {name} {counts.get(name, 0):,} ", style="dim"))
             else:
                 for name in names:
-                    line.append_text(lit.state(name))
-                    line.append(f" {counts.get(name, 0):,}   ")
-                line.append(f"total {total:,}", style="bold")
+                    piece = Text("   ") if pieces else lead
+                    pieces.append(piece + lit.state(name) + Text(f" {counts.get(name, 0):,}"))
+                total_piece = Text(f"total {total:,}", style="bold")
+                pieces.append((Text("   ") if pieces else lead) + total_piece)
         if marked:
-            line.append(f"   ● marked {marked:,}", style="bold reverse")
+            pieces.append(Text(f"   ● marked {marked:,}", style="bold reverse"))
+        self._pieces = pieces
+        self._pack()
+
+    def _pack(self) -> None:
+        """The pieces on as many lines as the width needs, broken only between pieces (a
+        piece that starts a line loses its leading spaces)."""
+        width = self.content_region.width
+        line = Text()
+        used = 0
+        for piece in getattr(self, "_pieces", []):
+            size = piece.cell_len
+            if used and width and used + size > width:
+                line.rstrip()
+                line.append("\n")
+                gap = len(piece.plain) - len(piece.plain.lstrip(" "))
+                piece = piece[gap:]
+                size = piece.cell_len
+                used = 0
+            line.append_text(piece)
+            used += size
         self.update(line)
+
+    def on_resize(self) -> None:
+        self._pack()
 
 
 def unknown_kind(kind: str, kinds: Sequence[str]) -> str | None:
