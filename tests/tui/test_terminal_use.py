@@ -3,9 +3,11 @@ seed and on 100,000 items): each test is one such trip, its fix holding."""
 
 from __future__ import annotations
 
+import threading
 from itertools import pairwise
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -23,7 +25,7 @@ def counts_line(screen: ItemsScreen) -> str:
     """The counts line as the terminal shows it (one or two rows)."""
     region = screen.query_one("#counts", Static).region
     rows = screen_text(screen.app).splitlines()[region.y : region.y + region.height]
-    return "\n".join(row[region.x : region.right] for row in rows)
+    return "\n".join(row[region.x : region.right].strip() for row in rows)
 
 
 async def items_screen(app: TrackerApp, pilot: Pilot[Any]) -> ItemsScreen:
@@ -88,3 +90,65 @@ async def test_the_counts_line_breaks_between_counts_never_inside_one(
         await pilot.resize_terminal(160, 45)
         await settle(pilot)
         assert len(counts_line(screen).splitlines()) == 1
+
+
+async def test_waiting_on_me_reads_the_consents_once_per_change(
+    app: TrackerApp, tui_tracker: Tracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 100,000 items "waiting on me" is thousands of items read one by one (seconds): its
+    first page, its counts, `m` and every page scrolled to come from one read, made again
+    only after a write."""
+    tui_tracker.fire("ACSA", "propose", reason="talks restart", at="2026-02-01")
+    tui_tracker.approve("ACSA", "sign", party="ROK", source="Yonhap", at="2026-02-02")
+    reads: list[str] = []
+    pending = tui_tracker.pending
+
+    def counted(**options: Any) -> Any:
+        reads.append("pending")
+        return pending(**options)
+
+    monkeypatch.setattr(tui_tracker, "pending", counted)
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await items_screen(app, pilot)
+        await pilot.press("w")
+        await settle(pilot)
+        await pilot.press("m", "G", "g", "s", "S")
+        await settle(pilot)
+        assert screen.table.current_key == "ACSA" and screen.marks == {"ACSA"}
+        assert counts_line(screen).startswith("waiting on me: ")
+        assert len(reads) == 1, reads
+        # A write (here: JPN's consent completes the set) is read again, once.
+        tui_tracker.approve("ACSA", "sign", party="JPN", source="Asahi", at="2026-02-03")
+        screen.reload()
+        await settle(pilot)
+        assert screen.table.total == 0 and len(reads) == 2, reads
+
+
+async def test_while_waiting_on_me_loads_no_other_list_is_shown_under_its_name(
+    app: TrackerApp, tui_tracker: Tracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its first read takes seconds at 100,000 items: meanwhile the table is empty and the
+    counts line says it is counting, not the 100,000 items of the list before."""
+    tui_tracker.fire("ACSA", "propose", reason="talks restart", at="2026-02-01")
+    tui_tracker.approve("ACSA", "sign", party="ROK", source="Yonhap", at="2026-02-02")
+    release = threading.Event()
+    pending = tui_tracker.pending
+
+    def slow(**options: Any) -> Any:
+        release.wait(10)
+        return pending(**options)
+
+    monkeypatch.setattr(tui_tracker, "pending", slow)
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await items_screen(app, pilot)
+        assert screen.table.total == 4
+        await pilot.press("w")
+        for _ in range(3):
+            await pilot.pause()
+        try:
+            assert screen.sub_title == "waiting on me"
+            assert screen.table.total == 0 and "counting" in counts_line(screen)
+        finally:
+            release.set()
+        await settle(pilot)
+        assert screen.table.total == 1 and counts_line(screen).startswith("waiting on me: ")

@@ -200,12 +200,14 @@ class ItemsTable(TrackerScreen):
         self._apply_wanted()
 
     def _apply_wanted(self) -> None:
-        if self.wanted.as_of != self.shown.as_of:
-            # Another moment: nothing on screen answers it any more, rows or counts.
+        wanted, shown = self.wanted, self.shown
+        if wanted.as_of != shown.as_of or wanted.waiting != shown.waiting:
+            # Another moment, or into or out of "waiting on me" (seconds to read at 100,000
+            # items): nothing on screen answers it any more, rows or counts.
             self.table.reset(0)
             self.table.waiting = True
             when = "now" if self.as_of is None else f"as of {lit.when(self.as_of)}"
-            self.query_one(StateCounts).show_loading(when)
+            self.query_one(StateCounts).show_loading("waiting on me" if wanted.waiting else when)
         self.load(self.wanted, 0, FIRST_PAGE, False)
 
     @on(Input.Submitted, "#filter")
