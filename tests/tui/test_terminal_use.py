@@ -8,7 +8,9 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
+from textual.color import Color
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import Static
 
 from tracker import Tracker
@@ -152,3 +154,40 @@ async def test_while_waiting_on_me_loads_no_other_list_is_shown_under_its_name(
             release.set()
         await settle(pilot)
         assert screen.table.total == 1 and counts_line(screen).startswith("waiting on me: ")
+
+
+def background_at(app: TrackerApp, widget: Widget) -> Color:
+    """The background colour the terminal shows at the first cell of `widget`'s line."""
+    region = widget.region
+    strip = app.screen._compositor.render_strips()[region.y]
+    x = 0
+    for segment in strip:
+        width = segment.cell_length
+        if x <= region.x + 1 < x + width:
+            assert segment.style is not None and segment.style.bgcolor is not None
+            triplet = segment.style.bgcolor.get_truecolor()
+            return Color(*triplet)
+        x += width
+    raise AssertionError(f"no cell at {region.x + 1}")
+
+
+async def test_the_focused_field_of_a_compact_dialog_stands_out(app: TrackerApp) -> None:
+    """At 80x24 a dialog's fields lose their borders; the field with focus still has to
+    be found at a glance (it was a 5% tint: typing went into a field the user did not
+    mean): in the fire dialog, the trigger chooser and each input."""
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await items_screen(app, pilot)
+        await pilot.press("f")  # on ACSA
+        await settle(pilot)
+        dialog = app.screen
+        fields = [dialog.query_one(f"#{name}") for name in ("trigger", "reason", "source", "at")]
+        for field in fields:
+            others = [other for other in fields if other is not field]
+            field.focus()
+            await pilot.pause()
+            focused = background_at(app, field)
+            for other in others:
+                plain = background_at(app, other)
+                gap = max(abs(a - b) for a, b in zip(focused.rgb, plain.rgb, strict=True))
+                assert gap >= 40, (field, other, focused, plain)
+        assert screen is not None
