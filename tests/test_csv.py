@@ -85,3 +85,21 @@ def test_list_csv_equals_list_json_for_descriptions(cli: CLI) -> None:
         "REAL": "line 1\nline 2",
         "TYPED": "line 1\\nline 2",
     }
+
+
+def _csv_and_json(cli: CLI, *args: str) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    rows = read_csv(cli(*args, "--format", "csv").out)
+    from_csv = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    return from_csv, json.loads(cli(*args, "--format", "json").out)
+
+
+def test_as_of_and_view_list_csv_carry_every_json_field(cli: CLI) -> None:
+    """as-of CSV had no `version` and view list CSV no `created_at`, both in their JSON."""
+    assert cli("init", "--seed").code == 0
+    assert cli("view", "save", "stuck", "--state", "stalled").code == 0
+    for args in (("as-of", "2026-01-01"), ("view", "list")):
+        from_csv, as_json = _csv_and_json(cli, *args)
+        assert len(from_csv) == len(as_json) > 0
+        for row, record in zip(from_csv, as_json, strict=True):
+            assert list(row) == list(record), args
+            assert row == {k: output.csv_text(v) for k, v in record.items()}, args

@@ -39,6 +39,8 @@ ENTRY_FIELDS: tuple[str, ...] = (
     "id", "item", "trigger", "from_state", "to_state", "occurred_at", "recorded_at", "actor",
     "reason", "source", "hash",
 )  # fmt: skip
+STATE_FIELDS: tuple[str, ...] = ("key", "title", "kind", "state", "version", "occurred_at")
+"""An item's state on a date (`as_of`, `ItemState.to_json`)."""
 
 
 @dataclass(frozen=True, slots=True)

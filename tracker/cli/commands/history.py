@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ...records import ENTRY_FIELDS, Filter
+from ...records import ENTRY_FIELDS, STATE_FIELDS, Filter
 from ...wording import plural
 from ..context import Context, pass_context
 from ..options import FORMAT, LIMIT, filter_options, period_options
@@ -58,7 +58,9 @@ def as_of(obj: Context, date: str, fmt: str) -> None:
     """
     from .. import output
 
-    output.emit(obj.tracker().as_of(date), fmt, ["key", "title", "kind", "state", "occurred_at"])
+    # The table leaves out the version; CSV gives every field.
+    columns = STATE_FIELDS if fmt == "csv" else [f for f in STATE_FIELDS if f != "version"]
+    output.emit(obj.tracker().as_of(date), fmt, columns)
 
 
 @click.command()

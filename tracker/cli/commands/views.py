@@ -60,7 +60,9 @@ def view_list(obj: Context, fmt: str) -> None:
     from .. import output
 
     saved = obj.tracker().views()
-    columns = ["name", *FILTER_WORDS, "as_of", "created_by"]
+    # The table leaves out when a view was made; CSV gives every field.
+    made = ["created_at"] if fmt == "csv" else []
+    columns = ["name", *FILTER_WORDS, "as_of", *made, "created_by"]
     if any(v.broken for v in saved):  # a row changed around the tracker: say what is wrong
         columns.append("broken")
     output.emit(saved, fmt, columns)
