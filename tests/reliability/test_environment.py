@@ -177,3 +177,22 @@ def test_a_url_that_does_not_parse_is_a_usage_error(here: Path, url: str) -> Non
     assert result.code == 2
     assert "database URL" in one_error_line(result.err)
     assert files_under(here) == set()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///x.db?timeout=abc",
+        "sqlite:///x.db?detect_types=abc",
+        "sqlite:///x.db?check_same_thread=maybe",
+        "sqlite:///x.db?cached_statements=x",
+        "sqlite:///x.db?uri=maybe",
+    ],
+)
+def test_a_url_argument_the_driver_cannot_read_is_a_usage_error(here: Path, url: str) -> None:
+    """A value SQLAlchemy's pysqlite dialect converts (float, int, bool) and cannot was exit 1,
+    `error: unexpected ValueError: could not convert string to float: 'abc'`."""
+    result = run_cli("--db", url, "add", "Z", "--title", "z", "--kind", "drill")
+    assert result.code == 2, result
+    assert "database URL" in one_error_line(result.err)
+    assert files_under(here) == set()

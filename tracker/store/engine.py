@@ -161,6 +161,8 @@ def make_engine(url: str) -> Engine:
         raise UsageError(f"bad database URL {safe_url(url)!r}: {ignored}") from None
     except (NoSuchModuleError, ArgumentError, ImportError) as exc:
         raise UsageError(f"unsupported database URL {safe_url(url)!r}: {exc}") from None
+    except ValueError as exc:  # an argument the driver converts and cannot (?timeout=abc)
+        raise UsageError(f"bad database URL {safe_url(url)!r}: {exc}") from None
 
 
 # The URL arguments SQLAlchemy's pysqlite dialect takes itself; with uri=true it hands any
