@@ -28,8 +28,7 @@ def parse_when(text: str | datetime | date) -> datetime:
     raw = text.strip()
     if raw.lower() == "now":
         return now()
-    if _FINER_THAN_MICROSECONDS.search(raw):
-        raise UsageError(f"bad date {text!r}: times are kept to the microsecond (6 digits)")
+    refuse_finer_than_microseconds(raw, text)
     try:
         parsed = datetime.fromisoformat(raw)
         if _BARE_DATE.match(raw):
@@ -43,6 +42,14 @@ def parse_when(text: str | datetime | date) -> datetime:
     except OverflowError:  # e.g. 9999-12-31T23:59-23:59 is past the last representable time
         raise UsageError(f"bad date {text!r}: out of range") from None
     return _checked(moment, text)
+
+
+def refuse_finer_than_microseconds(raw: str, given: object = None) -> None:
+    """A UsageError for a time with more than six digits of a second: parsers (fromisoformat,
+    PyYAML's timestamps) cut it to the microsecond, and nothing given is silently cut."""
+    if _FINER_THAN_MICROSECONDS.search(raw):
+        shown = raw if given is None else given
+        raise UsageError(f"bad date {shown!r}: times are kept to the microsecond (6 digits)")
 
 
 def parse_since(value: str | datetime | date) -> datetime:

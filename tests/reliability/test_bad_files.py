@@ -46,6 +46,16 @@ BAD_BATCHES = [
         "- {op: fire, key: ACSA, trigger: resume, at: !!timestamp 2026-02-30}\n",
         "bad date",
     ),
+    # PyYAML cuts a fraction to six digits: the time was recorded as .123456, silently.
+    (
+        "YAML time finer than a microsecond",
+        "- {op: fire, key: ACSA, trigger: resume, at: 2026-01-31T10:00:00.1234567+09:00}\n",
+        "microsecond",
+    ),
+    # `[op,]` is not JSON (jq refuses it); it was read as a batch of one.
+    ("JSON array, trailing comma", f"[{FIRE}}},]", "bad JSON"),
+    ("JSON array, trailing comma, spaces", f"[{FIRE}}} ,\n ]", "bad JSON"),
+    ("JSON array, only a comma", "[,]", "bad JSON"),
     ("JSON array, 5000-digit number", f'[{FIRE}, "at": {BIG_NUMBER}}}]', "4300 digits"),
     ("NDJSON, 5000-digit number", f'{FIRE}, "at": {BIG_NUMBER}}}\n', "4300 digits"),
     ("YAML, 5000-digit number", f"- {{op: fire, key: {BIG_NUMBER}}}\n", "4300 digits"),

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
+from ..dates import refuse_finer_than_microseconds
 from ..errors import UsageError
 from ..operations import Read, from_mapping
 from .ndjson import CHUNK, decoded, first_clause, json_error, read_lines, unique_keys
@@ -82,7 +83,7 @@ def _too_big() -> UsageError:
 def _json_array(text: str) -> Iterator[tuple[int, Any]]:
     decoder = json.JSONDecoder(object_pairs_hook=unique_keys)
     pos = text.index("[") + 1
-    expect_value = True
+    expect_value, after_comma = True, False
     # The line number of `pos`, counted on from the last position asked for: counting from
     # the start each time made a one-line array of 60,000 operations quadratic (minutes).
     counted, line = 0, 1
@@ -99,6 +100,8 @@ def _json_array(text: str) -> Iterator[tuple[int, Any]]:
         if pos >= len(text):
             raise UsageError(f"line {line_of(pos)}: bad JSON: unterminated array")
         if text[pos] == "]":
+            if expect_value and after_comma:
+                raise UsageError(f"line {line_of(pos)}: bad JSON: a ',' before ']'")
             if text[pos + 1 :].strip():
                 raise UsageError(f"line {line_of(pos)}: bad JSON: text after the array")
             return
@@ -106,7 +109,7 @@ def _json_array(text: str) -> Iterator[tuple[int, Any]]:
             if text[pos] != ",":
                 raise UsageError(f"line {line_of(pos)}: bad JSON: expected ',' or ']'")
             pos += 1
-            expect_value = True
+            expect_value = after_comma = True
             continue
         try:
             obj, end = decoder.raw_decode(text, pos)
@@ -179,6 +182,11 @@ def _unique_key_loader() -> Any:
             return mapping
 
         def construct_yaml_timestamp(self, node: Any) -> Any:
+            # PyYAML cuts a fraction to six digits; the tracker refuses what it cannot keep.
+            try:
+                refuse_finer_than_microseconds(str(node.value))
+            except UsageError as exc:
+                raise UsageError(f"line {node.start_mark.line + 1}: {exc}") from None
             try:
                 return super().construct_yaml_timestamp(node)
             except (ValueError, OverflowError):  # 30 February, hour 25, offset +99:00
