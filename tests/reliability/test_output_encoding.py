@@ -50,3 +50,55 @@ def test_an_error_line_on_an_ascii_stderr_is_escaped_not_a_crash(
     text = done.stderr.decode("ascii")
     assert text.startswith("error: ")
     assert len(text.strip().splitlines()) == 1
+
+
+def _run_shell(line: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["sh", "-c", line],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "args", ["--version", "list", "list --format json", "history --format csv", "export"]
+)
+def test_a_full_stdout_is_one_error_line_not_an_unexpected_failure(
+    tracker_exe: str, sqlite_url: str, args: str
+) -> None:
+    """stdout on a full disk was exit 1, `error: unexpected OSError: [Errno 28] ...`: exit 1
+    says the tracker has a bug. A full disk is the environment: exit 2 and one line."""
+    env = {"TRACKER_DB": sqlite_url}
+    assert _run(tracker_exe, "init", "--seed", env=env).returncode == 0
+    done = _run_shell(f"'{tracker_exe}' {args} > /dev/full", env)
+    assert done.returncode == 2, done
+    assert done.stderr.startswith("error: cannot write the output: "), done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+
+
+@pytest.mark.parametrize("args", ["list", "add X --title t --kind drill"])
+def test_a_closed_stdout_is_refused_before_anything_is_written(
+    tracker_exe: str, sqlite_url: str, args: str
+) -> None:
+    """`tracker list >&-` ended in a traceback (sys.stdout is None)."""
+    env = {"TRACKER_DB": sqlite_url}
+    assert _run(tracker_exe, "init", env=env).returncode == 0
+    done = _run_shell(f"'{tracker_exe}' {args} >&-", env)
+    assert done.returncode == 2, done
+    assert done.stderr == "error: standard output is closed\n", done.stderr
+    listed = _run(tracker_exe, "list", "--format", "json", env=env)
+    assert json.loads(listed.stdout) == []
+
+
+@pytest.mark.parametrize("command", ["apply -", "import -"])
+def test_a_closed_stdin_is_a_usage_error(tracker_exe: str, sqlite_url: str, command: str) -> None:
+    """`tracker apply - <&-` was exit 1, `unexpected AttributeError: 'NoneType' object has no
+    attribute 'buffer'`."""
+    env = {"TRACKER_DB": sqlite_url}
+    done = _run_shell(f"'{tracker_exe}' {command} <&-", env)
+    assert done.returncode == 2, done
+    assert done.stderr == "error: cannot read -: standard input is closed\n", done.stderr

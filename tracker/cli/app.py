@@ -4,6 +4,7 @@ code, and nowhere else. Each command is a few lines over one Tracker method."""
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from contextlib import suppress
@@ -108,9 +109,14 @@ def _install_completion() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """The console entry point: run a command; turn errors into one line and an exit code."""
+    if sys.stdout is None:  # started with stdout closed (`>&-`): refused before any change
+        raise SystemExit(_fail("standard output is closed", 2) if sys.stderr else 2)
     _utf8_streams()
     code = run(argv)
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        code = _output_failed(exc)
     raise SystemExit(code)
 
 
@@ -148,11 +154,29 @@ def run(argv: list[str] | None = None) -> int:
         return _fail("interrupted", 130)
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        if exc.filename is not None or exc.errno not in _OUTPUT_ERRORS:
+            return _unexpected(exc)
+        return _output_failed(exc)
     except Exception as exc:
-        if os.environ.get("TRACKER_DEBUG"):
-            raise
-        return _fail(f"unexpected {type(exc).__name__}: {exc}", 1)
+        return _unexpected(exc)
     return 0
+
+
+# What writing to stdout meets on a full or failing disk, a closed descriptor: the environment,
+# not a bug. The files the tracker opens say their own errors (a UsageError naming the file),
+# so an OSError with no file name reaching run() is the output's.
+_OUTPUT_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EBADF})
+
+
+def _output_failed(exc: OSError) -> int:
+    return _fail(f"cannot write the output: {exc.strerror or exc}", 2)
+
+
+def _unexpected(exc: Exception) -> int:
+    if os.environ.get("TRACKER_DEBUG"):
+        raise exc
+    return _fail(f"unexpected {type(exc).__name__}: {exc}", 1)
 
 
 def _check_arguments(args: list[str]) -> None:

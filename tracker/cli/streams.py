@@ -36,6 +36,8 @@ def open_input(path: str) -> Iterator[BinaryIO]:
     take of it. An error while reading (EISDIR, EIO...) is a UsageError too."""
     try:
         if path == "-":
+            if sys.stdin is None:  # started with stdin closed (`<&-`)
+                raise UsageError("cannot read -: standard input is closed")
             yield sys.stdin.buffer
             return
         try:
