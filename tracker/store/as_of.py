@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Select, Subquery, func, select, union_all
 from ..records import Item, ItemState
 from .database import Database, page
 from .models import history, items
-from .queries import Where, sort_column
+from .queries import Where, items_from, sort_column
 
 
 def _last(moment: datetime, column: str, item_id: Any = items.c.id) -> Any:
@@ -40,11 +40,11 @@ def last_entry(moment: datetime, item_id: Any = items.c.id) -> Any:
     return _last(moment, "id", item_id)
 
 
-def page_then(moment: datetime, page: Subquery, order: Sequence[Any]) -> Select[Any]:
+def page_then(moment: datetime, page: Subquery) -> Subquery:
     """A page of item rows (already sorted and cut by the caller), each with its state,
-    version and change time at `moment`: the page is chosen first, so only its items are looked
-    up (sorting 100,000 items by title with a lookup each took seconds). `order` re-states the
-    page's sort over its columns."""
+    version and change time at `moment` (then_state, then_version, then_at): the page is
+    chosen first, so only its items are looked up (sorting 100,000 items by title with a
+    lookup each took seconds). The caller re-states the page's sort over its columns."""
     then = history.alias("then")
     return (
         select(
@@ -55,7 +55,7 @@ def page_then(moment: datetime, page: Subquery, order: Sequence[Any]) -> Select[
         )
         .select_from(page)
         .join(then, then.c.id == last_entry(moment, page.c.id))
-        .order_by(*order)
+        .subquery("page_then")
     )
 
 
@@ -184,45 +184,45 @@ def listed(
         # A sort on what the items were then reads every item: take the unchanged ones
         # from their rows and look up only the others.
         rows = by_state_then(moment, where)
-        column = rows.c.then_state if order_by == "state" else rows.c.then_at
-        query = select(rows).order_by(column.desc() if descending else column.asc(), rows.c.id)
-        if state is not None:
-            query = query.where(rows.c.then_state == state)
+        sort = rows.c.then_state if order_by == "state" else rows.c.then_at
+        chosen = [] if state is None else [rows.c.then_state == state]
     elif state is None:
         # Sorted by the items' own columns: an item existed then if it was created by
         # then, so the page is cut from `items` alone and only its rows are looked up.
         column = sort_column(order_by)
         order = [column.desc() if descending else column.asc(), items.c.id]
         existed = select(items).where(*where, items.c.created_at <= moment).order_by(*order)
-        cut = page(existed, limit, offset).subquery("page")
-        sort = cut.c[column.name]
-        query = page_then(moment, cut, [sort.desc() if descending else sort.asc(), cut.c.id])
+        rows = page_then(moment, page(existed, limit, offset).subquery("page"))
+        sort, chosen = rows.c[column.name], []
         limit, offset = None, 0
     else:
         then = history.alias("then")
-        where = [*where, then.c.to_state == state]
-        column = sort_column(order_by)
-        query = (
-            items_then(moment, then)
-            .where(*where)
-            .order_by(column.desc() if descending else column.asc(), items.c.id)
-        )
-    query = page(query, limit, offset)
+        rows = items_then(moment, then).where(*where, then.c.to_state == state).subquery()
+        sort, chosen = rows.c[sort_column(order_by).name], []
+    query = (
+        select(*_as_item(db, rows))
+        .where(*chosen)
+        .order_by(sort.desc() if descending else sort.asc(), rows.c.id)
+    )
     with db.session() as session:
-        return [
-            Item(
-                key=row.key,
-                title=row.title,
-                kind=row.kind,
-                parties=tuple(row.parties.split()),
-                state=row.then_state,
-                version=row.then_version,
-                description=row.description,
-                created_at=row.created_at,
-                updated_at=row.then_at,
-                workflow=row.workflow,
-                allowed_triggers=(),
-                changed_at=row.then_at,
-            )
-            for row in session.execute(query)
-        ]
+        return items_from(db.rows(session, page(query, limit, offset)), None)
+
+
+def _as_item(db: Database, rows: Subquery) -> list[Any]:
+    """The ITEM_COLUMNS (queries.items_from) of item rows with their state, version and
+    change time then (then_state, then_version, then_at): the item as it stood then, its
+    last update then its last change."""
+    c = rows.c
+    return [
+        c.key,
+        c.title,
+        c.kind,
+        c.parties,
+        c.then_state,
+        c.then_version,
+        c.description,
+        db.time_text(c.created_at),
+        db.time_text(c.then_at),
+        c.workflow,
+        db.time_text(c.then_at),
+    ]

@@ -116,8 +116,7 @@ class Batch:
                 raise
             self.counts[op.op] += 1
             if report:
-                workflow = self.workflows.by_name.get(live.workflow)
-                self.done.append((live.record(workflow), live.entries[-1]))
+                self.done.append((live.record(self.workflows), live.entries[-1]))
             if done % 10000 == 0:
                 progress(done)
 

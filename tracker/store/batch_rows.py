@@ -10,7 +10,8 @@ from datetime import datetime
 
 from ..consents import InEffect
 from ..records import HistoryEntry, Item
-from ..workflow import Workflow
+from ..workflow import Workflows
+from .queries import items_from
 
 # A history entry a batch made: its row, in the order of HISTORY_COLUMNS (item_id is None
 # until a new item has its id).
@@ -98,21 +99,13 @@ class Live:
     # that gates a trigger.
     consents: InEffect | None = None
 
-    def record(self, workflow: Workflow | None) -> Item:
-        return Item(
-            key=self.key,
-            title=self.title,
-            kind=self.kind,
-            parties=tuple(self.parties.split()),
-            state=self.state,
-            version=self.version,
-            description=self.description,
-            created_at=datetime.fromisoformat(self.created),
-            updated_at=datetime.fromisoformat(self.updated),
-            workflow=self.workflow,
-            allowed_triggers=workflow.allowed(self.state) if workflow else (),
-            changed_at=datetime.fromisoformat(self.changed),
-        )
+    def record(self, workflows: Workflows) -> Item:
+        """The item as a record (queries.items_from, the one row -> Item)."""
+        row = (
+            self.key, self.title, self.kind, self.parties, self.state, self.version,
+            self.description, self.created, self.updated, self.workflow, self.changed,
+        )  # fmt: skip
+        return items_from([row], workflows)[0]
 
 
 def add_narrow(live: dict[str, Live], rows: Sequence[Narrow]) -> None:

@@ -219,6 +219,16 @@ class Database:
         """Conditions selecting these lower-cased keys (see store.sql.key_sets)."""
         return key_sets(lowered, self.sqlite)
 
+    def rows(self, session: Session, query: Any) -> list[Any]:
+        """Every row of `query` (its parameters bound as usual) as the driver's plain tuples:
+        SQLAlchemy's Row per row and its result processing cost a list of 14,000 items a
+        fifth of its time. For columns that need no processing (text, numbers)."""
+        result = session.connection().execute(query)
+        try:
+            return list(result.cursor.fetchall())
+        finally:
+            result.close()
+
     def stream(
         self, session: Session, query: Any, size: int = 20_000, name: str = "tracker_read"
     ) -> Generator[Sequence[Any], None, None]:

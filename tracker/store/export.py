@@ -13,7 +13,7 @@ from ..formats.ndjson import dumps
 from ..workflow import Workflows
 from .database import Database
 from .models import history, items
-from .queries import entry, item
+from .queries import entry, item_columns, items_from
 
 
 def export(
@@ -30,11 +30,12 @@ def export(
             "entries": n_entries,
         }
         out.write(dumps(header) + "\n")
-        for row in session.execute(select(items).order_by(items.c.id)):
-            record = item(row, workflows).to_json()
-            del record["allowed_triggers"]
-            record["workflow"] = row.workflow
-            out.write(dumps({"type": "item", **record}) + "\n")
+        for rows in db.stream(session, select(*item_columns(db)).order_by(items.c.id)):
+            for one in items_from(rows, workflows):
+                record = one.to_json()
+                del record["allowed_triggers"]
+                record["workflow"] = one.workflow
+                out.write(dumps({"type": "item", **record}) + "\n")
         query = (
             select(history, items.c.key)
             .join(items, items.c.id == history.c.item_id)

@@ -3,13 +3,14 @@ Item, one row -> HistoryEntry, and the item lists, counts and positions."""
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable, Sequence
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import FromClause
 
 from .. import fields
 from ..errors import ItemNotFound, UsageError
@@ -23,49 +24,79 @@ from .sql import item_where
 SORTABLE = ("key", "title", "kind", "parties", "state", "changed_at", "created_at", "updated_at")
 Where = list[ColumnElement[bool]]
 
-# The fields of an Item from a `select(items)` row, by position in one C call: a list of
-# 10,000 items spends most of its time here, and a Row's attribute access is about 0.4 us each.
-_item_fields = operator.itemgetter(
-    *(
-        list(items.c.keys()).index(name)
-        for name in (
-            "key",
-            "title",
-            "kind",
-            "parties",
-            "state",
-            "version",
-            "description",
-            "created_at",
-            "updated_at",
-            "workflow",
-            "changed_at",
-        )
-    )
-)
+# The columns an Item is read from, in the order of its fields (allowed_triggers is not
+# stored: the workflow says it). `item_columns` reads the times as their canonical text.
+ITEM_COLUMNS = (
+    "key", "title", "kind", "parties", "state", "version", "description", "created_at",
+    "updated_at", "workflow", "changed_at",
+)  # fmt: skip
 
 
-def item(row: Any, workflows: Workflows, parse: Callable[[Any], Any] | None = None) -> Item:
-    """An Item from a `select(items)` row (or `items_as_text`'s, its times read by `parse`)."""
-    (key, title, kind, parties, state, version, description, created, updated, workflow,
-     changed) = _item_fields(row)  # fmt: skip
-    if parse is not None:
-        created, updated, changed = parse(created), parse(updated), parse(changed)
-    found = workflows.by_name.get(workflow)
-    return Item(
-        key=key,
-        title=title,
-        kind=kind,
-        parties=tuple(parties.split()),
-        state=state,
-        version=version,
-        description=description,
-        created_at=created,
-        updated_at=updated,
-        workflow=workflow,
-        allowed_triggers=found.allowed(state) if found else (),
-        changed_at=changed,
-    )
+def slot_setters(record: type[Any]) -> tuple[Callable[[Any, Any], None], ...]:
+    """The setter of each field of `record` (a frozen dataclass with slots), in field order.
+    A frozen dataclass's __init__ sets every field through object.__setattr__: that was most
+    of the time of a list of 14,000 items. A new instance (object.__new__) filled through its
+    slots is the same value (tests/test_reads.py) at about half the cost."""
+    return tuple(record.__dict__[found.name].__set__ for found in dataclasses.fields(record))
+
+
+# Item's setters, one name each: unpacking fails on import if Item's fields change.
+(_set_key, _set_title, _set_kind, _set_parties, _set_state, _set_version, _set_description,
+ _set_created_at, _set_updated_at, _set_workflow, _set_allowed_triggers,
+ _set_changed_at) = slot_setters(Item)  # fmt: skip
+
+
+def item_columns(db: Database, source: FromClause = items) -> list[Any]:
+    """The ITEM_COLUMNS of `source` (items, or a subquery with its columns), the times as
+    their canonical text: parsed by one fromisoformat each in `items_from`, not by
+    SQLAlchemy's type processing per value."""
+    return [
+        db.time_text(column).label(name) if isinstance(column.type, UTCTime) else column
+        for name in ITEM_COLUMNS
+        for column in (source.c[name],)
+    ]
+
+
+def items_from(rows: Iterable[Sequence[Any]], workflows: Workflows | None) -> list[Item]:
+    """Items from rows of ITEM_COLUMNS, the times as canonical text (`item_columns`): the
+    one row -> Item. `workflows` gives each item the triggers allowed from its state; None
+    for items as they stood in the past, on which nothing may fire."""
+    parse = datetime.fromisoformat
+    new = object.__new__
+    # Many items share a parties text and a (workflow, state): each is worked out once.
+    split: dict[str, tuple[str, ...]] = {}
+    allowed: dict[tuple[str, str], tuple[str, ...]] = {}
+    found: list[Item] = []
+    for (key, title, kind, parties, state, version, description, created, updated, workflow,
+         changed) in rows:  # fmt: skip
+        codes = split.get(parties)
+        if codes is None:
+            codes = split[parties] = tuple(parties.split())
+        triggers = allowed.get((workflow, state))
+        if triggers is None:
+            triggers = allowed[(workflow, state)] = _triggers(workflows, workflow, state)
+        one = new(Item)
+        _set_key(one, key)
+        _set_title(one, title)
+        _set_kind(one, kind)
+        _set_parties(one, codes)
+        _set_state(one, state)
+        _set_version(one, version)
+        _set_description(one, description)
+        _set_created_at(one, parse(created))
+        _set_updated_at(one, parse(updated))
+        _set_workflow(one, workflow)
+        _set_allowed_triggers(one, triggers)
+        _set_changed_at(one, parse(changed))
+        found.append(one)
+    return found
+
+
+def _triggers(workflows: Workflows | None, workflow: str, state: str) -> tuple[str, ...]:
+    """The triggers allowed from `state` in `workflow` (none in an unknown workflow, or in
+    the past: `workflows` None)."""
+    found = None if workflows is None else workflows.by_name.get(workflow)
+    return found.allowed(state) if found is not None else ()
 
 
 def entry(row: Any) -> HistoryEntry:
@@ -140,11 +171,12 @@ def get(db: Database, workflows: Workflows, key: str) -> Item:
     """One item by key (case-insensitive). Raises ItemNotFound."""
     if not fields.KEY.match(key):  # no item has it; and a lone surrogate no driver takes
         raise ItemNotFound(key)
+    query = select(*item_columns(db)).where(items.c.key_lower == key.lower())
     with db.session() as session:
-        row = session.execute(select(items).where(items.c.key_lower == key.lower())).first()
-    if row is None:
+        found = items_from(db.rows(session, query), workflows)
+    if not found:
         raise ItemNotFound(key)
-    return item(row, workflows)
+    return found[0]
 
 
 def listed(
@@ -159,21 +191,9 @@ def listed(
     """The items matching `where`, sorted, one page."""
     column = sort_column(order_by)
     order = [column.desc() if descending else column.asc(), items.c.id]
-    query = page(select(*items_as_text(db)).where(*where).order_by(*order), limit, offset)
+    query = page(select(*item_columns(db)).where(*where).order_by(*order), limit, offset)
     with db.session() as session:
-        rows = session.execute(query).all()
-    parse = datetime.fromisoformat
-    return [item(row, workflows, parse) for row in rows]
-
-
-def items_as_text(db: Database) -> list[Any]:
-    """Every column of `items`, in order, the times as their canonical text: read back with
-    one fromisoformat each, not SQLAlchemy's type processing per value (a list of 14,000
-    items spent a third of its time there)."""
-    return [
-        db.time_text(column).label(column.name) if isinstance(column.type, UTCTime) else column
-        for column in items.c
-    ]
+        return items_from(db.rows(session, query), workflows)
 
 
 def position(db: Database, key: str, where: Where, order_by: str, descending: bool) -> int | None:
