@@ -5,6 +5,7 @@ agree is pytest-alembic's test_model_definitions_match_ddl (tests/test_migration
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from alembic import command
@@ -13,8 +14,9 @@ from sqlalchemy import Engine, exists, inspect, select, text
 
 from tracker import Tracker
 from tracker.cli.app import run
+from tracker.store.as_of import last_of
 from tracker.store.engine import HEAD, REVISIONS, alembic_config, make_engine
-from tracker.store.models import consent_entries, history
+from tracker.store.models import consent_entries, history, items
 
 
 @pytest.fixture
@@ -164,3 +166,43 @@ def test_the_party_guard_is_postgresql_only_and_goes_down_with_its_step(
         guarded = conn.execute(text(query)).scalar() if engine.dialect.name != "sqlite" else None
     assert "ix_history_consents" not in names
     assert guarded == (None if engine.dialect.name == "sqlite" else 0)
+
+
+def test_the_as_of_index_covers_the_state_and_goes_down_with_its_step(
+    db_url: str, engine: Engine
+) -> None:
+    """Migration 0008: history(item_id, occurred_at, version, to_state) replaces 0004's
+    history(item_id, occurred_at, version), and the as-of seek for an item's state then reads
+    the index alone (SQLite: a COVERING INDEX; PostgreSQL: an Index Only Scan, scans
+    disfavoured so that an empty table still shows whether it can)."""
+    new, old = (
+        "ix_history_item_id_occurred_at_version_to_state",
+        "ix_history_item_id_occurred_at_version",
+    )
+    config = alembic_config(engine)
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        found = {
+            index["name"]: index["column_names"] for index in inspect(conn).get_indexes("history")
+        }
+    assert found[new] == ["item_id", "occurred_at", "version", "to_state"] and old not in found
+    moment = datetime(2020, 6, 30, tzinfo=UTC)
+    query = select(last_of(moment, "to_state")).select_from(items)
+    sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            plan = " ".join(
+                str(step[-1]) for step in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")
+            )
+            assert f"COVERING INDEX {new}" in plan
+        else:
+            conn.execute(text("SET LOCAL enable_seqscan = off"))
+            conn.execute(text("SET LOCAL enable_bitmapscan = off"))
+            plan = " ".join(str(step[-1]) for step in conn.exec_driver_sql(f"EXPLAIN {sql}"))
+            assert "Index Only Scan" in plan and new in plan
+    command.downgrade(config, "0007")
+    with engine.connect() as conn:
+        found = {
+            index["name"]: index["column_names"] for index in inspect(conn).get_indexes("history")
+        }
+    assert found[old] == ["item_id", "occurred_at", "version"] and new not in found

@@ -136,8 +136,15 @@ history = Table(
     Column("fields", Text, nullable=True),
     UniqueConstraint("item_id", "version"),
     Index("ix_history_occurred_at", "occurred_at"),
-    # as_of: each item's last entry on or before a date is one seek in this index.
-    Index("ix_history_item_id_occurred_at_version", "item_id", "occurred_at", "version"),
+    # as_of: each item's last entry on or before a date, its state, version and time, is one
+    # seek in this index, which covers them (no read of the entry's row; migration 0008).
+    Index(
+        "ix_history_item_id_occurred_at_version_to_state",
+        "item_id",
+        "occurred_at",
+        "version",
+        "to_state",
+    ),
     # ix_history_consents: see schema().
 )
 
