@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from tracker import Tracker
 from tracker.tui.app import TrackerApp
+from tracker.tui.screens.item import ItemScreen
 from tracker.tui.screens.items import ItemsScreen
 from tracker.tui.widgets.state_counts import StateCounts
 
@@ -191,3 +192,59 @@ async def test_the_focused_field_of_a_compact_dialog_stands_out(app: TrackerApp)
                 gap = max(abs(a - b) for a, b in zip(focused.rgb, plain.rgb, strict=True))
                 assert gap >= 40, (field, other, focused, plain)
         assert screen is not None
+
+
+async def open_key(app: TrackerApp, pilot: Pilot[Any], key: str) -> ItemScreen:
+    screen = await items_screen(app, pilot)
+    screen.open_item(key)
+    await settle(pilot)
+    assert isinstance(app.screen, ItemScreen)
+    return app.screen
+
+
+async def test_an_item_with_a_long_history_says_its_table_holds_the_newest_only(
+    app: TrackerApp, tui_tracker: Tracker
+) -> None:
+    """The item screen reads the newest 500 entries; with more, `G` stopped at the 500th as
+    if it were the first. The heading says how many of how many, and that `h` has them all."""
+    notes = [{"op": "comment", "key": "ACSA", "reason": f"note {n}"} for n in range(505)]
+    tui_tracker.apply(notes)
+    total = tui_tracker.get("ACSA").version
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await open_key(app, pilot, "ACSA")
+        heading = str(screen.query_one("#timeline-title", Static).render())
+        assert f"newest 500 of {total:,}" in heading and "h" in heading, heading
+        assert f"newest 500 of {total:,}" in screen_text(app)
+        # An item with a short history keeps the plain heading.
+        await pilot.press("escape")
+        screen = await open_key(app, pilot, "SAREX")
+        heading = str(screen.query_one("#timeline-title", Static).render())
+        assert heading == "history (newest first)"
+
+
+async def test_while_an_item_loads_its_band_does_not_say_it_has_no_history(
+    app: TrackerApp, tui_tracker: Tracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 100,000 items opening an item takes a moment: meanwhile the band said `(no
+    history in this range)`, which is false; it says loading."""
+    release = threading.Event()
+    item_page = tui_tracker.item_page
+
+    def slow(key: str, **options: Any) -> Any:
+        release.wait(10)
+        return item_page(key, **options)
+
+    monkeypatch.setattr(tui_tracker, "item_page", slow)
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await items_screen(app, pilot)
+        screen.open_item("ACSA")
+        for _ in range(4):
+            await pilot.pause()
+        try:
+            assert isinstance(app.screen, ItemScreen)
+            text = screen_text(app)
+            assert "no history" not in text and "loading" in text, text
+        finally:
+            release.set()
+        await settle(pilot)
+        assert "loading" not in screen_text(app)

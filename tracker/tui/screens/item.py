@@ -28,6 +28,19 @@ from ..widgets.timeline import TimelineChart, describe, entry_text
 from .base import TrackerScreen, refused_while_reading
 
 TIMELINE_LIMIT = 500
+HISTORY_TITLE = "history (newest first)"
+
+
+def history_title(page: ItemPage) -> str:
+    """The history table's heading: with more entries than the screen reads, how many it
+    shows of how many (the item's version counts them; as of a date, unknown) and where
+    the rest are."""
+    shown = len(page.entries)
+    total = page.item.version if page.as_of is None else None
+    if (total or 0) <= shown and (total is not None or shown < TIMELINE_LIMIT):
+        return HISTORY_TITLE
+    of = f" of {total:,}" if total is not None else ""
+    return f"history: the newest {shown:,}{of} (h: every entry)"
 
 
 class EntriesTable(DataTable[Any]):
@@ -112,7 +125,7 @@ class ItemScreen(TrackerScreen):
         with Vertical(id="history-pane"):
             yield TimelineChart(id="band")
             yield Static(id="band-panel")
-            yield Static("history (newest first)", id="timeline-title")
+            yield Static(HISTORY_TITLE, id="timeline-title")
             yield EntriesTable(id="timeline", cursor_type="row", zebra_stripes=True)
         yield KeysFooter()
 
@@ -131,7 +144,8 @@ class ItemScreen(TrackerScreen):
         self._show_triggers()
         self._show_consents()
         self.query_one("#timeline", DataTable).clear()
-        self.query_one("#band", TimelineChart).set_spans([])
+        self.query_one("#band", TimelineChart).show_loading()
+        self.query_one("#timeline-title", Static).update(HISTORY_TITLE)
         self._show_mode()
         self._show_details(False)
         self.load()
@@ -149,6 +163,7 @@ class ItemScreen(TrackerScreen):
         self._show_mode()
         self._show_triggers()
         self._fill_table()
+        self.query_one("#band", TimelineChart).show_loading()
         self.query_one("#timeline", DataTable).focus()
         self.load()
 
@@ -180,6 +195,7 @@ class ItemScreen(TrackerScreen):
         self._show_triggers()
         self._show_consents()
         self.query_one("#band", TimelineChart).set_spans(page.spans)
+        self.query_one("#timeline-title", Static).update(history_title(page))
         self._fill_table(force=True)
 
     def _draw_diagram(self) -> None:

@@ -122,12 +122,20 @@ class TimelineChart(ScrollView, can_focus=True):
         self.entry = 0
         self.window: tuple[datetime, datetime] = (now() - timedelta(days=365), now())
         self.limit: tuple[datetime, datetime] = self.window
+        self.fetching = False  # spans on their way: no axis, and no "no history" yet
 
     # -- data -------------------------------------------------------------------------------
+
+    def show_loading(self) -> None:
+        """No bands until `set_spans` brings them; the chart says they are on their way."""
+        self.set_spans([])
+        self.fetching = True
+        self.refresh()
 
     def set_spans(self, spans: Sequence[Span], order: Sequence[str] | None = None) -> None:
         """Show `spans` (the service's Span records), one band per item, in `order` of keys
         (default: as they come). The cursor goes to the newest entry of the first band."""
+        self.fetching = False
         by_key: dict[str, list[Span]] = {}
         for span in spans:
             by_key.setdefault(span.key, []).append(span)
@@ -185,6 +193,8 @@ class TimelineChart(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         base = self.rich_style
+        if self.fetching:
+            return Strip([Segment((" loading…" if y == 1 else "").ljust(width), base)], width)
         if y == 0:
             return self._axis(width, base)
         index = int(self.scroll_y) + y - 1
