@@ -248,3 +248,25 @@ async def test_while_an_item_loads_its_band_does_not_say_it_has_no_history(
             release.set()
         await settle(pilot)
         assert "loading" not in screen_text(app)
+
+
+async def test_counts_in_words_are_grouped_by_thousands_like_every_other(
+    app: TrackerApp, tui_tracker: Tracker
+) -> None:
+    """`Fire one trigger on 5967 marked items` and `suspend: 5967 items` beside `Fire on
+    5,967`: every count the TUI writes groups its thousands."""
+    tui_tracker.apply(
+        {"op": "add", "key": f"D{n:04}", "title": "drill", "kind": "drill", "parties": ["ROK"]}
+        for n in range(1000)
+    )
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await items_screen(app, pilot)
+        await pilot.press("m")
+        await settle(pilot)
+        assert len(screen.marks) == 1004
+        await pilot.press("b")
+        await settle(pilot)
+        assert "Fire one trigger on 1,004 marked items" in screen_text(app)
+        await pilot.press("escape", "T")
+        await settle(pilot)
+        assert "the first 200 of 1,004 items" in screen_text(app)

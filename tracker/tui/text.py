@@ -13,6 +13,7 @@ from rich.text import Text
 from ..dates import iso
 from ..render.palette import Palette
 from ..render.text import safe, safe_lines
+from ..wording import plural
 
 # The state colours of the workflows in force: the app sets them when it opens a tracker
 # (`use_palette`); a state no workflow has is plain bold.
@@ -63,3 +64,9 @@ def when(value: datetime | None) -> str:
         return ""
     text = iso(value)
     return f"{text[:10]} {text[11:16]}"
+
+
+def counted(count: int, noun: str, nouns: str | None = None) -> str:
+    """`5,967 marked items`: the CLI's `plural`, its thousands grouped as every count on
+    screen is (the count lines, the buttons)."""
+    return f"{count:,}{plural(count, noun, nouns).removeprefix(str(count))}"

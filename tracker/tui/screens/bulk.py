@@ -20,7 +20,6 @@ from ... import dates
 from ...errors import TrackerError
 from ...records import FireCheck
 from ...service import Tracker
-from ...wording import plural
 from ...workflow import missing
 from .. import text as lit
 from ..widgets.footer import KeysFooter
@@ -87,7 +86,7 @@ class BulkFireModal(TrackerModal):
         marked = len(self.keys)
         with Dialog(id="bulk-dialog"):
             yield Static(
-                Text(f"Fire one trigger on {plural(marked, 'marked item')}", style="bold"),
+                Text(f"Fire one trigger on {lit.counted(marked, 'marked item')}", style="bold"),
                 classes="dialog-title",
             )
             yield Label("trigger (how many of the marked items it moves)")
@@ -251,7 +250,7 @@ class BulkFireModal(TrackerModal):
 
     @on(Fired)
     def _fired(self, message: Fired) -> None:
-        self.app.notify(f"{message.trigger}: {plural(message.count, 'item')}", markup=False)
+        self.app.notify(f"{message.trigger}: {lit.counted(message.count, 'item')}", markup=False)
         self.dismiss(message.count)
 
     @on(TrackerModal.Refused)

@@ -18,7 +18,6 @@ from textual.widgets import Button, Label, Select, Static
 
 from ...errors import TrackerError
 from ...service import Tracker
-from ...wording import plural
 from .. import text as lit
 from ..gates import BulkCheck, Marked, marked_gates, may_speak
 from ..widgets.footer import KeysFooter
@@ -65,7 +64,7 @@ class BulkConsentModal(EntryModal):
         with Dialog(id="bulk-consent-dialog"):
             yield Static(
                 Text(
-                    f"Consent on {plural(len(self.keys), 'marked item')} (all or nothing)",
+                    f"Consent on {lit.counted(len(self.keys), 'marked item')} (all or nothing)",
                     style="bold",
                 ),
                 classes="dialog-title",
@@ -222,9 +221,9 @@ class BulkConsentModal(EntryModal):
     @on(Approved)
     def _approved(self, message: Approved) -> None:
         check = message.check
-        note = f"{check.party} approved {check.trigger} on {plural(len(check.ready), 'item')}"
+        note = f"{check.party} approved {check.trigger} on {lit.counted(len(check.ready), 'item')}"
         if message.fired:
-            note += f"; {plural(message.fired, 'item')} had every consent and moved"
+            note += f"; {lit.counted(message.fired, 'item')} had every consent and moved"
         self.app.notify(note, markup=False)
         self.dismiss(len(check.ready))
 

@@ -18,7 +18,6 @@ from textual.widgets import Header, Static
 
 from ...records import Span
 from ...service import Tracker
-from ...wording import plural
 from .. import text as lit
 from ..gates import waiting_items
 from ..messages import DataChanged, OpenItem
@@ -112,9 +111,9 @@ class TimelineScreen(TrackerScreen):
         heading = Text("history of ", style="bold")
         shown = len(message.keys)
         heading.append(
-            plural(shown, "item")
+            lit.counted(shown, "item")
             if shown == message.total
-            else f"the first {shown:,} of {plural(message.total, 'item')}"
+            else f"the first {shown:,} of {lit.counted(message.total, 'item')}"
         )
         heading.append(" · filter: ", style="dim")
         heading.append_text(describe_filter(self.filter))
