@@ -59,6 +59,8 @@ def key(value: str) -> str:
 def kind(value: str) -> str:
     """A kind, lower-cased: a letter, then letters, digits, `_` or `-`."""
     lowered = value.strip().lower()
+    if not lowered:
+        raise UsageError("kind must not be empty")
     if not KIND.match(lowered):
         raise UsageError(f"bad kind {printable(value)}: a word of letters, digits, '_' or '-'")
     return lowered

@@ -270,3 +270,15 @@ async def test_counts_in_words_are_grouped_by_thousands_like_every_other(
         await pilot.press("escape", "T")
         await settle(pilot)
         assert "the first 200 of 1,004 items" in screen_text(app)
+
+
+async def test_an_empty_kind_in_the_add_form_says_it_is_empty(app: TrackerApp) -> None:
+    """`bad kind '': a word of letters...` under an empty field read as a puzzle; the title
+    beside it says `title must not be empty`, and so does the kind now."""
+    async with app.run_test(size=SMALL) as pilot:
+        await items_screen(app, pilot)
+        await pilot.press("a", *"NEW1", "ctrl+s")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "title must not be empty" in text and "kind must not be empty" in text, text
+        assert "bad kind ''" not in text
