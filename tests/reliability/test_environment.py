@@ -196,3 +196,33 @@ def test_a_url_argument_the_driver_cannot_read_is_a_usage_error(here: Path, url:
     assert result.code == 2, result
     assert "database URL" in one_error_line(result.err)
     assert files_under(here) == set()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("TRACKER_DB", "bad-\udcff.db", "TRACKER_DB"),
+        ("TRACKER_DB", "sqlite:///bad-\udcff.db", "TRACKER_DB"),
+        ("XDG_DATA_HOME", "data-\udcff", "TRACKER_DB"),
+    ],
+)
+def test_a_database_path_that_is_not_utf8_is_a_usage_error(
+    here: Path, tracker_exe: str, variable: str, value: str, says: str
+) -> None:
+    """Bytes that are not UTF-8 in TRACKER_DB (or the data directory the default file is in)
+    were exit 1, `unexpected UnicodeEncodeError: ... surrogates not allowed`."""
+    env = {"TRACKER_DB": ""} if variable != "TRACKER_DB" else {}
+    result = run_exe(
+        tracker_exe,
+        "add",
+        "X",
+        "--title",
+        "t",
+        "--kind",
+        "drill",
+        env={**env, variable: str(here / value) if variable == "XDG_DATA_HOME" else value},
+    )
+    assert result.returncode == 2, result
+    line = one_error_line(result.stderr)
+    assert "not valid UTF-8" in line and says in line and "\\xff" in line, line
+    assert files_under(here) == set()

@@ -71,7 +71,9 @@ def default_url() -> str:
     """A SQLite file in the user's data directory (platformdirs)."""
     from platformdirs import user_data_dir
 
-    return sqlite_url(Path(user_data_dir("tracker", appauthor=False)) / "tracker.db")
+    path = Path(user_data_dir("tracker", appauthor=False)) / "tracker.db"
+    _utf8(str(path), "the default database, in XDG_DATA_HOME or HOME; or set TRACKER_DB")
+    return sqlite_url(path)
 
 
 def sqlite_url(path: Path) -> str:
@@ -88,6 +90,7 @@ def resolve_url(url: str | None = None) -> str:
     chosen = url if url is not None else os.environ.get("TRACKER_DB") or None
     if chosen is None:
         return default_url()
+    _utf8(chosen, "the database, --db or TRACKER_DB")
     if not chosen.strip():
         raise UsageError("the database is empty: give --db or TRACKER_DB a file path or a URL")
     if not _SCHEME.match(chosen):
@@ -95,6 +98,17 @@ def resolve_url(url: str | None = None) -> str:
     if chosen.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + chosen.split("://", 1)[1]
     return chosen
+
+
+def _utf8(value: str, what: str) -> str:
+    """`value`, if it is text: bytes that are not UTF-8 (in a path from the environment) come
+    as lone surrogates, which no database driver takes. A UsageError naming where it came from."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise UsageError(f"'{shown[:200]}' is not valid UTF-8 text ({what})") from None
+    return value
 
 
 def sqlite_file(url: str | URL) -> Path | None:
