@@ -126,3 +126,29 @@ def test_verify_names_parties_respelled_behind_its_back(
         engine.dispose()
     report = seeded.verify(split_from=split_from)
     assert [(p.item, p.message.split(":")[0]) for p in report.problems] == [("ACSA", "parties")]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    "command", [["verify"], ["as-of", "2026-12-01"], ["list"], ["export"], ["history"]]
+)
+def test_text_that_is_not_utf8_in_the_file_is_exit_6_not_a_crash(
+    seeded: Tracker, db_url: str, cli: CLI, command: list[str]
+) -> None:
+    """Another program wrote bytes that are not UTF-8 into a title (or a reason): verify and
+    as-of (which read with the driver's own cursor) were exit 1, `unexpected OperationalError:
+    Could not decode to UTF-8 column 'title'`; list said exit 6. Every read says exit 6."""
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE items SET title = CAST(x'41ff42' AS TEXT) WHERE key = 'ACSA'")
+            )
+            conn.execute(text("DROP TRIGGER history_append_only_update"))
+            conn.execute(text("UPDATE history SET reason = CAST(x'41ff42' AS TEXT) WHERE id = 1"))
+    finally:
+        engine.dispose()
+    result = cli(*command)
+    assert result.code == 6, result
+    assert result.err.startswith("error: database ") and result.err.count("\n") == 1, result.err
+    assert "UTF-8" in result.err

@@ -240,10 +240,15 @@ class Database:
         )
         connection = session.connection().connection
         cursor = connection.cursor() if self.sqlite else connection.cursor(name=name)
+        # The driver's own errors, which SQLAlchemy does not see here (a text column holding
+        # bytes that are not UTF-8, written by another program), as the tracker's own.
+        driver_error = self.engine.dialect.loaded_dbapi.Error
         try:
             cursor.execute(sql)
             while rows := cursor.fetchmany(size):
                 yield rows
+        except driver_error as exc:
+            raise self.error(DBAPIError.instance(sql, None, exc, driver_error)) from None
         finally:
             cursor.close()
 
