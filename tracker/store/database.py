@@ -225,7 +225,8 @@ class Database:
         fifth of its time. For columns that need no processing (text, numbers)."""
         result = session.connection().execute(query)
         try:
-            return list(result.cursor.fetchall())
+            with self.driver_errors():
+                return list(result.cursor.fetchall())
         finally:
             result.close()
 
@@ -240,17 +241,24 @@ class Database:
         )
         connection = session.connection().connection
         cursor = connection.cursor() if self.sqlite else connection.cursor(name=name)
-        # The driver's own errors, which SQLAlchemy does not see here (a text column holding
-        # bytes that are not UTF-8, written by another program), as the tracker's own.
-        driver_error = self.engine.dialect.loaded_dbapi.Error
         try:
-            cursor.execute(sql)
-            while rows := cursor.fetchmany(size):
-                yield rows
-        except driver_error as exc:
-            raise self.error(DBAPIError.instance(sql, None, exc, driver_error)) from None
+            with self.driver_errors():
+                cursor.execute(sql)
+                while rows := cursor.fetchmany(size):
+                    yield rows
         finally:
             cursor.close()
+
+    @contextmanager
+    def driver_errors(self) -> Iterator[None]:
+        """The driver's own errors, raised where SQLAlchemy does not see them (the driver's
+        cursor fetching a text column that holds bytes that are not UTF-8, written by another
+        program: exit 1 before), as the tracker's own, like any other read's."""
+        driver_error = self.engine.dialect.loaded_dbapi.Error
+        try:
+            yield
+        except driver_error as exc:
+            raise self.error(DBAPIError.instance(None, None, exc, driver_error)) from None
 
     @property
     def default_actor(self) -> str:
