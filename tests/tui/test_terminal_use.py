@@ -4,6 +4,7 @@ seed and on 100,000 items): each test is one such trip, its fix holding."""
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
 
@@ -282,3 +283,30 @@ async def test_an_empty_kind_in_the_add_form_says_it_is_empty(app: TrackerApp) -
         text = screen_text(app)
         assert "title must not be empty" in text and "kind must not be empty" in text, text
         assert "bad kind ''" not in text
+
+
+async def test_a_write_key_on_an_item_in_time_travel_names_a_key_that_works_there(
+    app: TrackerApp,
+) -> None:
+    """`f` on an item seen in time travel said `n returns to now`, and `n` there did nothing:
+    the way back is esc, then n on the list."""
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await items_screen(app, pilot)
+        screen.travel_to(datetime(2026, 1, 31, tzinfo=UTC))
+        await settle(pilot)
+        await pilot.press("enter")  # ACSA, as it stood then
+        await settle(pilot)
+        assert isinstance(app.screen, ItemScreen) and app.screen.as_of is not None
+        await pilot.press("f")
+        await pilot.pause()
+        said = [n.message for n in app._notifications][-1]
+        assert "read-only" in said and "esc" in said, said
+        await pilot.press("escape", "n")
+        await settle(pilot)
+        assert app.screen is screen and screen.as_of is None
+        # On the list itself, n is the way back, and it says so.
+        screen.travel_to(datetime(2026, 1, 31, tzinfo=UTC))
+        await settle(pilot)
+        await pilot.press("f")
+        await pilot.pause()
+        assert [n.message for n in app._notifications][-1].endswith("n returns to now")

@@ -51,12 +51,15 @@ def fully_visible(widget: Widget) -> bool:
     return bool(region) and geometry.clip.intersection(region) == region
 
 
-def refused_while_reading(screen: Screen[Any], event: events.Key, writes: set[str]) -> bool:
-    """Say why a write key does nothing in time travel, rather than doing nothing silently.
-    True when `event` was such a key (it is then handled)."""
+def refused_while_reading(
+    screen: Screen[Any], event: events.Key, writes: set[str], way_back: str
+) -> bool:
+    """Say why a write key does nothing in time travel, and the keys back to now from this
+    screen (`way_back`), rather than doing nothing silently. True when `event` was such a
+    key (it is then handled)."""
     for binding in screen._bindings.key_to_bindings.get(event.key, []):
         if binding.action in writes:
-            screen.notify("time travel is read-only: n returns to now", timeout=3)
+            screen.notify(f"time travel is read-only: {way_back}", timeout=3)
             event.stop()
             return True
     return False

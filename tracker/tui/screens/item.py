@@ -302,7 +302,7 @@ class ItemScreen(TrackerScreen):
 
     def on_key(self, event: events.Key) -> None:
         if self.as_of is not None:
-            refused_while_reading(self, event, WRITES)
+            refused_while_reading(self, event, WRITES, "esc, then n on the list, returns to now")
 
     def action_details(self) -> None:
         """Between the history and the details (fields, workflow): on a narrow terminal

@@ -142,7 +142,7 @@ class ItemsScreen(ItemsViews):
 
     def on_key(self, event: events.Key) -> None:
         if self.read_only:
-            refused_while_reading(self, event, WRITES)
+            refused_while_reading(self, event, WRITES, "n returns to now")
 
     def action_fire(self) -> None:
         key = self.table.current_key
