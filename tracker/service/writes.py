@@ -7,6 +7,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ..collector import no_collection
 from ..operations import Add, Comment, Edit, Fire, Operation, typed
 from ..records import ApplyResult, Filter, FireCheck, FireResult, Item
 from ..store import apply as applying
@@ -106,7 +107,7 @@ class Writes(Part):
         """Run a batch of operations (add, fire, comment, edit) all or nothing. Accepts typed
         operations (`Add`, `Fire`...; from a batch file they name their line in errors) or
         plain mappings with an `op` field; those without a line are numbered from 1."""
-        with applying.no_collection():
+        with no_collection():
             ops = typed(operations)
             db, workflows = self.db, self.workflows
             return applying.write(

@@ -3,14 +3,13 @@ PostgreSQL the one of a session, bulk_pg.py), and the check a bulk fire makes be
 
 from __future__ import annotations
 
-import gc
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
+from ..collector import no_collection
 from ..errors import NotAllowed, TriggerNotFound
 from ..operations import Operation
 from ..records import ApplyResult, FireCheck, FireResult, Refusal
@@ -22,22 +21,6 @@ from .database import Database
 
 def _no_progress(_done: int) -> None:
     pass
-
-
-@contextmanager
-def no_collection() -> Iterator[None]:
-    """The cyclic garbage collector paused: a batch makes a few objects per operation (the
-    operation, the item, the entry) and frees them at the end, none in a cycle; the collections
-    their count sets off would scan every one of them again and again (a sixth of the CPU of
-    an apply of 100,000 fires)."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def write(

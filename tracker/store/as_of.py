@@ -26,6 +26,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from ..collector import no_collection
 from ..records import Item, ItemState
 from .database import Database, page
 from .models import history, items
@@ -145,7 +146,7 @@ def states(db: Database, moment: datetime) -> list[ItemState]:
     new = object.__new__
     set_key, set_title, set_kind, set_state, set_version, set_at = slot_setters(ItemState)
     found: list[ItemState] = []
-    with db.snapshot() as session:
+    with db.snapshot() as session, no_collection():  # every ItemState is kept, none in a cycle
         for rows in db.stream(session, query):
             for key, title, kind, state, version, at in rows:
                 if state is None:
@@ -219,7 +220,7 @@ def listed(
         .where(*chosen)
         .order_by(sort.desc() if descending else sort.asc(), rows.c.id)
     )
-    with db.session() as session:
+    with db.session() as session, no_collection():
         return items_from(db.rows(session, page(query, limit, offset)), None)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
 from .. import fields
+from ..collector import no_collection
 from ..errors import ItemNotFound, UsageError
 from ..records import Filter, HistoryEntry, Item
 from ..workflow import Workflows
@@ -192,7 +193,8 @@ def listed(
     column = sort_column(order_by)
     order = [column.desc() if descending else column.asc(), items.c.id]
     query = page(select(*item_columns(db)).where(*where).order_by(*order), limit, offset)
-    with db.session() as session:
+    # Every row and Item is kept until the list is built, none in a cycle.
+    with db.session() as session, no_collection():
         return items_from(db.rows(session, query), workflows)
 
 
