@@ -310,3 +310,19 @@ async def test_a_write_key_on_an_item_in_time_travel_names_a_key_that_works_ther
         await pilot.press("f")
         await pilot.pause()
         assert [n.message for n in app._notifications][-1].endswith("n returns to now")
+
+
+async def test_the_palette_opens_an_item_as_the_list_shows_it(app: TrackerApp) -> None:
+    """In time travel, `ctrl+p` → `Open SAREX` opened SAREX as it is now, writable, under a
+    list of that past date; enter on its row opens it as of the date. Both do now."""
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await items_screen(app, pilot)
+        when = datetime(2026, 1, 31, tzinfo=UTC)
+        screen.travel_to(when)
+        await settle(pilot)
+        await pilot.press("ctrl+p", *"open sarex")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ItemScreen) and app.screen.key == "SAREX"
+        assert app.screen.as_of == when

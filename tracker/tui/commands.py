@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -61,7 +62,9 @@ class TrackerCommands(Provider):
         self.app.post_message(OpenHistory())
 
     def _open_item(self, key: str) -> None:
-        self.app.post_message(OpenItem(key))
+        # As the screen shows items: in time travel, as of its date (read-only), as enter does.
+        as_of = getattr(self.screen, "as_of", None)
+        self.app.post_message(OpenItem(key, as_of if isinstance(as_of, datetime) else None))
 
     def _fire(self, item: Item, trigger: str) -> None:
         from .screens.fire import FireModal
