@@ -326,3 +326,37 @@ async def test_the_palette_opens_an_item_as_the_list_shows_it(app: TrackerApp) -
         await settle(pilot)
         assert isinstance(app.screen, ItemScreen) and app.screen.key == "SAREX"
         assert app.screen.as_of == when
+
+
+async def test_counts_of_the_previous_filter_are_not_passed_off_as_this_ones(
+    app: TrackerApp, tui_tracker: Tracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows answer a keystroke first and the counts follow (at 100,000 items a text
+    filter's count is a scan): meanwhile the line showed the previous filter's numbers as if
+    they were this one's (`total 100,000` over the 14,294 rows of `guam`). It says it is
+    counting, the old numbers dimmed."""
+    release = threading.Event()
+    count = tui_tracker.count
+
+    def slow(*args: Any, **options: Any) -> Any:
+        release.wait(10)
+        return count(*args, **options)
+
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await items_screen(app, pilot)
+        assert counts_line(screen).endswith("total 4")
+        monkeypatch.setattr(tui_tracker, "count", slow)
+        await pilot.press("slash", *"joint")
+        for _ in range(4):
+            await pilot.pause()
+        try:
+            assert screen.table.total == 2  # the rows already answer "joint"
+            line = counts_line(screen)
+            assert "counting" in line, line
+            shown = screen.query_one(StateCounts).render()
+            assert any("dim" in str(span.style) for span in getattr(shown, "spans", []))
+        finally:
+            release.set()
+        await settle(pilot)
+        line = counts_line(screen)
+        assert "counting" not in line and line.endswith("total 2"), line

@@ -208,6 +208,8 @@ class ItemsTable(TrackerScreen):
             self.table.waiting = True
             when = "now" if self.as_of is None else f"as of {lit.when(self.as_of)}"
             self.query_one(StateCounts).show_loading("waiting on me" if wanted.waiting else when)
+        else:
+            self.query_one(StateCounts).show_stale()
         self.load(self.wanted, 0, FIRST_PAGE, False)
 
     @on(Input.Submitted, "#filter")

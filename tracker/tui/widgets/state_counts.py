@@ -20,6 +20,7 @@ class StateCounts(Static):
 
     _loading: str | None = None  # the moment whose counts are on their way
     _problem: str | None = None
+    _stale = False  # the filter changed: these counts are the previous one's, new ones coming
 
     def show(
         self,
@@ -35,6 +36,13 @@ class StateCounts(Static):
         self._waiting = waiting
         self._loading = None
         self._problem = None
+        self._stale = False
+        self._draw()
+
+    def show_stale(self) -> None:
+        """The rows answer a new filter and its counts are on their way (a scan at 100,000
+        items): the previous counts stay, dimmed, and the line says it is counting."""
+        self._stale = True
         self._draw()
 
     def show_loading(self, what: str) -> None:
@@ -82,6 +90,10 @@ class StateCounts(Static):
                     pieces.append(piece + lit.state(name) + Text(f" {counts.get(name, 0):,}"))
                 total_piece = Text(f"total {total:,}", style="bold")
                 pieces.append((Text("   ") if pieces else lead) + total_piece)
+        if self._stale and not self._problem:
+            for piece in pieces:
+                piece.stylize("dim")
+            pieces.append(Text("   counting…", style="italic"))
         if marked:
             pieces.append(Text(f"   ● marked {marked:,}", style="bold reverse"))
         self._pieces = pieces
