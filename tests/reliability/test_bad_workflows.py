@@ -6,6 +6,7 @@ line where there is one), exit 2, or load quickly."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,51 @@ def test_the_line_named_is_still_the_nth_transition_table() -> None:
     line = int(str(caught.value).split(":")[1])
     assert text.splitlines()[line - 1] == "[[transitions]]"
     assert text.splitlines()[line] == 'trigger = "is_17"'
+
+
+def named(name: str, kinds: str) -> str:
+    return (
+        f'name = "{name}"\ninitial = "a"\nstates = ["a"]\nkinds = [{kinds}]\n\n'
+        '[[transitions]]\ntrigger = "go"\nfrom = ["a"]\nto = "a"\n'
+    )
+
+
+@SQLITE
+@pytest.mark.parametrize(
+    ("first", "second", "says"),
+    [
+        (named("one", '"shared"'), named("two", '"shared"'), "kind 'shared' is also claimed by"),
+        (named("one", '"x"'), named("one", '"y"'), "workflow 'one' is also defined in"),
+    ],
+    ids=["same kind", "same name"],
+)
+def test_two_files_of_one_directory_that_claim_the_same_kind_or_name_are_refused(
+    cli: CLI, tmp_path: Path, first: str, second: str, says: str
+) -> None:
+    """The later file won silently, and `workflow list` said both served the kind."""
+    (tmp_path / "a.toml").write_text(first)
+    (tmp_path / "b.toml").write_text(second)
+    result = cli("--workflows", str(tmp_path), "workflow", "list")
+    assert result.code == 2, result
+    assert result.err.count("\n") == 1, result.err
+    assert "b.toml" in result.err and says in result.err and "a.toml" in result.err
+
+
+@SQLITE
+def test_workflow_list_names_each_kind_under_the_workflow_that_serves_it(
+    cli: CLI, tmp_path: Path
+) -> None:
+    """A later directory's workflow may take a kind over (its documented use); `workflow list`
+    went on listing the kind under the shipped workflow too."""
+    (tmp_path / "mine.toml").write_text(named("mine", '"agreement"'))
+    listed = cli("--workflows", str(tmp_path), "workflow", "list")
+    assert listed.code == 0, listed
+    lines = {line.split(":", 1)[0]: line for line in listed.out.splitlines()}
+    assert "(kinds: treaty)" in lines["agreement"], lines
+    assert "(kinds: agreement)" in lines["mine"], lines
+    assert (
+        cli("--workflows", str(tmp_path), "add", "A", "--title", "t", "--kind", "agreement").code
+        == 0
+    )
+    shown = cli("--workflows", str(tmp_path), "show", "A", "--format", "json")
+    assert json.loads(shown.out)["state"] == "a"

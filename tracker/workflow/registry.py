@@ -40,16 +40,12 @@ class Workflows:
                     parse_workflow(entry.read_text("utf-8"), f"tracker/workflows/{entry.name}")
                 )
         for directory in extra_dirs:
-            path = Path(directory)
-            if not path.is_dir():
-                raise WorkflowFileError(f"{path}: not a directory of workflow files")
-            for file in sorted(path.glob("*.toml")):
-                try:
-                    text = file.read_text("utf-8")
-                except (OSError, UnicodeDecodeError) as exc:
-                    raise WorkflowFileError(f"{file}: {exc}") from None
-                found.append(parse_workflow(text, str(file)))
+            found.extend(_directory(Path(directory)))
         return cls(found)
+
+    def kinds_of(self, workflow: Workflow) -> list[str]:
+        """The kinds `workflow` serves: those it names that no later workflow took over."""
+        return [kind for kind in workflow.kinds if self.by_kind.get(kind) == workflow.name]
 
     @classmethod
     def from_environment(cls, extra: str | Path | None = None) -> Workflows:
@@ -74,3 +70,30 @@ class Workflows:
             raise NotFound(
                 f"no workflow {name!r} (known: {', '.join(sorted(self.by_name))})"
             ) from None
+
+
+def _directory(path: Path) -> list[Workflow]:
+    """The workflows of one directory's `*.toml` files. Two of them naming the same workflow
+    or claiming the same kind are refused: which one won depended on the files' names."""
+    if not path.is_dir():
+        raise WorkflowFileError(f"{path}: not a directory of workflow files")
+    found: list[Workflow] = []
+    names: dict[str, str] = {}
+    kinds: dict[str, str] = {}
+    for file in sorted(path.glob("*.toml")):
+        try:
+            text = file.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise WorkflowFileError(f"{file}: {exc}") from None
+        workflow = parse_workflow(text, str(file))
+        if workflow.name in names:
+            raise WorkflowFileError(
+                f"{file}: workflow {workflow.name!r} is also defined in {names[workflow.name]}"
+            )
+        names[workflow.name] = str(file)
+        for kind in workflow.kinds:
+            if kind in kinds:
+                raise WorkflowFileError(f"{file}: kind {kind!r} is also claimed by {kinds[kind]}")
+            kinds[kind] = str(file)
+        found.append(workflow)
+    return found

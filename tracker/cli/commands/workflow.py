@@ -54,5 +54,7 @@ def workflow_list(obj: Context) -> None:
 
     workflows = Workflows.from_environment(obj.workflows)
     for wf in workflows.by_name.values():
-        kinds = ", ".join(wf.kinds) or ("every other kind" if wf.name == "default" else "-")
+        kinds = ", ".join(workflows.kinds_of(wf)) or (
+            "every other kind" if wf.name == "default" else "-"
+        )
         click.echo(output.safe(f"{wf.name}: {' '.join(wf.states)} (kinds: {kinds}) [{wf.path}]"))
