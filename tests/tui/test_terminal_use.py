@@ -360,3 +360,19 @@ async def test_counts_of_the_previous_filter_are_not_passed_off_as_this_ones(
         await settle(pilot)
         line = counts_line(screen)
         assert "counting" not in line and line.endswith("total 2"), line
+
+
+async def test_the_footer_in_the_filter_box_says_how_to_get_back_to_the_list(
+    app: TrackerApp,
+) -> None:
+    """Typing in the filter box, the footer said only `/ Filter`: esc (back to the list, the
+    filter kept) is shown there, and only there."""
+    async with app.run_test(size=SMALL) as pilot:
+        await items_screen(app, pilot)
+        assert "esc" not in screen_text(app).splitlines()[-1]
+        await pilot.press("slash", *"sar")
+        await pilot.pause()
+        assert "esc List" in screen_text(app).splitlines()[-1]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "esc" not in screen_text(app).splitlines()[-1]

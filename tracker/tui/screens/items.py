@@ -41,7 +41,7 @@ class ItemsScreen(ItemsViews):
         # The footer shows the most used keys, in that order, then q and ? (the app's);
         # at 80 columns that is all it has room for: the rest are in ?.
         Binding("slash", "focus_filter", "Filter", id="items.filter"),
-        Binding("escape", "leave_filter", "List", show=False, id="items.leave_filter"),
+        Binding("escape", "leave_filter", "List", id="items.leave_filter"),
         Binding("f", "fire", "Fire", id="items.fire"),
         Binding("b", "bulk_fire", "Bulk", id="items.bulk_fire"),
         Binding("A", "approve", "Approve", id="items.approve"),
