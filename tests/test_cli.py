@@ -606,3 +606,20 @@ def test_install_completion_refuses_an_unknown_shell(tmp_path: Path, tracker_exe
     )
     assert done.returncode == 2
     assert done.stderr.startswith("error: no completion for shell 'tcsh'")
+
+
+@pytest.mark.parametrize("args", [[], ["tui"]])
+def test_the_tui_without_a_terminal_is_one_error_line_not_a_hang(
+    tracker_exe: str, tmp_path: Path, args: list[str]
+) -> None:
+    """`tracker < /dev/null > out` (a script, a CI job) wrote the TUI's escape sequences into
+    the file and waited for keys forever."""
+    from tests.conftest import run_exe
+
+    db = tmp_path / "never.db"
+    result = run_exe(tracker_exe, "--db", str(db), *args, stdin="")
+    assert result.returncode == 2, result
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: the TUI needs a terminal"), result.stderr
+    assert result.stderr.count("\n") == 1
+    assert not db.exists()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
+from ...errors import UsageError
 from ...wording import plural
 from ..context import Context, pass_context
 
@@ -12,6 +15,13 @@ from ..context import Context, pass_context
 @pass_context
 def tui(obj: Context) -> None:
     """Open the terminal UI (also what `tracker` alone does)."""
+    # Without a terminal (a script, a CI job, `tracker < /dev/null > out`) the TUI wrote its
+    # escape sequences into the output and waited for keys forever.
+    if not (sys.stdin and sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError(
+            "the TUI needs a terminal (stdin and stdout); in scripts, give a command "
+            "(tracker list, tracker --help)"
+        )
     try:
         from ...tui.app import run
     except ModuleNotFoundError:
