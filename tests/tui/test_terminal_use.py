@@ -376,3 +376,20 @@ async def test_the_footer_in_the_filter_box_says_how_to_get_back_to_the_list(
         await pilot.press("escape")
         await pilot.pause()
         assert "esc" not in screen_text(app).splitlines()[-1]
+
+
+async def test_the_consent_dialogs_footer_names_what_ctrl_s_records(
+    app: TrackerApp, tui_tracker: Tracker
+) -> None:
+    """The consent dialog's footer said `^s Save` over an Approve (or Withdraw) button; the
+    fire dialog's says `^s Fire`. It names the button."""
+    tui_tracker.fire("ACSA", "propose", reason="talks restart", at="2026-02-01")
+    tui_tracker.approve("ACSA", "sign", party="ROK", source="Yonhap", at="2026-02-02")
+    async with app.run_test(size=SMALL) as pilot:
+        await open_key(app, pilot, "ACSA")
+        for key, verb in (("A", "Approve"), ("W", "Withdraw")):
+            await pilot.press(key)
+            await settle(pilot)
+            assert f"^s {verb}" in screen_text(app).splitlines()[-1]
+            await pilot.press("escape")
+            await settle(pilot)

@@ -7,6 +7,7 @@ dialog, which stays open."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 
 from rich.text import Text
@@ -90,6 +91,12 @@ class ConsentModal(EntryModal):
         self.withdraw = withdraw
         self.initial = trigger
         self.found: Found | None = None
+        # The footer names what ctrl+s records, as the button does (one class, two verbs).
+        for key, bindings in self._bindings.key_to_bindings.items():
+            self._bindings.key_to_bindings[key] = [
+                replace(b, description=self.verb.capitalize()) if b.id == "consent.submit" else b
+                for b in bindings
+            ]
 
     @property
     def verb(self) -> str:
