@@ -94,6 +94,10 @@ async def test_the_counts_line_breaks_between_counts_never_inside_one(
         await pilot.resize_terminal(160, 45)
         await settle(pilot)
         assert len(counts_line(screen).splitlines()) == 1
+        assert screen.query_one(StateCounts).region.height == 1  # no blank second row
+        await pilot.resize_terminal(*SMALL)
+        await settle(pilot)
+        assert screen.query_one(StateCounts).region.height == 2
 
 
 async def test_waiting_on_me_reads_the_consents_once_per_change(

@@ -119,7 +119,8 @@ class StateCounts(Static):
         self.update(line)
 
     def on_resize(self) -> None:
-        self._pack()
+        # After this layout pass: an update during it keeps the height of the old width.
+        self.call_after_refresh(self._pack)
 
 
 def unknown_kind(kind: str, kinds: Sequence[str]) -> str | None:
