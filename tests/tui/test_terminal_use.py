@@ -397,3 +397,25 @@ async def test_the_consent_dialogs_footer_names_what_ctrl_s_records(
             assert f"^s {verb}" in screen_text(app).splitlines()[-1]
             await pilot.press("escape")
             await settle(pilot)
+
+
+async def test_a_consent_dialog_with_nothing_to_offer_does_not_keep_checking(
+    app: TrackerApp,
+) -> None:
+    """`A` on DRILLS (no gated trigger from suspended): the dialog said why, under two
+    choosers still reading `checking…` as if an answer were coming."""
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await items_screen(app, pilot)
+        await pilot.press("down")  # DRILLS
+        assert screen.table.current_key == "DRILLS"
+        await pilot.press("A")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "DRILLS has no trigger that needs consent from suspended" in text
+        assert "checking" not in text, text
+        # The same with DRILLS marked: one consent on every marked item.
+        await pilot.press("escape", "space", "A")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "no marked item awaits a consent you may give" in text
+        assert "checking" not in text, text

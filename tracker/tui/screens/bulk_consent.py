@@ -112,6 +112,7 @@ class BulkConsentModal(EntryModal):
                 select.set_options([(v, v) for v in values])
                 if values:
                     select.value = values[0]
+            select.prompt = "none"  # read: no longer "checking…" (the verdict says why)
         self._show_check()
 
     @property

@@ -156,6 +156,7 @@ class ConsentModal(EntryModal):
             chosen = next((g for g in gates if g.trigger == self.initial), None)
             if chosen or gates:
                 select.value = (chosen or gates[0]).trigger
+        select.prompt = "none"  # read: no longer "checking…" (the line below says why)
         self._show_gate()
 
     @property
@@ -188,6 +189,8 @@ class ConsentModal(EntryModal):
             party.set_options([(p, p) for p in choices])
             if choices:
                 party.value = choices[0]
+        if self.found is not None:
+            party.prompt = "none"
         self.query_one("#party-error", Problem).update(self._no_party(gate, choices))
         self.query_one("#consent", Button).disabled = not choices
         if gate is not None and self.found is not None:
@@ -266,6 +269,8 @@ class ConsentModal(EntryModal):
     @on(Unavailable)
     def _unavailable(self, message: Unavailable) -> None:
         self.query_one("#refusal", Problem).update(Text(f"cannot consent: {message.error}"))
+        for select in self.query(Select).results(Select):
+            select.prompt = "none"
 
 
 def outcome(result: FireResult, gate: Gate, party: str, withdraw: bool) -> str:
