@@ -4,8 +4,10 @@ agree is pytest-alembic's test_model_definitions_match_ddl (tests/test_migration
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -206,3 +208,33 @@ def test_the_as_of_index_covers_the_state_and_goes_down_with_its_step(
             index["name"]: index["column_names"] for index in inspect(conn).get_indexes("history")
         }
     assert found[old] == ["item_id", "occurred_at", "version"] and new not in found
+
+
+def test_a_foreign_sqlite_file_keeps_its_bytes_and_its_journal_mode(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The connection set WAL mode before the tracker looked at the file: a foreign (or a
+    newer) database was refused, exit 6, but left in WAL mode, its header rewritten."""
+    path = tmp_path / "foreign.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    for args in (["list"], ["init", "--seed"]):
+        assert run(["--db", str(path), *args]) == 6
+        assert "not a tracker database" in capsys.readouterr().err
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["foreign.db"]
+
+
+def test_a_tracker_database_is_in_wal_mode(tmp_path: Path) -> None:
+    """Readers never wait for a writer: WAL, set once the file is known to be a tracker's."""
+    path = tmp_path / "new.db"
+    with Tracker.open(f"sqlite:///{path}"):
+        pass
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    finally:
+        conn.close()

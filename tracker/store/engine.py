@@ -224,9 +224,8 @@ def _sqlite_engine(url: str, database: Path | None) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys = ON")
-        # A read-only file cannot switch to WAL; reading it still works.
-        with contextlib.suppress(Exception):
-            cursor.execute("PRAGMA journal_mode = WAL")
+        # WAL mode is kept in the file: ensure_schema sets it once the file is known to be a
+        # tracker's (here it rewrote a foreign database's header before that was refused).
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
         # SQLite's lower() folds ASCII only; PostgreSQL's folds every script. The text filter
@@ -288,14 +287,27 @@ def ensure_schema(engine: Engine, url: str) -> None:
     """Create or upgrade the schema to HEAD; refuse a newer or foreign database (exit 6)."""
     with unusable_on_failure(url), engine.connect() as conn:
         revision = schema_revision(conn)
-    if revision == HEAD:
-        return
     if revision is not None and revision not in REVISIONS:
         raise DatabaseUnusable(
             f"database schema {revision!r} is newer than this program ({HEAD!r}); upgrade tracker"
         )
-    with unusable_on_failure(url):
-        migrate(engine, HEAD)
+    if revision != HEAD:
+        with unusable_on_failure(url):
+            migrate(engine, HEAD)
+    if engine.dialect.name == "sqlite":
+        _write_ahead_log(engine)
+
+
+def _write_ahead_log(engine: Engine) -> None:
+    """WAL mode (readers never wait for the writer), kept in the file once set. Only on a
+    tracker's database: a foreign or newer one is refused before, untouched. A read-only file
+    cannot switch; reading it still works."""
+    connection = engine.raw_connection()
+    try:
+        with contextlib.suppress(Exception):
+            connection.driver_connection.execute("PRAGMA journal_mode = WAL")  # type: ignore[union-attr]
+    finally:
+        connection.close()
 
 
 def alembic_config(engine: Engine | Connection) -> Any:
