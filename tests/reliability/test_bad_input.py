@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import CLI
-from tests.reliability.support import snapshot
+from tests.reliability.support import one_error_line, run_cli, snapshot
 from tracker import Tracker
 
 DOCUMENTED = {2, 3, 4, 5, 6, 7}
@@ -421,3 +421,24 @@ def test_fuzzed_import_never_crashes_and_an_error_writes_nothing(
             target[0] = another_db()
 
     attempt()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "-o", ""],
+        ["anchor", "-o", ""],
+        ["anchor", "--key", ""],
+        ["timeline", "--output", " "],
+        ["apply", ""],
+        ["import", ""],
+        ["verify", "--anchor", ""],
+    ],
+)
+def test_an_empty_file_name_is_said_so(sqlite_url: str, args: list[str]) -> None:
+    """An empty file name was taken as the current directory: `cannot write : Is a
+    directory`, and `anchor --key ''` advised `chmod 600 .` on the working directory."""
+    result = run_cli("--db", sqlite_url, *args)
+    assert result.code == 2, result
+    line = one_error_line(result.err)
+    assert "the file name is empty" in line and "chmod" not in line, line

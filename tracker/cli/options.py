@@ -23,6 +23,16 @@ FORMAT = click.option(
     help="Output format.",
 )
 
+
+def file_name(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """A file's name (`-` for stdin or stdout where a command says so), as a click callback.
+    An empty one is refused: the OS reads it as the working directory (`cannot write : Is a
+    directory`; `anchor --key ''` advised `chmod 600 .`)."""
+    if value is not None and not value.strip():
+        raise click.BadParameter("the file name is empty")
+    return value
+
+
 AS_OF = click.option("--as-of", "as_of", metavar="DATE", help="The items as they stood on DATE.")
 LIMIT = click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Check everything; write nothing.")

@@ -7,17 +7,24 @@ import click
 from ...errors import UsageError
 from ...wording import plural
 from ..context import Context, pass_context
-from ..options import FORMAT
+from ..options import FORMAT, file_name
 from ..streams import open_output, progress_bar
 
 
 @click.command()
 @click.option(
-    "--output", "-o", "target", default="-", metavar="FILE", help="Write to FILE (default stdout)."
+    "--output",
+    "-o",
+    "target",
+    callback=file_name,
+    default="-",
+    metavar="FILE",
+    help="Write to FILE (default stdout).",
 )
 @click.option(
     "--key",
     "key_file",
+    callback=file_name,
     metavar="FILE",
     help="Sign with this key (a team key: PEM, OpenSSH or a raw 32-byte seed) instead of your own.",
 )
@@ -73,6 +80,7 @@ def anchor(obj: Context, target: str, key_file: str | None, show_key: bool, fmt:
 @click.option(
     "--anchor",
     "anchor_file",
+    callback=file_name,
     metavar="FILE",
     help="Also prove that today's history extends the one anchored in FILE.",
 )

@@ -7,7 +7,7 @@ import click
 from ...records import ENTRY_FIELDS, STATE_FIELDS, Filter
 from ...wording import plural
 from ..context import Context, pass_context
-from ..options import FORMAT, LIMIT, filter_options, period_options
+from ..options import FORMAT, LIMIT, file_name, filter_options, period_options
 
 
 @click.command()
@@ -69,7 +69,13 @@ def as_of(obj: Context, date: str, fmt: str) -> None:
 @period_options
 @click.option("--title", help="The picture's title.")
 @click.option(
-    "--output", "-o", "target", required=True, metavar="FILE", help="FILE.svg, .html or .png"
+    "--output",
+    "-o",
+    "target",
+    callback=file_name,
+    required=True,
+    metavar="FILE",
+    help="FILE.svg, .html or .png",
 )
 @pass_context
 def timeline(

@@ -6,12 +6,12 @@ import click
 
 from ...wording import plural
 from ..context import Context, pass_context
-from ..options import DRY_RUN, FORMAT
+from ..options import DRY_RUN, FORMAT, file_name
 from ..streams import open_input, open_output, progress_bar
 
 
 @click.command()
-@click.argument("file")
+@click.argument("file", callback=file_name)
 @DRY_RUN
 @FORMAT
 @pass_context
@@ -47,7 +47,14 @@ def apply(obj: Context, file: str, dry_run: bool, fmt: str) -> None:
 
 
 @click.command()
-@click.option("--output", "-o", "target", default="-", help="File to write (default stdout).")
+@click.option(
+    "--output",
+    "-o",
+    "target",
+    callback=file_name,
+    default="-",
+    help="File to write (default stdout).",
+)
 @pass_context
 def export(obj: Context, target: str) -> None:
     """Dump everything (items, history, hashes) as NDJSON.
@@ -62,7 +69,7 @@ def export(obj: Context, target: str) -> None:
 
 
 @click.command("import")
-@click.argument("file")
+@click.argument("file", callback=file_name)
 @click.option("--merge", is_flag=True, help="Add to a database that already has items.")
 @pass_context
 def import_(obj: Context, file: str, merge: bool) -> None:
