@@ -12,7 +12,7 @@ import pytest
 from textual.color import Color
 from textual.pilot import Pilot
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from tracker import Tracker
 from tracker.tui.app import TrackerApp
@@ -419,3 +419,22 @@ async def test_a_consent_dialog_with_nothing_to_offer_does_not_keep_checking(
         text = screen_text(app)
         assert "no marked item awaits a consent you may give" in text
         assert "checking" not in text, text
+
+
+async def test_a_whole_date_or_key_shows_in_the_history_screens_fields_at_80_columns(
+    app: TrackerApp,
+) -> None:
+    """Five fields share 80 columns; each showed ten cells of text, so `2026-01-30` typed in
+    since read `026-01-30`, and a key like `SAR-000003` lost its first letter."""
+    async with app.run_test(size=SMALL) as pilot:
+        await items_screen(app, pilot)
+        await pilot.press("h")
+        await settle(pilot)
+        for name, typed in (("since", "2026-01-30"), ("item", "SAR-000003")):
+            field = app.screen.query_one(f"#h-{name}", Input)
+            field.focus()
+            await pilot.press(*typed)
+            await settle(pilot)
+            assert field.value == typed
+            row = screen_text(app).splitlines()[field.region.y + 1]
+            assert typed in row[field.region.x : field.region.right], row
