@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -190,3 +191,40 @@ def test_line_numbers_count_leading_blank_lines(seeded: Tracker, cli: CLI) -> No
     ):
         result = cli("apply", "-", stdin=stdin)
         assert result.code == 2 and says in result.err, result.err
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+@SQLITE
+@pytest.mark.parametrize(
+    "batch",
+    [
+        b'{"op": "comment", "key": "ACSA", "reason": "r"}\n',
+        b'[{"op": "comment", "key": "ACSA", "reason": "r"}]',
+        b"- {op: comment, key: ACSA, reason: r}\n",
+    ],
+    ids=["NDJSON", "JSON array", "YAML"],
+)
+def test_a_batch_that_starts_with_a_utf8_bom_is_read_as_without_it(
+    seeded: Tracker, cli: CLI, batch: bytes
+) -> None:
+    """Windows editors start UTF-8 files with a BOM (RFC 8259 lets a reader ignore it). An
+    NDJSON batch with one was `line 1: a batch must be a list of operations` (read as YAML),
+    and a JSON array with one was read by the YAML reader."""
+    result = cli("apply", "-", stdin=BOM + batch)
+    assert result.code == 0, result.err
+    assert [e.trigger for e in seeded.history("ACSA")][-1] == "comment"
+
+
+@SQLITE
+def test_an_export_that_starts_with_a_utf8_bom_imports(
+    seeded: Tracker, cli: CLI, another_db: Callable[[], str]
+) -> None:
+    """It was `line 1: bad JSON: Unexpected UTF-8 BOM (decode using utf-8-sig)`."""
+    exported = cli("export").out.encode()
+    target = another_db()
+    result = cli("--db", target, "import", "-", stdin=BOM + exported)
+    assert result.code == 0, result.err
+    with Tracker.open(target) as restored:
+        assert len(restored.history()) == len(seeded.history())

@@ -15,7 +15,15 @@ from typing import Any, BinaryIO
 from ..dates import refuse_finer_than_microseconds
 from ..errors import UsageError
 from ..operations import Read, from_mapping
-from .ndjson import CHUNK, decoded, first_clause, json_error, read_lines, unique_keys
+from .ndjson import (
+    CHUNK,
+    decoded,
+    first_clause,
+    json_error,
+    read_lines,
+    unique_keys,
+    without_bom,
+)
 from .ndjson import read as ndjson
 
 MAX_DOCUMENT = 32 << 20
@@ -49,8 +57,8 @@ def read(stream: BinaryIO) -> Read:
     (each at most MAX_LINE bytes), a JSON array (at most MAX_DOCUMENT) or a YAML list (at most
     MAX_YAML) whole."""
     read_so_far = newlines = 0
+    chunk = without_bom(stream.read(CHUNK))
     while True:  # blank chunks are dropped; only their newlines are kept, for line numbers
-        chunk = stream.read(CHUNK)
         if not chunk:
             return Read()
         read_so_far += len(chunk)
@@ -60,6 +68,7 @@ def read(stream: BinaryIO) -> Read:
             head = b"\n" * newlines + chunk
             break
         newlines += chunk.count(b"\n")
+        chunk = stream.read(CHUNK)
     if head.lstrip(_BLANK).startswith(b"{"):
         return operations(ndjson(read_lines(stream, head)))
     rest = stream.read(MAX_DOCUMENT + 1 - read_so_far)

@@ -46,7 +46,16 @@ def read_lines(stream: BinaryIO, head: bytes = b"") -> Iterator[str]:
 def _line(raw: bytes, number: int) -> str:
     if len(raw) > MAX_LINE:
         raise _too_long(number)
-    return decoded(raw, number)
+    return decoded(without_bom(raw) if number == 1 else raw, number)
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+def without_bom(start: bytes) -> bytes:
+    """The start of a file without the UTF-8 byte order mark Windows editors write: RFC 8259
+    lets a JSON reader ignore it, and a batch or an export with one was refused."""
+    return start.removeprefix(BOM)
 
 
 def _too_long(number: int) -> UsageError:
