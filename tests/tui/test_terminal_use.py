@@ -13,6 +13,7 @@ from textual.color import Color
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Input, Static
+from textual.worker import get_current_worker
 
 from tracker import Tracker
 from tracker.tui.app import TrackerApp
@@ -438,3 +439,32 @@ async def test_a_whole_date_or_key_shows_in_the_history_screens_fields_at_80_col
             assert field.value == typed
             row = screen_text(app).splitlines()[field.region.y + 1]
             assert typed in row[field.region.x : field.region.right], row
+
+
+async def test_a_waiting_on_me_read_given_up_stops_between_items(
+    app: TrackerApp, tui_tracker: Tracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`w` then `q` at 100,000 items: the app waited for the read's thousands of items before
+    the terminal came back (4 s on a loaded machine). A read whose worker is cancelled (the
+    app quits, another query replaces it) stops at the next item and is not kept."""
+    for key in ("GSOMIA", "PACT"):
+        tui_tracker.add(key, key.title(), "agreement", ["ROK", "JPN"], at="2026-02-01")
+        tui_tracker.approve(key, "sign", party="ROK", source="Yonhap", at="2026-02-02")
+    read: list[str] = []
+    get = tui_tracker.get
+
+    def cancelling(key: str) -> Any:
+        read.append(key)
+        get_current_worker().cancel()  # as quitting does
+        return get(key)
+
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await items_screen(app, pilot)
+        monkeypatch.setattr(tui_tracker, "get", cancelling)
+        await pilot.press("w")
+        await settle(pilot)
+        assert read == ["GSOMIA"]
+        monkeypatch.setattr(tui_tracker, "get", get)
+        await pilot.press("0", "w")
+        await settle(pilot)
+        assert screen.table.total == 2  # read again in full: the stopped read was not kept

@@ -17,6 +17,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
+from textual.worker import NoActiveWorker, get_current_worker
+
 from ..records import Consent, HistoryEntry, Item, Pending
 from ..wording import plural
 
@@ -234,7 +236,20 @@ def _waiting_read(tracker: Tracker) -> list[Item]:
     if known is not None and known[0] == mark:
         return known[1]
     waiting = waiting_on(tracker.pending(), speaks_for)
-    items = [tracker.get(key) for key in dict.fromkeys(p.key for p in waiting)]
+    items: list[Item] = []
+    for key in dict.fromkeys(p.key for p in waiting):
+        if _given_up():
+            return items  # nobody waits for it (the app quits, another query replaced it)
+        items.append(tracker.get(key))
     with _waiting_lock:
         _waiting[tracker] = (mark, items)
     return items
+
+
+def _given_up() -> bool:
+    """Whether the worker running this read was cancelled: a thread cannot be stopped, and
+    quitting waited for the whole read (seconds at 100,000 items)."""
+    try:
+        return get_current_worker().is_cancelled
+    except NoActiveWorker:
+        return False

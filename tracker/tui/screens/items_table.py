@@ -113,6 +113,8 @@ class ItemsTable(TrackerScreen):
         except TrackerError as exc:  # a filter the service refuses: said on the count line
             self.post_message(self.FilterRefused(query, str(exc)))
             return
+        if get_current_worker().is_cancelled:
+            return  # a read given up may have stopped part way (gates.waiting_items)
         known = offset + len(rows) if len(rows) < limit else None
         self.post_message(self.Loaded(query, known, offset, rows, keep_cursor))
         if get_current_worker().is_cancelled:
