@@ -226,3 +226,19 @@ def test_a_database_path_that_is_not_utf8_is_a_usage_error(
     line = one_error_line(result.stderr)
     assert "not valid UTF-8" in line and says in line and "\\xff" in line, line
     assert files_under(here) == set()
+
+
+@pytest.mark.parametrize("end", ["-wal", "-shm", "-journal"])
+def test_a_databases_journal_file_is_refused_as_a_database(here: Path, end: str) -> None:
+    """`--db tracker.db-wal` (a slip of tab completion) made a new database by that name; the
+    next open of tracker.db took that file for its write-ahead log, found it invalid and
+    deleted it, and every item added to it with it."""
+    assert run_cli("--db", "tracker.db", "init").code == 0
+    before = files_under(here)
+    result = run_cli("--db", f"tracker.db{end}", "add", "X", "--title", "t", "--kind", "drill")
+    assert result.code == 2, result
+    line = one_error_line(result.err)
+    assert "tracker.db" in line and "journal" in line, line
+    assert files_under(here) == before
+    alone = run_cli("--db", f"notes{end}", "add", "X", "--title", "t", "--kind", "drill")
+    assert alone.code == 0, alone  # no database beside it: an ordinary name

@@ -163,6 +163,7 @@ def make_engine(url: str) -> Engine:
         )
     if backend == "sqlite":
         _check_sqlite_uri(parsed)
+        _refuse_journal(sqlite_file(parsed))
     try:
         with warnings.catch_warnings():
             # SQLAlchemy warns of URL arguments it ignores: the URL does not say what was meant.
@@ -200,6 +201,25 @@ def _check_sqlite_uri(parsed: URL) -> None:
             f"SQLite reads {', '.join(extra)} only from a file: URI "
             f"(sqlite:///file:{database}?{'&'.join(f'{k}=...' for k in extra)}&uri=true)"
         )
+
+
+# The files SQLite keeps beside a database, named after it.
+JOURNAL_ENDS = ("-wal", "-shm", "-journal")
+
+
+def _refuse_journal(database: Path | None) -> None:
+    """A UsageError for the journal of a SQLite database that exists (`tracker.db-wal`): made
+    into a database of its own, it was taken for the journal at the next open of tracker.db,
+    found invalid and deleted, with everything written to it."""
+    if database is None:
+        return
+    for end in JOURNAL_ENDS:
+        if database.name.endswith(end) and database.with_name(database.name[: -len(end)]).is_file():
+            raise UsageError(
+                f"{database} is the {end[1:]} file of the SQLite database "
+                f"{database.with_name(database.name[: -len(end)])} (a journal, not a database): "
+                "give the database itself"
+            )
 
 
 def _connect_args() -> dict[str, Any]:
