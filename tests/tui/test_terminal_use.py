@@ -12,7 +12,7 @@ import pytest
 from textual.color import Color
 from textual.pilot import Pilot
 from textual.widget import Widget
-from textual.widgets import Input, Static
+from textual.widgets import Input, Select, Static
 from textual.worker import get_current_worker
 
 from tracker import Tracker
@@ -468,3 +468,22 @@ async def test_a_waiting_on_me_read_given_up_stops_between_items(
         await pilot.press("0", "w")
         await settle(pilot)
         assert screen.table.total == 2  # read again in full: the stopped read was not kept
+
+
+async def test_bulk_consent_starts_on_the_consent_most_marked_items_await(
+    app: TrackerApp, tui_tracker: Tracker
+) -> None:
+    """`w`, `m`, `A` at 100,000 items opened on the first party in the alphabet (AUS) and
+    said `0 of 2,406 await AUS's consent`; like bulk fire, it starts on the choice that most
+    of the marked items can take."""
+    for key in ("PACT1", "PACT2"):
+        tui_tracker.add(key, key.title(), "agreement", ["ROK", "USA"], at="2026-02-01")
+        tui_tracker.approve(key, "sign", party="ROK", source="Yonhap", at="2026-02-02")
+    async with app.run_test(size=SMALL) as pilot:
+        await items_screen(app, pilot)
+        await pilot.press("w", "m")
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        assert app.screen.query_one("#party", Select).value == "USA"
+        assert "2 of 2 await USA's consent to sign" in screen_text(app)

@@ -5,6 +5,7 @@ items moved) writes nothing and the dialog reads the items again."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -106,12 +107,18 @@ class BulkConsentModal(EntryModal):
         gates = [g for one in message.marked for g in one.gates]
         triggers = list(dict.fromkeys(g.trigger for g in gates))
         parties = sorted({p for g in gates for p in g.required if may_speak(message.speaks_for, p)})
-        for name, values in (("trigger", triggers), ("party", parties)):
+        # It starts on the consent most of the marked items await (as bulk fire starts on the
+        # trigger most can take), not on the first party in the alphabet.
+        awaited = Counter(
+            (g.trigger, p) for g in gates for p in g.awaited if may_speak(message.speaks_for, p)
+        )
+        most = awaited.most_common(1)[0][0] if awaited else (None, None)
+        for name, values, first in (("trigger", triggers, most[0]), ("party", parties, most[1])):
             select = self.query_one(f"#{name}", Select)
             with select.prevent(Select.Changed):
                 select.set_options([(v, v) for v in values])
                 if values:
-                    select.value = values[0]
+                    select.value = first if first in values else values[0]
             select.prompt = "none"  # read: no longer "checking…" (the verdict says why)
         self._show_check()
 
