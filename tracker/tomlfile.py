@@ -16,7 +16,7 @@ def load(text: str, path: str, error: Callable[[str], Exception]) -> dict[str, A
     import tomllib  # only when there is a file to read
 
     try:
-        return tomllib.loads(text)
+        return tomllib.loads(without_bom(text))
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         found = _TOML_WHERE.search(message)
@@ -32,3 +32,9 @@ def load(text: str, path: str, error: Callable[[str], Exception]) -> dict[str, A
         raise error(f"{path}: nested too deeply") from None
     except ValueError as exc:  # an integer of more than 4,300 digits
         raise error(f"{path}: {str(exc).split(';', 1)[0]}") from None
+
+
+def without_bom(text: str) -> str:
+    """The text without the byte order mark Windows editors put first in a UTF-8 file, which
+    Python's TOML reader refuses (`Invalid statement (column 1)`)."""
+    return text.removeprefix("\ufeff")

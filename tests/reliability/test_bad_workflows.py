@@ -157,3 +157,22 @@ def test_workflow_list_names_each_kind_under_the_workflow_that_serves_it(
     )
     shown = cli("--workflows", str(tmp_path), "show", "A", "--format", "json")
     assert json.loads(shown.out)["state"] == "a"
+
+
+@SQLITE
+def test_toml_files_that_start_with_a_utf8_bom_are_read(
+    cli: CLI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows editors start UTF-8 files with a byte order mark: a workflow file or a party
+    map with one was `w.toml:1: Invalid statement (column 1)`, exit 2."""
+    bom = "\ufeff"
+    (tmp_path / "w.toml").write_text(bom + named("mine", '"pact"'), encoding="utf-8")
+    parties = tmp_path.parent / f"{tmp_path.name}-parties.toml"
+    parties.write_text(bom + '[actors]\nkim = ["ROK"]\n', encoding="utf-8")
+    monkeypatch.setenv("TRACKER_PARTIES", str(parties))
+    listed = cli("--workflows", str(tmp_path), "workflow", "list")
+    assert listed.code == 0, listed.err
+    assert "mine: a (kinds: pact)" in listed.out
+    assert cli("add", "P", "--title", "t", "--kind", "agreement", "--party", "ROK").code == 0
+    approved = cli("approve", "P", "sign", "--party", "ROK", "--source", "s", "--actor", "kim")
+    assert approved.code == 0, approved.err

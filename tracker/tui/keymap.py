@@ -21,6 +21,8 @@ from typing import Any
 from platformdirs import user_config_dir
 from textual.binding import Binding
 
+from ..tomlfile import without_bom
+
 
 def keys_file() -> Path:
     """Where the user's key map lives."""
@@ -78,7 +80,7 @@ def parse_keymap(text: str, known: set[str]) -> tuple[dict[str, str], list[str]]
     import tomllib  # only when there is a key map: not on every start
 
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(without_bom(text))
     except tomllib.TOMLDecodeError as exc:
         return {}, [f"not valid TOML ({exc}); default keys in use"]
     keys = data.get("keys")
