@@ -113,12 +113,15 @@ class BulkConsentModal(EntryModal):
             (g.trigger, p) for g in gates for p in g.awaited if may_speak(message.speaks_for, p)
         )
         most = awaited.most_common(1)[0][0] if awaited else (None, None)
+        # Read again (after a refusal), the choice made stays.
         for name, values, first in (("trigger", triggers, most[0]), ("party", parties, most[1])):
             select = self.query_one(f"#{name}", Select)
+            chosen = select.value
             with select.prevent(Select.Changed):
                 select.set_options([(v, v) for v in values])
                 if values:
-                    select.value = first if first in values else values[0]
+                    kept = chosen if chosen in values else first
+                    select.value = kept if kept in values else values[0]
             select.prompt = "none"  # read: no longer "checking…" (the verdict says why)
         self._show_check()
 
