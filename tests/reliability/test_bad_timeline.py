@@ -67,3 +67,18 @@ def test_an_installed_cjk_font_is_used_after_dejavu(monkeypatch: pytest.MonkeyPa
         assert matplotlib.rcParams["font.family"] == ["DejaVu Sans", "DejaVu Serif"]
         assert matplotlib.rcParams["text.parse_math"] is False
     assert matplotlib.rcParams["text.parse_math"] is True
+
+
+@SQLITE
+@pytest.mark.parametrize("title", ["a\x1b[31mb", "x\x01y", "two\nlines", "\u202eevil", "W" * 501])
+@pytest.mark.parametrize("suffix", [".svg", ".html", ".png"])
+def test_a_title_that_no_text_field_takes_is_refused(
+    seeded: Tracker, cli: CLI, tmp_path: Path, title: str, suffix: str
+) -> None:
+    """`--title` with a control character was exit 1, `unexpected ParseError: not well-formed
+    (invalid token)` (XML has no such character); it is held to a title's rule, exit 2."""
+    target = tmp_path / f"t{suffix}"
+    result = cli("timeline", "--output", str(target), "--title", title)
+    assert result.code == 2, result
+    assert result.err.startswith("error: title ") and result.err.count("\n") == 1, result.err
+    assert not target.exists()

@@ -21,6 +21,7 @@ from xml.etree import ElementTree
 from .. import dates
 from ..consents import APPROVE, WITHDRAW
 from ..errors import UsageError
+from ..fields import text
 from ..records import Span
 from ..workflow import keeps_state
 from .palette import Palette
@@ -58,6 +59,8 @@ def render(
     to `until` (default: now). States are coloured by `palette` (the workflows' in force;
     without one, in the order the spans show them)."""
     fmt = output_format(path)
+    # A title's rule: XML (SVG, HTML) holds no control character (it was exit 1, ParseError).
+    title = text("title", title)
     check_size(len({span.key for span in spans}))
     _require_matplotlib()
     target = Path(path)
