@@ -7,18 +7,19 @@ the process holds another such list)."""
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 
-@contextmanager
-def no_collection() -> Iterator[None]:
-    """The collector paused in the block (left as it was if already paused)."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
+class no_collection:
+    """The collector paused in the block (left as it was if already paused). A class, not a
+    generator (contextmanager): it wraps every single fire too, and costs a third as much."""
+
+    __slots__ = ("paused",)
+
+    def __enter__(self) -> None:
+        self.paused = gc.isenabled()
+        if self.paused:
+            gc.disable()
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.paused:
+            gc.enable()

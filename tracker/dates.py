@@ -122,5 +122,8 @@ def _utc(value: datetime) -> datetime:
 def iso(value: datetime) -> str:
     """The canonical text of a time: UTC, microseconds, `Z` (fixed width, sorts as text)."""
     # isoformat is several times faster than strftime and always gives a 4-digit year;
-    # in UTC its offset is "+00:00", which becomes "Z".
-    return _utc(value).isoformat(timespec="microseconds")[:-6] + "Z"
+    # in UTC its offset is "+00:00", which becomes "Z". A time in UTC already (now(), most
+    # parsed ones) skips astimezone, which costs more than the formatting.
+    if value.tzinfo is not UTC:
+        value = _utc(value)
+    return value.isoformat(timespec="microseconds")[:-6] + "Z"

@@ -18,6 +18,7 @@ from operator import attrgetter
 from typing import Any, ClassVar, NoReturn
 
 from .errors import UsageError
+from .frozen import builder
 
 # An effective date as given: ISO 8601 text (or `now`), or a date / datetime (the Python
 # API; YAML reads a bare date or time as one). None is now.
@@ -25,6 +26,8 @@ When = str | date | None
 # Fields whose value is a list of strings (given as a list, kept as a tuple); `at` may also
 # be a date; every other field is a string.
 _LISTS = frozenset({"parties"})
+# The types of a plain operation's values (_plain).
+_PLAIN_TYPES = frozenset({str, type(None)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,10 +135,18 @@ _REQUIRED = {
     name: tuple(f.name for f in fields(cls) if f.default is MISSING)
     for name, cls in OPERATIONS.items()
 }
-# Per op: its field names (less `line`) and a getter of their values, in that order.
+# Per op: its field names (less `line`) and a getter of their values, in that order; and a
+# fast maker of it from them (then `line`).
 _NAMES = {name: _names(cls) for name, cls in OPERATIONS.items()}
+_BUILD = {name: builder(cls) for name, cls in OPERATIONS.items()}
 # (attrgetter of one name gives the value, not a 1-tuple: hence the key twice, dropped.)
 _VALUES = {name: attrgetter("key", *names) for name, names in _NAMES.items()}
+# Per op: whether it has a list field (never the fast case: _plain), and where its required
+# fields stand among its values (_NAMES order).
+_HAS_LIST = {name: not _LISTS.isdisjoint(names) for name, names in _NAMES.items()}
+_REQUIRED_AT = {
+    name: tuple(names.index(field) for field in _REQUIRED[name]) for name, names in _NAMES.items()
+}
 
 
 def from_mapping(obj: Any, line: int, *, name_lines: bool = True) -> Operation:
@@ -146,13 +157,15 @@ def from_mapping(obj: Any, line: int, *, name_lines: bool = True) -> Operation:
     op = obj.get("op") if type(obj) is dict or isinstance(obj, Mapping) else None
     if type(op) is not str or op not in OPERATIONS or not _ALLOWED[op].issuperset(obj):
         _refuse_shape(obj, _where(line, name_lines))
+    if _plain(op, obj):
+        # Every field left out is optional, None by default.
+        return _BUILD[op](*map(obj.get, _NAMES[op]), line)
     values = dict(obj)
     del values["op"]
-    if not _plain(op, values):
-        _check(op, values, _where(line, name_lines))
-        for name in _LISTS.intersection(values):
-            if values[name] is not None:
-                values[name] = tuple(values[name])
+    _check(op, values, _where(line, name_lines))
+    for name in _LISTS.intersection(values):
+        if values[name] is not None:
+            values[name] = tuple(values[name])
     return OPERATIONS[op](**values, line=line)
 
 
@@ -164,9 +177,10 @@ def checked(operation: Operation, *, name_lines: bool = True, line: int = 0) -> 
         at = _where(operation.line or line, name_lines)
         name = type(operation).__name__
         raise UsageError(f"{at}{name} is not an operation (ops: {', '.join(OPERATIONS)})")
-    values = dict(zip(_NAMES[op], _VALUES[op](operation)[1:], strict=True))
-    if not _plain(op, values):
-        _check(op, values, _where(operation.line or line, name_lines))
+    values = _VALUES[op](operation)[1:]
+    if not _plain_values(op, values):
+        named = dict(zip(_NAMES[op], values, strict=True))
+        _check(op, named, _where(operation.line or line, name_lines))
     return operation
 
 
@@ -222,6 +236,17 @@ def _plain(op: str, given: Mapping[str, Any]) -> bool:
         if type(value) is not str and value is not None:
             return False
     return _LISTS.isdisjoint(given)
+
+
+def _plain_values(op: str, values: tuple[Any, ...]) -> bool:
+    """`_plain` of an operation's values (in _NAMES order, every field present: an op with a
+    list field is never plain)."""
+    if _HAS_LIST[op]:
+        return False
+    for at in _REQUIRED_AT[op]:
+        if not values[at]:
+            return False
+    return _PLAIN_TYPES.issuperset(map(type, values))
 
 
 def _check(op: str, given: Mapping[str, Any], at: str) -> None:

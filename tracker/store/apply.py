@@ -11,12 +11,16 @@ from sqlalchemy.exc import DBAPIError
 
 from ..collector import no_collection
 from ..errors import NotAllowed, TriggerNotFound
+from ..frozen import builder
 from ..operations import Operation
 from ..records import ApplyResult, FireCheck, FireResult, Refusal
 from ..wording import plural
 from ..workflow import Workflows
 from .batch import Batch, Progress
 from .database import Database
+
+# Every write makes one (tracker.frozen).
+_SUMMARY = builder(ApplyResult)
 
 
 def _no_progress(_done: int) -> None:
@@ -80,15 +84,18 @@ def write(
                 raise DBAPIError.instance(
                     None, None, exc, psycopg.Error, connection_invalidated=lost
                 ) from None
-    summary = ApplyResult(
-        added=run.counts["add"],
-        fired=run.counts["fire"],
-        commented=run.counts["comment"],
-        edited=run.counts["edit"],
-        approved=run.counts["approve"],
-        withdrawn=run.counts["withdraw"],
-        dry_run=dry_run,
-        keys=tuple(live.key for live in run.touched()),
+    counts = run.counts
+    # By position (tracker.frozen): added, fired, commented, edited, dry_run, keys, approved,
+    # withdrawn.
+    summary = _SUMMARY(
+        counts["add"],
+        counts["fire"],
+        counts["comment"],
+        counts["edit"],
+        dry_run,
+        tuple(live.key for live in run.touched()),
+        counts["approve"],
+        counts["withdraw"],
     )
     return summary, run.results(dry_run)
 

@@ -9,6 +9,7 @@ the consents it checks approvals and gated fires against, store/batch_consents.p
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,7 @@ from ..errors import (
     TriggerNotFound,
     UsageError,
 )
+from ..frozen import builder
 from ..operations import OPERATIONS, Add, Approve, Comment, Edit, Fire, Operation, When, Withdraw
 from ..records import FireResult, Item
 from ..workflow import Workflow, Workflows
@@ -44,6 +46,33 @@ from .batch_rows import (
 from .batch_write import BulkWrite
 
 Progress = Callable[[int], None]
+# What decides a fire's check: (workflow, state, trigger, reason, source); and its answer: the
+# target state, and the workflow where it gates a trigger (None where it gates none).
+Asked = tuple[str, str, str, str | None, str | None]
+Target = tuple[str, Workflow | None]
+# What a batch reports, built fast (tracker.frozen): a single fire builds one.
+_RESULT = builder(FireResult)
+
+
+@functools.lru_cache(maxsize=256)
+def _said(
+    by: str | None, why: str | None, source: str | None
+) -> tuple[str | None, str | None, str | None]:
+    """The (actor, reason, source) given to an entry as recorded (the actor None: the default
+    one), each checked by its field's rule (fields.text). Remembered across batches: writers
+    repeat them (an error is not remembered: it is raised again)."""
+    return (
+        # An actor given empty (`--actor "$WHO"` with WHO unset) is an error: the default
+        # actor instead would put someone else's name on the entry.
+        fields.text("actor", by, required=by is not None),
+        fields.text("reason", why, multiline=True),
+        fields.text("source", source),
+    )
+
+
+def _naming(key: str, exc: TrackerError) -> None:
+    """`exc`'s message now names the item `key` it is about (the caller raises it again)."""
+    exc.args = (f"{key}: {exc}",)
 
 
 class Batch:
@@ -76,10 +105,10 @@ class Batch:
         self.counts = dict.fromkeys(OPERATIONS, 0)
         # The consents in effect on the items, and who may consent (batch_consents.py).
         self.consents = BatchConsents(workflows, driver, self.live, actor, sqlite=sqlite)
-        # What was checked once for the whole batch: (actor, reason, source) as given and as
-        # recorded; a fire's target state.
-        self.said: dict[tuple[str | None, ...], tuple[str, str | None, str | None]] = {}
-        self.targets: dict[tuple[str, str, str, str | None, str | None], str] = {}
+        # What was checked once for the whole batch: a fire's target state for each
+        # (workflow, state, trigger, reason, source), and the workflow where it gates a
+        # trigger (the consents are checked for each fire).
+        self.targets: dict[Asked, Target] = {}
         # Whether the batch loads and writes back only what fires and comments read (run).
         self.narrow = False
         # "Now", read by run() once the write lock is held.
@@ -103,18 +132,16 @@ class Batch:
         # the lock would date its entry before the winner's and be refused (history order).
         self.recorded_at = dates.now()
         self.recorded_text = dates.iso(self.recorded_at)
-        # Each op is carried out by the method of its name.
-        handlers: dict[str, Callable[[Any], Live]] = {
-            name: getattr(self, name) for name in OPERATIONS
-        }
+        counts = self.counts
         for done, op in enumerate(ops, start=1):
+            name = op.op
             try:
-                live = handlers[op.op](op)
+                live = _HANDLERS[name](self, op)
             except TrackerError as exc:
                 if self.name_lines:
                     exc.args = (f"line {op.line or done}: {exc}",)
                 raise
-            self.counts[op.op] += 1
+            counts[name] += 1
             if report:
                 self.done.append((live.record(self.workflows), live.entries[-1]))
             if done % 10000 == 0:
@@ -123,7 +150,7 @@ class Batch:
     def results(self, dry_run: bool) -> builtins.list[FireResult]:
         ids, recorded_at = self.entry_ids, self.recorded_at
         return [
-            FireResult(item, entry_record(entry, ids.get(id(entry), 0), item, recorded_at), dry_run)
+            _RESULT(item, entry_record(entry, ids.get(id(entry), 0), item, recorded_at), dry_run)
             for item, entry in self.done
         ]
 
@@ -190,17 +217,9 @@ class Batch:
     ) -> None:
         """Chain a new entry to `live`, by actor `by` (None: the default actor) with reason
         `why`; `recorded` is the canonical text of the item fields it carries (chain.py)."""
-        # Checked once for each (actor, reason, source) given in a batch: batches repeat them.
-        said = self.said.get((by, why, source_given))
-        if said is None:
-            said = self.said[by, why, source_given] = (
-                # An actor given empty (`--actor "$WHO"` with WHO unset) is an error: the
-                # default actor instead would put someone else's name on the entry.
-                fields.text("actor", by, required=by is not None) or self.actor,
-                fields.text("reason", why, multiline=True),
-                fields.text("source", source_given),
-            )
-        actor, reason, source = said
+        actor, reason, source = _said(by, why, source_given)
+        if actor is None:
+            actor = self.actor
         text = recorded
         from_state = live.state if live.version else None
         version = live.version + 1
@@ -269,7 +288,9 @@ class Batch:
         return live
 
     def fire(self, op: Fire) -> Live:
-        live = self.find(op.key)
+        live = self.live.get(op.key.lower())  # find(), written out: it runs once per fire
+        if live is None:
+            raise ItemNotFound(op.key)
         expected = op.expect_state
         if expected is not None and not expected.strip():
             # `--expect-state "$S"` with S unset must not fire without the check it asked for.
@@ -277,21 +298,31 @@ class Batch:
         if expected and expected.strip().lower() != live.state:
             raise Conflict(f"{live.key} is {live.state}, not {expected.lower()} as expected")
         trigger = op.trigger.lower()
-        workflow = self.workflow_of(live)
         # A fire's check depends on these only: worked out once for each in a batch.
         asked = (live.workflow, live.state, trigger, op.reason, op.source)
-        try:
-            target = self.targets.get(asked)
-            if target is None:
-                said = {"reason": op.reason, "source": op.source}
-                target = self.targets[asked] = workflow.check(live.state, trigger, said)
-            settled = self.consents.settle(live, workflow, trigger)
-        except TrackerError as exc:
-            exc.args = (f"{live.key}: {exc}",)
-            raise
+        target, gated = self.targets.get(asked) or self.fire_target(live, trigger, op, asked)
+        settled = None
+        if gated is not None:
+            try:
+                settled = self.consents.settle(live, gated, trigger)
+            except TrackerError as exc:
+                _naming(live.key, exc)
+                raise
         when = self.when(op.at, live)
         self.append(live, trigger, target, when, op.actor, op.reason, op.source, settled)
         return live
+
+    def fire_target(self, live: Live, trigger: str, op: Fire, asked: Asked) -> Target:
+        """The state a fire of `trigger` on `live` leads to (NotAllowed naming the item), and
+        the workflow where it gates a trigger (None where not), remembered as `asked`."""
+        workflow = self.workflow_of(live)
+        try:
+            target = workflow.check(live.state, trigger, {"reason": op.reason, "source": op.source})
+        except TrackerError as exc:
+            _naming(live.key, exc)
+            raise
+        found = self.targets[asked] = (target, workflow if workflow.gated else None)
+        return found
 
     def consent_target(self, op: Approve | Withdraw) -> tuple[Live, Workflow, str, str]:
         """The item, workflow, trigger and party an approve or withdraw names."""
@@ -327,7 +358,7 @@ class Batch:
             when = self.when(op.at, live)
             self.consents.may_consent(op.actor, party)
         except TrackerError as exc:
-            exc.args = (f"{live.key}: {exc}",)
+            _naming(live.key, exc)
             raise
         recorded = consent_rules.consent_fields(trigger, party)
         said_by = (op.actor, op.reason, op.source)
@@ -347,7 +378,7 @@ class Batch:
             when = self.when(op.at, live)
             self.consents.may_consent(op.actor, party)
         except TrackerError as exc:
-            exc.args = (f"{live.key}: {exc}",)
+            _naming(live.key, exc)
             raise
         recorded = consent_rules.consent_fields(trigger, party)
         said_by = (op.actor, op.reason, op.source)
@@ -383,6 +414,7 @@ class Batch:
         if not changes:
             raise UsageError(f"nothing to change on {live.key}")
         when = self.when(op.at, live)
+        live.edited = True
         if "title" in changes:
             live.title = changes["title"][1]
         if "description" in changes:
@@ -402,3 +434,9 @@ class Batch:
             self.driver, self.entry_ids, sqlite=self.sqlite, narrow=self.narrow, reporting=reporting
         )
         writer.flush(self.touched())
+
+
+# Each op is carried out by the Batch method of its name.
+_HANDLERS: dict[str, Callable[[Batch, Any], Live]] = {
+    name: getattr(Batch, name) for name in OPERATIONS
+}

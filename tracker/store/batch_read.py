@@ -11,9 +11,17 @@ from typing import Any
 from .. import consents as consent_rules
 from . import bulk_pg
 from . import consents as consents_sql
+from .batch_rows import LOAD_COLUMNS, NARROW_COLUMNS
 from .models import items
 
 ConsentRows = dict[int, builtins.list[tuple[str, consent_rules.Given]]]
+
+
+# The statements for the columns a batch loads (batch_rows), written once.
+_SELECT = {
+    columns: f"SELECT {', '.join(columns)} FROM items" for columns in (LOAD_COLUMNS, NARROW_COLUMNS)
+}
+_SELECT_ONE = {columns: f"{query} WHERE key_lower = ?" for columns, query in _SELECT.items()}
 
 
 def item_rows(
@@ -22,12 +30,15 @@ def item_rows(
     """The `columns` of the items whose key_lower is in `keys`; from `many` keys up, one pass
     over the table when they name most items."""
     listed = list(keys)
-    # SQLite: rows as plain tuples; times are stored as their canonical text already.
-    query = f"SELECT {', '.join(columns)} FROM items"
     if not sqlite:
-        rows: Sequence[Any] = bulk_pg.load(driver, columns, listed)
-    elif len(listed) == 1:
-        rows = driver.execute(f"{query} WHERE key_lower = ?", listed).fetchall()
+        return bulk_pg.load(driver, columns, listed)
+    # SQLite: rows as plain tuples; times are stored as their canonical text already.
+    named = tuple(columns)
+    query = _SELECT.get(named) or f"SELECT {', '.join(named)} FROM items"
+    rows: Sequence[Any]
+    if len(listed) == 1:  # a single fire: its statement written once
+        one = _SELECT_ONE.get(named) or f"{query} WHERE key_lower = ?"
+        rows = driver.execute(one, listed).fetchall()
     elif names_most(driver, len(listed), many):
         # One pass over the table costs less than a lookup per key (100,000 keys of
         # 100,000 items: 0.17 s of CPU against 0.28). Keys are ASCII (fields.KEY).

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..consents import InEffect
+from ..frozen import builder
 from ..records import HistoryEntry, Item
 from ..workflow import Workflows
 from .queries import items_from
@@ -58,7 +59,7 @@ Loaded = tuple[int, str, str, str, str, str, str, str, int, str, str, str, str]
 NARROW_OPS = frozenset({"fire", "comment"})
 NARROW_COLUMNS = ("id", "key", "workflow", "parties", "state", "version", "last_hash", "changed_at")
 Narrow = tuple[int, str, str, str, str, int, str, str]
-# What writing an item back sets: a narrow batch the first five only.
+# What writing an item back sets: the first five only where no item written was edited.
 ITEM_UPDATE_COLUMNS = (
     "state",
     "version",
@@ -94,6 +95,8 @@ class Live:
     read_version: int = 0
     # An edit of this batch changed its parties: its rows in item_parties are written again.
     parties_changed: bool = False
+    # An edit of this batch changed its title, description or parties: written back in full.
+    edited: bool = False
     entries: list[Entry] = field(default_factory=list)
     # The consents in effect (tracker.consents); None until read, for items of a workflow
     # that gates a trigger.
@@ -134,18 +137,23 @@ def entry_record(entry: Entry, entry_id: int, item: Item, recorded_at: datetime)
     """A history entry a batch made on `item`, as a record (`entry_id`: 0 until written)."""
     (_item, version, trigger, from_state, to_state, occurred, actor, reason, source, digest,
      fields_, _recorded) = entry  # fmt: skip
-    return HistoryEntry(
-        id=entry_id,
-        item=item.key,
-        trigger=trigger,
-        from_state=from_state,
-        to_state=to_state,
-        occurred_at=datetime.fromisoformat(occurred),
-        recorded_at=recorded_at,
-        actor=actor,
-        reason=reason,
-        source=source,
-        hash=digest,
-        version=version,
-        fields=fields_,
+    # By position (id, item, trigger ... hash, version, fields; tracker.frozen).
+    return _ENTRY(
+        entry_id,
+        item.key,
+        trigger,
+        from_state,
+        to_state,
+        datetime.fromisoformat(occurred),
+        recorded_at,
+        actor,
+        reason,
+        source,
+        digest,
+        version,
+        fields_,
     )
+
+
+# A single fire builds one (tracker.frozen).
+_ENTRY = builder(HistoryEntry)

@@ -20,6 +20,19 @@ from .batch_rows import (
     Live,
 )
 
+# SQLite's statements, written once.
+_INSERT_HISTORY = f"INSERT INTO history ({', '.join(HISTORY_COLUMNS)}) VALUES ({HISTORY_MARKS})"
+_INSERT_ITEMS = (
+    f"INSERT INTO items ({', '.join(ITEM_INSERT_COLUMNS)})"
+    f" VALUES ({', '.join('?' for _ in ITEM_INSERT_COLUMNS)})"
+)
+# The compare-and-set: the full update, and the narrow one (fires and comments only).
+_UPDATE_ITEMS = {
+    narrow: f"UPDATE items SET {', '.join(f'{name} = ?' for name in columns)}"
+    " WHERE id = ? AND version = ?"
+    for narrow, columns in ((False, ITEM_UPDATE_COLUMNS), (True, NARROW_UPDATE))
+}
+
 
 class BulkWrite:
     """The writes of one batch: `reporting` (a batch small enough to report each result)
@@ -93,7 +106,7 @@ class BulkWrite:
             rows = [(new_id, *row) for new_id, row in zip(ids, rows, strict=True)]
             bulk_pg.copy(self.driver, "history", ("id", *HISTORY_COLUMNS), rows)
             return
-        statement = f"INSERT INTO history ({', '.join(HISTORY_COLUMNS)}) VALUES ({HISTORY_MARKS})"
+        statement = _INSERT_HISTORY
         if self.reporting and len(rows) == 1:
             # One entry (a single fire): its id is the cursor's lastrowid.
             only = touched[0].entries[0]
@@ -149,10 +162,7 @@ class BulkWrite:
             identified = [(live.id, *row) for live, row in zip(fresh, rows, strict=True)]
             bulk_pg.copy(self.driver, "items", ("id", *ITEM_INSERT_COLUMNS), identified)
             return
-        marks = ", ".join("?" for _ in ITEM_INSERT_COLUMNS)
-        self.driver.executemany(
-            f"INSERT INTO items ({', '.join(ITEM_INSERT_COLUMNS)}) VALUES ({marks})", rows
-        )
+        self.driver.executemany(_INSERT_ITEMS, rows)
         by_key = {live.key.lower(): live for live in fresh}
         written = self.driver.execute(
             "SELECT key_lower, id FROM items WHERE key_lower IN (SELECT value FROM json_each(?))",
@@ -162,9 +172,11 @@ class BulkWrite:
             by_key[key_lower].id = new_id
 
     def update_items(self, changed: builtins.list[Live]) -> None:
-        columns = NARROW_UPDATE if self.narrow else ITEM_UPDATE_COLUMNS
+        """Write the touched items back, compare-and-set on the version each was read at: the
+        columns fires and comments change, or all that may change where an item was edited."""
         rows: builtins.list[tuple[Any, ...]]
-        if self.narrow:
+        narrow = self.narrow or not any(live.edited for live in changed)
+        if narrow:
             rows = [
                 (live.state, live.version, live.last_hash, live.changed, live.updated, live.id,
                  live.read_version)
@@ -176,12 +188,12 @@ class BulkWrite:
                  live.description, live.parties, live.id, live.read_version)
                 for live in changed
             ]  # fmt: skip
-        if self.sqlite:
-            assignments = ", ".join(f"{name} = ?" for name in columns)
-            updated = self.driver.executemany(
-                f"UPDATE items SET {assignments} WHERE id = ? AND version = ?", rows
-            ).rowcount
-        else:
+        if not self.sqlite:
+            columns = NARROW_UPDATE if narrow else ITEM_UPDATE_COLUMNS
             updated = bulk_pg.update_items(self.driver, columns, rows)
+        elif len(rows) == 1:  # a single fire: execute costs less than executemany
+            updated = self.driver.execute(_UPDATE_ITEMS[narrow], rows[0]).rowcount
+        else:
+            updated = self.driver.executemany(_UPDATE_ITEMS[narrow], rows).rowcount
         if updated != len(rows):
             raise Conflict("a concurrent writer changed an item in this batch; nothing was written")

@@ -226,9 +226,11 @@ class Workflow:
         for a trigger the workflow does not have, NotAllowed (4) for one not allowed from
         `state` or missing a required field."""
         target = self.target(state, trigger)
-        left_out = missing(self.requires(trigger), fields)
-        if left_out:
-            raise _lacking(trigger, left_out)
+        required = self._requires.get(trigger)
+        if required:  # most triggers require nothing
+            left_out = missing(required, fields)
+            if left_out:
+                raise _lacking(trigger, left_out)
         return target
 
     def fire(self, state: str, trigger: str, fields: Mapping[str, str | None] = _NO_FIELDS) -> str:
