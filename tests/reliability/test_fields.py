@@ -503,3 +503,21 @@ def test_a_time_finer_than_a_microsecond_is_refused_not_cut(
     assert "microsecond" in result.err
     assert seeded.history("SAREX") == before
     assert cli("history", "--since", at).code == 2
+
+
+@SQLITE_ONLY
+def test_utf8_arguments_under_an_ascii_locale_are_read_as_utf8(
+    seeded: Tracker, tracker_exe: str
+) -> None:
+    """With the C locale and UTF-8 mode off, Python decodes argv as ASCII: the bytes of
+    `Übung 訓練` came as lone surrogates and were refused as `not valid UTF-8 text`, shown as
+    "\\xdcbung \\u8a13\\u7df4". They are UTF-8: the tracker reads them as such."""
+    done = subprocess.run(
+        [tracker_exe, "--db", seeded.url, "add", "LOC", "--title", "Übung 訓練", "--kind", "drill"],
+        capture_output=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert seeded.get("LOC").title == "Übung 訓練"

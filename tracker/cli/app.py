@@ -134,7 +134,7 @@ def _utf8_streams() -> None:
 def run(argv: list[str] | None = None) -> int:
     try:
         args = sys.argv[1:] if argv is None else argv
-        _check_arguments(args)
+        args = _utf8_arguments(args)
         cli.main(args=args, prog_name="tracker", standalone_mode=False)
     except TrackerError as exc:
         return _fail(str(exc), exc.exit_code)
@@ -179,22 +179,33 @@ def _unexpected(exc: Exception) -> int:
     return _fail(f"unexpected {type(exc).__name__}: {exc}", 1)
 
 
-def _check_arguments(args: list[str]) -> None:
-    """Every argument must be text: bytes that are not UTF-8 reach Python as lone surrogates
-    (surrogateescape), which no database, file or terminal takes. Refused here, once, for every
-    command and option (exit 2) rather than failing somewhere inside."""
-    for number, arg in enumerate(args, start=1):
-        try:
-            arg.encode("utf-8")
-        except UnicodeEncodeError:
-            try:  # argv bytes that are not UTF-8 come as U+DC80..U+DCFF: show them as \xNN
-                raw = arg.encode("utf-8", "surrogateescape")
-            except UnicodeEncodeError:  # any other lone surrogate (only an in-process caller)
-                raw = arg.encode("utf-8", "backslashreplace")
-            shown = raw.decode("utf-8", "backslashreplace")
-            raise UsageError(
-                f'argument {number} ("{shown[:80]}") is not valid UTF-8 text'
-            ) from None
+def _utf8_arguments(args: list[str]) -> list[str]:
+    """Every argument as text. Bytes the locale could not decode reach Python as lone
+    surrogates (surrogateescape): UTF-8 ones (an ASCII locale with UTF-8 mode off) are read as
+    UTF-8; any others no database, file or terminal takes, so they are refused here, once, for
+    every command and option (exit 2) rather than failing somewhere inside."""
+    return [_utf8_argument(number, arg) for number, arg in enumerate(args, start=1)]
+
+
+def _utf8_argument(number: int, arg: str) -> str:
+    try:
+        arg.encode("utf-8")
+        return arg
+    except UnicodeEncodeError:
+        pass
+    try:  # argv bytes the locale did not decode come as U+DC80..U+DCFF
+        raw = arg.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # any other lone surrogate (only an in-process caller)
+        raise _not_utf8(number, arg.encode("utf-8", "backslashreplace")) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _not_utf8(number, raw) from None
+
+
+def _not_utf8(number: int, raw: bytes) -> UsageError:
+    shown = raw.decode("utf-8", "backslashreplace")  # bytes as \xNN
+    return UsageError(f'argument {number} ("{shown[:80]}") is not valid UTF-8 text')
 
 
 # An error is one line a person reads: a value quoted in it (a 5,000-digit number) is cut.
