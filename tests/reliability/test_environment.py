@@ -242,3 +242,21 @@ def test_a_databases_journal_file_is_refused_as_a_database(here: Path, end: str)
     assert files_under(here) == before
     alone = run_cli("--db", f"notes{end}", "add", "X", "--title", "t", "--kind", "drill")
     assert alone.code == 0, alone  # no database beside it: an ordinary name
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://kim:s3cr3t@[::1/x",
+        "postgresql://kim:s3cr3t@db.example:notaport/x",
+        "sqlite://kim:s3cr3t@/",
+        "postgresql://kim:s3cr3t@127.0.0.1:1/x",
+    ],
+)
+def test_a_password_in_a_bad_url_is_never_shown(here: Path, url: str) -> None:
+    """A URL that did not parse was quoted whole in the error, password and all (stderr goes
+    to CI logs); one that parsed had it masked."""
+    result = run_cli("--db", url, "list")
+    assert result.code in (2, 6), result
+    line = one_error_line(result.err)
+    assert "s3cr3t" not in line and "kim:***@" in line, line

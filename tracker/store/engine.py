@@ -159,7 +159,8 @@ def make_engine(url: str) -> Engine:
         )
     if backend == "sqlite" and not parsed.database:
         raise UsageError(
-            f"database URL {url!r} names no file (for one in memory, say sqlite:///:memory:)"
+            f"database URL {safe_url(url)!r} names no file (for one in memory, say "
+            "sqlite:///:memory:)"
         )
     if backend == "sqlite":
         _check_sqlite_uri(parsed)
@@ -275,10 +276,16 @@ def unusable_on_failure(url: str) -> Iterator[None]:
 
 
 def safe_url(url: str) -> str:
+    """`url` to show in a message: its password, if any, as `***`, also when it does not
+    parse (an error line goes to logs)."""
     try:
         return make_url(url).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):
-        return url
+        return _PASSWORD.sub(r"\1***@", url)
+
+
+# user:password@ after the scheme; the password runs to the last @ before the path.
+_PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/@]*:)[^/]*@")
 
 
 def first_line(exc: BaseException) -> str:
