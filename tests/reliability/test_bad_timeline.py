@@ -4,6 +4,7 @@ a warning per missing glyph on stderr."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,24 @@ def test_a_title_that_no_text_field_takes_is_refused(
     assert result.code == 2, result
     assert result.err.startswith("error: title ") and result.err.count("\n") == 1, result.err
     assert not target.exists()
+
+
+@SQLITE
+@pytest.mark.parametrize("link", ["symlink", "hard link"])
+@pytest.mark.parametrize("suffix", [".svg", ".html", ".png"])
+def test_a_picture_named_as_the_database_never_overwrites_it(
+    seeded: Tracker, cli: CLI, tmp_path: Path, link: str, suffix: str
+) -> None:
+    """`timeline --output x.svg`, x.svg a link to the database, wrote the picture into the
+    database file (every later command: `file is not a database`). A symlink is refused, as
+    export refuses it; a hard link is another name: the picture replaces that name only."""
+    database = seeded.database_file
+    assert database is not None
+    target = tmp_path / f"picture{suffix}"
+    if link == "symlink":
+        target.symlink_to(database)
+    else:
+        os.link(database, target)
+    result = cli("timeline", "--output", str(target))
+    assert result.code == (2 if link == "symlink" else 0), result
+    assert cli("verify").code == 0

@@ -69,25 +69,42 @@ def open_output(target: str, tracker: Tracker) -> Iterator[TextIO]:
         except OSError as exc:
             raise UsageError(f"cannot write {target}: {exc.strerror}") from None
         return
-    path = given.resolve()  # through a symlink: replace the file, not the link
+    with (
+        replaced_file(target, tracker) as temporary,
+        temporary.open("w", encoding="utf-8", newline="\n") as handle,
+    ):
+        yield handle
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+@contextmanager
+def replaced_file(target: str, tracker: Tracker) -> Iterator[Path]:
+    """A temporary file beside `target` (with its suffix) for the block to write, renamed over
+    `target` only once the block is done: a failure leaves the previous file as it was, and a
+    hard link to another file (the database) is a name replaced, never that file rewritten.
+    Never the database or its journal files (also through a symlink)."""
+    _refuse_database_file(tracker, target)
+    path = Path(target).resolve()  # through a symlink: replace the file, not the link
     import tempfile
 
     try:
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        descriptor, name = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent
+        )
     except OSError as exc:
         raise UsageError(f"cannot write {target}: {exc.strerror}") from None
+    os.close(descriptor)
+    temporary = Path(name)
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
+        yield temporary
         os.chmod(temporary, _new_file_mode(path))
         os.replace(temporary, path)
     except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise UsageError(f"cannot write {target}: {exc.strerror}") from None
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
 
 

@@ -8,6 +8,7 @@ from ...records import ENTRY_FIELDS, STATE_FIELDS, Filter
 from ...wording import plural
 from ..context import Context, pass_context
 from ..options import FORMAT, LIMIT, file_name, filter_options, period_options
+from ..streams import replaced_file
 
 
 @click.command()
@@ -116,7 +117,8 @@ def timeline(
     if not spans:
         raise NotFound("no history to draw: no item matches in that date range")
     palette = Palette.of(tracker.workflows.by_name.values())
-    drawing.render(spans, target, since=start, until=stop, title=title, palette=palette)
+    with replaced_file(target, tracker) as temporary:
+        drawing.render(spans, temporary, since=start, until=stop, title=title, palette=palette)
     count = len({span.key for span in spans})
     entries = plural(len(spans), "history entry", "history entries")
     click.echo(f"wrote {target} ({plural(count, 'item')}, {entries})")
