@@ -102,3 +102,37 @@ def test_a_closed_stdin_is_a_usage_error(tracker_exe: str, sqlite_url: str, comm
     done = _run_shell(f"'{tracker_exe}' {command} <&-", env)
     assert done.returncode == 2, done
     assert done.stderr == "error: cannot read -: standard input is closed\n", done.stderr
+
+
+@pytest.mark.parametrize("args", ["list", "history", "list --format csv", "export"])
+def test_a_reader_that_stops_early_is_not_a_failure(
+    tracker_exe: str, sqlite_url: str, args: str
+) -> None:
+    """`tracker list | head -1` was exit 1 (Rich's own broken pipe handling: SystemExit(1)),
+    which says the tracker has a bug; every other output said 0. With pipefail a script
+    stopped there. Now 0 and nothing on stderr, like `export | head -1`."""
+    env = {"TRACKER_DB": sqlite_url}
+    ops = "\n".join(
+        json.dumps({"op": "add", "key": f"K{n}", "title": "t", "kind": "drill"})
+        for n in range(3000)
+    )
+    done = subprocess.run(
+        [tracker_exe, "apply", "-"],
+        input=ops,
+        text=True,
+        capture_output=True,
+        env={**os.environ, **env},
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    piped = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; '{tracker_exe}' {args} | head -c 10 > /dev/null"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+        check=False,
+    )
+    assert piped.returncode == 0, piped
+    assert piped.stderr == "", piped.stderr

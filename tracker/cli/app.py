@@ -19,7 +19,22 @@ from .context import Context
 SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-@click.group(invoke_without_command=True, context_settings=SETTINGS)
+class ReaderGone(Exception):
+    """stdout's reader stopped reading (`tracker list | head -1`): not a failure."""
+
+
+class _Root(click.Group):
+    """The root command. A broken pipe leaves it as ReaderGone: click's main turns an EPIPE
+    into exit 1 itself, even when not standalone (exit 1 says the tracker has a bug)."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise ReaderGone from None
+
+
+@click.group(cls=_Root, invoke_without_command=True, context_settings=SETTINGS)
 @click.option(
     "--db",
     envvar="TRACKER_DB",
@@ -152,7 +167,8 @@ def run(argv: list[str] | None = None) -> int:
         return _fail("aborted", 130)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
-    except BrokenPipeError:
+    except (BrokenPipeError, ReaderGone):
+        _quiet_stdout()
         return 0
     except OSError as exc:
         if exc.filename is not None or exc.errno not in _OUTPUT_ERRORS:
@@ -161,6 +177,12 @@ def run(argv: list[str] | None = None) -> int:
     except Exception as exc:
         return _unexpected(exc)
     return 0
+
+
+def _quiet_stdout() -> None:
+    """What is left to flush goes nowhere: the reader is gone (Python's note on SIGPIPE)."""
+    with suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 # What writing to stdout meets on a full or failing disk, a closed descriptor: the environment,

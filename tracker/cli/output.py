@@ -153,6 +153,19 @@ def emit_one(record: Record, fmt: str, *, out: TextIO | None = None) -> None:
             stream.write(f"{name:>16}: {cell(value)}\n")
 
 
+def _console_class() -> Any:
+    """Rich's Console, but a broken pipe is raised as one (the CLI says exit 0: the reader
+    stopped early), not Rich's own SystemExit(1)."""
+    from rich.console import Console
+
+    class PipedConsole(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
+    return PipedConsole
+
+
 def table(
     rows: Sequence[Sequence[object]],
     columns: Sequence[str],
@@ -161,11 +174,10 @@ def table(
     out: TextIO | None = None,
 ) -> None:
     """A Rich table of literal cells (no markup, no escapes)."""
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(file=out or sys.stdout, highlight=False, soft_wrap=False)
+    console = _console_class()(file=out or sys.stdout, highlight=False, soft_wrap=False)
     grid = Table(title=title, show_edge=False, header_style="bold", pad_edge=False)
     cells = [[_short(cell(value)) for value in row] for row in rows]
     widths = [max([len(name), *(len(row[i]) for row in cells)]) for i, name in enumerate(columns)]
