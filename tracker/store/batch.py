@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from .. import consents as consent_rules
 from .. import dates, fields
 from ..chain import GENESIS, entry_hash, fields_text, item_fields_text
 from ..errors import (
@@ -23,13 +22,13 @@ from ..errors import (
     NotAllowed,
     NotFound,
     TrackerError,
-    TriggerNotFound,
     UsageError,
 )
 from ..frozen import builder
-from ..operations import OPERATIONS, Add, Approve, Comment, Edit, Fire, Operation, When, Withdraw
+from ..operations import OPERATIONS, Add, Comment, Edit, Fire, Operation, When
 from ..records import FireResult, Item
 from ..workflow import Workflow, Workflows
+from .batch_consent_ops import ConsentOps
 from .batch_consents import BatchConsents
 from .batch_read import item_rows
 from .batch_rows import (
@@ -42,6 +41,7 @@ from .batch_rows import (
     Narrow,
     add_narrow,
     entry_record,
+    naming,
 )
 from .batch_write import BulkWrite
 
@@ -70,12 +70,7 @@ def _said(
     )
 
 
-def _naming(key: str, exc: TrackerError) -> None:
-    """`exc`'s message now names the item `key` it is about (the caller raises it again)."""
-    exc.args = (f"{key}: {exc}",)
-
-
-class Batch:
+class Batch(ConsentOps):
     """One write transaction's worth of operations, checked in memory, then written in bulk."""
 
     # Batches up to this size report each operation's result (items and entries with ids).
@@ -306,7 +301,7 @@ class Batch:
             try:
                 settled = self.consents.settle(live, gated, trigger)
             except TrackerError as exc:
-                _naming(live.key, exc)
+                naming(live.key, exc)
                 raise
         when = self.when(op.at, live)
         self.append(live, trigger, target, when, op.actor, op.reason, op.source, settled)
@@ -319,71 +314,10 @@ class Batch:
         try:
             target = workflow.check(live.state, trigger, {"reason": op.reason, "source": op.source})
         except TrackerError as exc:
-            _naming(live.key, exc)
+            naming(live.key, exc)
             raise
         found = self.targets[asked] = (target, workflow if workflow.gated else None)
         return found
-
-    def consent_target(self, op: Approve | Withdraw) -> tuple[Live, Workflow, str, str]:
-        """The item, workflow, trigger and party an approve or withdraw names."""
-        live = self.find(op.key)
-        trigger = consent_rules.trigger_name(op.trigger)
-        party = fields.party(op.party)
-        workflow = self.workflow_of(live)
-        if trigger not in workflow.triggers:
-            raise TriggerNotFound(
-                f"no trigger {trigger!r} in workflow {workflow.name!r}"
-                f" (triggers: {', '.join(workflow.triggers)})"
-            )
-        return live, workflow, trigger, party
-
-    def approve(self, op: Approve) -> Live:
-        """A party's consent to a gated trigger from the item's state; the consent that
-        completes the set fires the trigger (a second entry, resting on every consent)."""
-        live, workflow, trigger, party = self.consent_target(op)
-        try:
-            workflow.target(live.state, trigger)
-            required = workflow.approvers(trigger, live.state, live.parties.split())
-            if not required:
-                raise NotAllowed(f"{trigger} from {live.state} needs no consent")
-            if party not in required:
-                raise NotAllowed(
-                    f"{trigger} needs the consent of {', '.join(required)}, not {party}"
-                )
-            # The trigger's required fields are required on each consent.
-            said = {"reason": op.reason, "source": op.source}
-            target = workflow.check(live.state, trigger, said)
-            consents = self.consents.in_effect(live, workflow)
-            consents.check_new(trigger, party)
-            when = self.when(op.at, live)
-            self.consents.may_consent(op.actor, party)
-        except TrackerError as exc:
-            _naming(live.key, exc)
-            raise
-        recorded = consent_rules.consent_fields(trigger, party)
-        said_by = (op.actor, op.reason, op.source)
-        self.append(live, consent_rules.APPROVE, live.state, when, *said_by, recorded)
-        consents.approve(consent_rules.Given(trigger, party, live.last_hash, live.version))
-        if not consents.missing(trigger, required):
-            settled = consents.settle(trigger, required)
-            self.append(live, trigger, target, when, *said_by, settled)
-            self.counts["fire"] += 1
-        return live
-
-    def withdraw(self, op: Withdraw) -> Live:
-        """Take back a party's consent that is in effect."""
-        live, workflow, trigger, party = self.consent_target(op)
-        try:
-            self.consents.in_effect(live, workflow).withdraw(trigger, party)
-            when = self.when(op.at, live)
-            self.consents.may_consent(op.actor, party)
-        except TrackerError as exc:
-            _naming(live.key, exc)
-            raise
-        recorded = consent_rules.consent_fields(trigger, party)
-        said_by = (op.actor, op.reason, op.source)
-        self.append(live, consent_rules.WITHDRAW, live.state, when, *said_by, recorded)
-        return live
 
     def comment(self, op: Comment) -> Live:
         live = self.find(op.key)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..consents import InEffect
+from ..errors import TrackerError
 from ..frozen import builder
 from ..records import HistoryEntry, Item
 from ..workflow import Workflows
@@ -157,3 +158,8 @@ def entry_record(entry: Entry, entry_id: int, item: Item, recorded_at: datetime)
 
 # A single fire builds one (tracker.frozen).
 _ENTRY = builder(HistoryEntry)
+
+
+def naming(key: str, exc: TrackerError) -> None:
+    """`exc`'s message now names the item `key` it is about (the caller raises it again)."""
+    exc.args = (f"{key}: {exc}",)
