@@ -27,10 +27,11 @@ from sqlalchemy import (
 )
 
 from ..collector import no_collection
+from ..frozen import builder
 from ..records import Item, ItemState
 from .database import Database, page
 from .models import history, items
-from .queries import Where, items_from, slot_setters, sort_column
+from .queries import Where, items_from, sort_column
 
 
 def last_of(moment: datetime, column: str, item_id: Any = items.c.id) -> Any:
@@ -143,22 +144,14 @@ def states(db: Database, moment: datetime) -> list[ItemState]:
     sort = literal_column("+items.key_lower") if db.sqlite else items.c.key_lower
     query = query.order_by(sort)
     parse = datetime.fromisoformat
-    new = object.__new__
-    set_key, set_title, set_kind, set_state, set_version, set_at = slot_setters(ItemState)
+    state_then = builder(ItemState)
     found: list[ItemState] = []
     with db.snapshot() as session, no_collection():  # every ItemState is kept, none in a cycle
         for rows in db.stream(session, query):
             for key, title, kind, state, version, at in rows:
                 if state is None:
                     continue
-                one = new(ItemState)
-                set_key(one, key)
-                set_title(one, title)
-                set_kind(one, kind)
-                set_state(one, state)
-                set_version(one, version)
-                set_at(one, parse(at))
-                found.append(one)
+                found.append(state_then(key, title, kind, state, version, parse(at)))
     return found
 
 

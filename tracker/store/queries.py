@@ -3,8 +3,7 @@ Item, one row -> HistoryEntry, and the item lists, counts and positions."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ from sqlalchemy.sql.expression import FromClause
 from .. import fields
 from ..collector import no_collection
 from ..errors import ItemNotFound, UsageError
+from ..frozen import builder
 from ..records import Filter, HistoryEntry, Item
 from ..workflow import Workflows
 from . import consents
@@ -33,18 +33,9 @@ ITEM_COLUMNS = (
 )  # fmt: skip
 
 
-def slot_setters(record: type[Any]) -> tuple[Callable[[Any, Any], None], ...]:
-    """The setter of each field of `record` (a frozen dataclass with slots), in field order.
-    A frozen dataclass's __init__ sets every field through object.__setattr__: that was most
-    of the time of a list of 14,000 items. A new instance (object.__new__) filled through its
-    slots is the same value (tests/test_reads.py) at about half the cost."""
-    return tuple(record.__dict__[found.name].__set__ for found in dataclasses.fields(record))
-
-
-# Item's setters, one name each: unpacking fails on import if Item's fields change.
-(_set_key, _set_title, _set_kind, _set_parties, _set_state, _set_version, _set_description,
- _set_created_at, _set_updated_at, _set_workflow, _set_allowed_triggers,
- _set_changed_at) = slot_setters(Item)  # fmt: skip
+# An Item from all its fields by position, built fast (tracker.frozen): a frozen dataclass's
+# __init__ was most of the time of a list of 14,000 items.
+_item = builder(Item)
 
 
 def item_columns(db: Database, source: FromClause = items) -> list[Any]:
@@ -63,7 +54,6 @@ def items_from(rows: Iterable[Sequence[Any]], workflows: Workflows | None) -> li
     one row -> Item. `workflows` gives each item the triggers allowed from its state; None
     for items as they stood in the past, on which nothing may fire."""
     parse = datetime.fromisoformat
-    new = object.__new__
     # Many items share a parties text and a (workflow, state): each is worked out once.
     split: dict[str, tuple[str, ...]] = {}
     allowed: dict[tuple[str, str], tuple[str, ...]] = {}
@@ -76,19 +66,10 @@ def items_from(rows: Iterable[Sequence[Any]], workflows: Workflows | None) -> li
         triggers = allowed.get((workflow, state))
         if triggers is None:
             triggers = allowed[(workflow, state)] = _triggers(workflows, workflow, state)
-        one = new(Item)
-        _set_key(one, key)
-        _set_title(one, title)
-        _set_kind(one, kind)
-        _set_parties(one, codes)
-        _set_state(one, state)
-        _set_version(one, version)
-        _set_description(one, description)
-        _set_created_at(one, parse(created))
-        _set_updated_at(one, parse(updated))
-        _set_workflow(one, workflow)
-        _set_allowed_triggers(one, triggers)
-        _set_changed_at(one, parse(changed))
+        one = _item(
+            key, title, kind, codes, state, version, description, parse(created),
+            parse(updated), workflow, triggers, parse(changed),
+        )  # fmt: skip
         found.append(one)
     return found
 
