@@ -65,38 +65,36 @@ def fetch(path: Path) -> int:
     return sum(len(rows) for _, rows in batches(path))
 
 
+def texts(path: Path) -> Iterator[tuple[list[bytes], list[str]]]:
+    """Each batch's canonical texts (tracker.chain.canonical) and stored hashes."""
+    current, prev = None, ""
+    for keys, rows in batches(path):
+        built = []
+        for (_, ref, version, trigger, from_state, to_state, occurred, recorded, actor,
+             reason, source, digest, fields) in rows:  # fmt: skip
+            if ref != current:
+                current, prev = ref, ""
+            built.append(
+                canonical(
+                    prev, keys[ref], version, trigger, from_state, to_state, occurred,
+                    recorded, actor, reason, source, fields,
+                ).encode()
+            )  # fmt: skip
+            prev = digest
+        yield built, [row[11] for row in rows]
+
+
+def hashes_match(built: list[bytes], digests: list[str]) -> bool:
+    sha256 = hashlib.sha256
+    return [sha256(t).hexdigest() for t in built] == digests
+
+
 def ceiling(path: Path) -> bool:
     """Fetch, build every canonical text, hash and compare: the least a verify does."""
     collecting = gc.isenabled()
     gc.disable()
     try:
-        current, prev, same = None, "", True
-        sha256 = hashlib.sha256
-        for keys, rows in batches(path):
-            texts = []
-            for (_, ref, version, trigger, from_state, to_state, occurred, recorded, actor,
-                 reason, source, digest, fields) in rows:  # fmt: skip
-                if ref != current:
-                    current, prev = ref, ""
-                texts.append(
-                    canonical(
-                        prev,
-                        keys[ref],
-                        version,
-                        trigger,
-                        from_state,
-                        to_state,
-                        occurred,
-                        recorded,
-                        actor,
-                        reason,
-                        source,
-                        fields,
-                    ).encode()
-                )
-                prev = digest
-            same = same and [sha256(t).hexdigest() for t in texts] == [r[11] for r in rows]
-        return same
+        return all([hashes_match(built, digests) for built, digests in texts(path)])
     finally:
         if collecting:
             gc.enable()
@@ -104,37 +102,11 @@ def ceiling(path: Path) -> bool:
 
 def all_texts(path: Path) -> tuple[list[bytes], list[str]]:
     """Every entry's canonical text and stored hash (for timing the hash on its own)."""
-    texts, digests = [], []
-    current, prev = None, ""
-    for keys, rows in batches(path):
-        for (_, ref, version, trigger, from_state, to_state, occurred, recorded, actor,
-             reason, source, digest, fields) in rows:  # fmt: skip
-            if ref != current:
-                current, prev = ref, ""
-            texts.append(
-                canonical(
-                    prev,
-                    keys[ref],
-                    version,
-                    trigger,
-                    from_state,
-                    to_state,
-                    occurred,
-                    recorded,
-                    actor,
-                    reason,
-                    source,
-                    fields,
-                ).encode()
-            )
-            digests.append(digest)
-            prev = digest
-    return texts, digests
-
-
-def hashes_match(texts: list[bytes], digests: list[str]) -> bool:
-    sha256 = hashlib.sha256
-    return [sha256(t).hexdigest() for t in texts] == digests
+    every: tuple[list[bytes], list[str]] = ([], [])
+    for built, digests in texts(path):
+        every[0].extend(built)
+        every[1].extend(digests)
+    return every
 
 
 def timed(run: Callable[[], Any]) -> tuple[float, Any]:
@@ -166,8 +138,8 @@ def main(argv: list[str] | None = None) -> int:
                 spent["ceiling"].append(seconds)
                 seconds, _ = timed(lambda: fetch(copy))
                 spent["fetch"].append(seconds)
-                texts, digests = all_texts(copy)
-                seconds, ok = timed(partial(hashes_match, texts, digests))
+                built, digests = all_texts(copy)
+                seconds, ok = timed(partial(hashes_match, built, digests))
                 assert ok
                 spent["hash"].append(seconds)
             entries = report.entries

@@ -33,6 +33,18 @@ def file_name(_ctx: click.Context, _param: click.Parameter, value: str | None) -
     return value
 
 
+# Where a command writes its output: a file, or stdout (the default).
+OUTPUT = click.option(
+    "--output",
+    "-o",
+    "target",
+    callback=file_name,
+    default="-",
+    metavar="FILE",
+    help="Write to FILE (default stdout).",
+)
+
+
 AS_OF = click.option("--as-of", "as_of", metavar="DATE", help="The items as they stood on DATE.")
 LIMIT = click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Check everything; write nothing.")

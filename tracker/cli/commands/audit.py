@@ -7,20 +7,12 @@ import click
 from ...errors import UsageError
 from ...wording import plural
 from ..context import Context, pass_context
-from ..options import FORMAT, file_name
+from ..options import FORMAT, OUTPUT, file_name
 from ..streams import open_output, progress_bar
 
 
 @click.command()
-@click.option(
-    "--output",
-    "-o",
-    "target",
-    callback=file_name,
-    default="-",
-    metavar="FILE",
-    help="Write to FILE (default stdout).",
-)
+@OUTPUT
 @click.option(
     "--key",
     "key_file",

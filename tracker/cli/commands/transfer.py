@@ -6,7 +6,7 @@ import click
 
 from ...wording import plural
 from ..context import Context, pass_context
-from ..options import DRY_RUN, FORMAT, file_name
+from ..options import DRY_RUN, FORMAT, OUTPUT, file_name
 from ..streams import open_input, open_output, progress_bar
 
 
@@ -47,14 +47,7 @@ def apply(obj: Context, file: str, dry_run: bool, fmt: str) -> None:
 
 
 @click.command()
-@click.option(
-    "--output",
-    "-o",
-    "target",
-    callback=file_name,
-    default="-",
-    help="File to write (default stdout).",
-)
+@OUTPUT
 @pass_context
 def export(obj: Context, target: str) -> None:
     """Dump everything (items, history, hashes) as NDJSON.
