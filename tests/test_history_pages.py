@@ -109,6 +109,24 @@ def test_prefix_filters_are_case_insensitive_and_escape_wildcards(tracker: Track
     assert tracker.history_search_count(HistorySearch(item="a_", trigger="com")) == 4
 
 
+def test_an_exact_key_finds_that_item_only_not_the_keys_it_begins(tracker: Tracker) -> None:
+    for key in ("ACSA", "ACSA2", "acsa_x"):
+        tracker.add(key, title=key, kind="drill", at=START)
+        tracker.comment(key, f"note on {key}", at=START + timedelta(days=1))
+    search = HistorySearch(key="acsa")  # case-insensitive, like every key lookup
+    found = tracker.history_page(search, limit=100)
+    assert {e.item for e in found} == {"ACSA"} and len(found) == 2
+    assert tracker.history_search_count(search) == 2
+    assert tracker.history_position(search, 1) == found[1].position
+    assert tracker.history_page(search, after=found[0].position, limit=5) == found[1:]
+    assert tracker.history_page(HistorySearch(key="ACS"), limit=100) == []
+    assert {e.item for e in tracker.history_page(HistorySearch(item="ACSA"), limit=100)} == {
+        "ACSA",
+        "ACSA2",
+        "acsa_x",
+    }  # the prefix stays a prefix
+
+
 def test_a_date_range_and_paging_with_filters(tracker: Tracker) -> None:
     fill(tracker, items=9, fires=9)
     search = HistorySearch(

@@ -147,13 +147,16 @@ EntryPosition = tuple[datetime, int]
 @dataclass(frozen=True, slots=True)
 class HistorySearch:
     """History entries whose item key, actor and trigger start with the given prefixes
-    (case-insensitive; empty matches any) and whose effective time lies in [since, until]."""
+    (case-insensitive; empty matches any) and whose effective time lies in [since, until];
+    with `key`, only the entries of the item of exactly that key (case-insensitive): one
+    item's history, not also that of the keys it begins (`ACSA2` for `ACSA`)."""
 
     item: str = ""
     actor: str = ""
     trigger: str = ""
     since: datetime | None = None
     until: datetime | None = None
+    key: str = ""
 
 
 @dataclass(frozen=True, slots=True)

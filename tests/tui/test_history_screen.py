@@ -112,6 +112,34 @@ async def test_labels_stay_once_typed_into_and_placeholders_are_not_values(
         assert screen.query_one("#h-item", Input).value == "sa"
 
 
+async def test_h_on_an_item_shows_exactly_its_history_and_typing_makes_it_a_prefix(
+    app: TrackerApp, tui_tracker: Tracker
+) -> None:
+    from tracker.tui.screens.item import ItemScreen
+
+    tui_tracker.add("ACSA2", title="A second ACSA", kind="drill")
+    acsa = [e.id for e in tui_tracker.history("ACSA", newest_first=True)]
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"acsa", "enter", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ItemScreen) and app.screen.key == "ACSA"
+        await pilot.press("h")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, HistoryScreen)
+        assert [row.record.id for row in shown_rows(app)] == acsa  # not ACSA2's
+        assert screen.query_one("#h-item", Input).value == "ACSA"
+        assert "exact key" in screen_text(app).splitlines()[1]
+        screen.query_one("#h-item", Input).value = "ACS"  # typed: a prefix on purpose
+        await settle(pilot)
+        assert {row.key for row in shown_rows(app)} == {"ACSA", "ACSA2"}
+        assert "exact key" not in screen_text(app).splitlines()[1]
+        screen.query_one("#h-item", Input).value = "ACSA"  # and stays one
+        await settle(pilot)
+        assert {row.key for row in shown_rows(app)} == {"ACSA", "ACSA2"}
+
+
 async def test_escape_leaves_the_filter_then_the_screen(app: TrackerApp) -> None:
     async with app.run_test(size=SMALL) as pilot:
         screen = await open_history(app, pilot)

@@ -60,10 +60,11 @@ class History(Part):
         backwards: bool = False,
         limit: int = 100,
     ) -> Entries:
-        """A page of the entries `search` matches (prefixes of key, actor, trigger), newest
-        first: the `limit` after position `after` (None: from the newest), or with `backwards`
-        the `limit` just before it (None: the oldest, i.e. the last page). Keyset paging: every
-        page costs the same, however deep (an entry's `position` is the next `after`)."""
+        """A page of the entries `search` matches (prefixes of key, actor, trigger; or one
+        item's, by its exact `key`), newest first: the `limit` after position `after` (None:
+        from the newest), or with `backwards` the `limit` just before it (None: the oldest,
+        i.e. the last page). Keyset paging: every page costs the same, however deep (an
+        entry's `position` is the next `after`)."""
         return entries.search_page(self.db, search, after, backwards, limit)
 
     def history_position(self, search: HistorySearch, index: int) -> EntryPosition | None:

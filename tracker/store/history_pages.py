@@ -41,12 +41,16 @@ def items_with_prefix(prefix: str) -> Select[Any]:
 def matching(
     search: HistorySearch, few: list[int] | None = None, page: bool = False
 ) -> list[ColumnElement[bool]]:
-    """The WHERE terms of `search`. The key prefix picks items by their unique lower-cased key
-    (`few`: their ids, when there are at most FEW_ITEMS); actor and trigger compare lower-cased
+    """The WHERE terms of `search`. An exact key is one item, found by its unique lower-cased
+    key (the history's item index serves any page of it). The key prefix picks items the same
+    way (`few`: their ids, when there are at most FEW_ITEMS); actor and trigger compare lower-cased
     (actors are stored as typed). For a `page` of a prefix matching many items, the planner is
     kept off the item index: walking the time index finds a page of matches sooner (a count
     or an offset reads every match, and the item index serves them better)."""
     where: list[ColumnElement[bool]] = []
+    if search.key:
+        exact = select(items.c.id).where(items.c.key_lower == search.key.lower())
+        where.append(history.c.item_id.in_(exact))
     if search.item and few is not None:
         where.append(history.c.item_id.in_(few))
     elif search.item:

@@ -40,7 +40,7 @@ class OpenItem(Message):
 
 
 class OpenHistory(Message):
-    """Open the history screen: every entry, or (with `item`) those of keys starting so."""
+    """Open the history screen: every entry, or (with `item`) that item's, by its exact key."""
 
     def __init__(self, item: str | None = None) -> None:
         super().__init__()

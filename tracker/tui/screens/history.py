@@ -1,5 +1,7 @@
 """All history, newest first, a page at a time; filter by prefixes of item key, actor and
-trigger, and by a date range. The selected entry's reason and source are shown in full below.
+trigger, and by a date range. Opened from an item (`h`), it shows exactly that item's entries
+until the item field is typed into (then it is a prefix again). The selected entry's reason and
+source are shown in full below.
 
 Pages come by keyset (`Tracker.history_page`) from the loaded row next to the ones wanted, or
 from either end, so the last page of a million entries costs what the first does.
@@ -49,24 +51,29 @@ FILTERS = (
     ("since", "since", "YYYY-MM-DD"),
     ("until", "until", "YYYY-MM-DD"),
 )
+EXACT_LABEL = "exact key"  # the item field's title while it holds the opened item's key
 FIRST_PAGE = 120
 
 
 @dataclass(frozen=True, slots=True)
 class Fields:
-    """What the filter fields say, as typed."""
+    """What the filter fields say, as typed; `exact`: the item field holds the exact key of
+    the item the screen was opened for, not a prefix."""
 
     item: str = ""
     actor: str = ""
     trigger: str = ""
     since: str = ""
     until: str = ""
+    exact: bool = False
 
     def search(self) -> HistorySearch:
         """The search the fields ask for (an empty date is no bound; `until 2025-11-30`
         includes that day, by the one rule, dates.period). Raises TrackerError naming the
         field whose date does not parse (yet)."""
         since, until = dates.period(self.since or None, self.until or None)
+        if self.exact:
+            return HistorySearch("", self.actor, self.trigger, since, until, key=self.item)
         return HistorySearch(self.item, self.actor, self.trigger, since, until)
 
 
@@ -168,7 +175,7 @@ class HistoryScreen(TrackerScreen):
     def __init__(self, tracker: Tracker, *, item: str | None = None) -> None:
         super().__init__()
         self.tracker = tracker
-        self.wanted = Fields(item=item or "")  # what the fields say
+        self.wanted = Fields(item=item or "", exact=bool(item))  # what the fields say
         self.shown: Fields | None = None  # what the table's rows answer
 
     def compose(self) -> ComposeResult:
@@ -181,7 +188,7 @@ class HistoryScreen(TrackerScreen):
                     id=f"h-{name}",
                     classes="history-filter",
                 )
-                field.border_title = label
+                field.border_title = EXACT_LABEL if name == "item" and self.wanted.exact else label
                 yield field
         yield Static(id="history-status")
         yield VirtualTable(HISTORY_COLUMNS, id="history")
@@ -282,7 +289,12 @@ class HistoryScreen(TrackerScreen):
     @on(Input.Changed, ".history-filter")
     def _filter_changed(self) -> None:
         typed = {name: self.query_one(f"#h-{name}", Input).value.strip() for name, _, _ in FILTERS}
-        self.wanted = Fields(**typed)
+        # The opened item's key stays exact until the item field is typed into: what a
+        # user types there is a prefix, for good (the field's title says which it is).
+        exact = self.wanted.exact and typed["item"] == self.wanted.item
+        if self.wanted.exact and not exact:
+            self.query_one("#h-item", Input).border_title = FILTERS[0][1]
+        self.wanted = Fields(**typed, exact=exact)
         try:
             self.wanted.search()
         except TrackerError as exc:
