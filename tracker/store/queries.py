@@ -161,6 +161,24 @@ def get(db: Database, workflows: Workflows, key: str) -> Item:
     return found[0]
 
 
+def get_many(db: Database, workflows: Workflows, keys: Sequence[str]) -> list[Item]:
+    """The items of `keys` (case-insensitive), each once, in the order given: one read,
+    however many keys. Raises ItemNotFound for the first key no item has."""
+    wanted = list(dict.fromkeys(key.lower() for key in keys))
+    malformed = next((key for key in keys if not fields.KEY.match(key)), None)
+    if malformed is not None:  # as `get`: no item has it, and no driver takes every one
+        raise ItemNotFound(malformed)
+    found: dict[str, Item] = {}
+    if wanted:
+        chosen = list(db.key_sets(wanted))
+        read = listed(db, workflows, chosen, "key", False, None, 0)
+        found = {item.key.lower(): item for item in read}
+    missing = next((key for key in keys if key.lower() not in found), None)
+    if missing is not None:
+        raise ItemNotFound(missing)
+    return [found[key] for key in wanted]
+
+
 def listed(
     db: Database,
     workflows: Workflows,

@@ -139,8 +139,7 @@ def marked_gates(tracker: Tracker, keys: Sequence[str]) -> list[Marked]:
     for waiting in tracker.pending():
         pending.setdefault(waiting.key, []).append(waiting)
     found = []
-    for key in keys:
-        item = tracker.get(key)
+    for item in tracker.get_many(keys):
         gates = item_gates(
             tracker.workflow(item.workflow), item, item.state, pending.get(item.key, ())
         )
@@ -236,11 +235,9 @@ def _waiting_read(tracker: Tracker) -> list[Item]:
     if known is not None and known[0] == mark:
         return known[1]
     waiting = waiting_on(tracker.pending(), speaks_for)
-    items: list[Item] = []
-    for key in dict.fromkeys(p.key for p in waiting):
-        if _given_up():
-            return items  # nobody waits for it (the app quits, another query replaced it)
-        items.append(tracker.get(key))
+    if _given_up():
+        return []  # nobody waits for it (the app quits, another query replaced it)
+    items = tracker.get_many([p.key for p in waiting])  # one read, not one per item
     with _waiting_lock:
         _waiting[tracker] = (mark, items)
     return items
