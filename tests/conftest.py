@@ -148,6 +148,28 @@ def tracker_exe() -> str:
     return str(exe)
 
 
+def in_time(call: Callable[[], object], seconds: float = 10) -> BaseException | None:
+    """What `call` raised (None if nothing), failing the test if it has not returned within
+    `seconds` (a read that blocks, e.g. on a FIFO): it runs in a daemon thread."""
+    import threading
+
+    raised: list[BaseException | None] = []
+
+    def target() -> None:
+        try:
+            call()
+        except BaseException as exc:  # handed to the test
+            raised.append(exc)
+        else:
+            raised.append(None)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still running after {seconds} s: it hangs"
+    return raised[0]
+
+
 def run_exe(
     exe: str, *args: str, env: dict[str, str] | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import CLI
+from tests.conftest import CLI, in_time
 from tracker import Tracker, UsageError, parties
 from tracker.errors import NotAllowed, PartyMapError
 
@@ -112,6 +113,17 @@ def test_a_named_file_that_is_missing_is_exit_2_not_no_restriction(
         parties.load(missing)
 
 
+def test_a_party_map_that_is_a_fifo_is_refused_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fifo = tmp_path / "parties.toml"
+    os.mkfifo(fifo)
+    monkeypatch.setenv("TRACKER_PARTIES", str(fifo))
+    raised = in_time(parties.load)
+    assert isinstance(raised, PartyMapError) and raised.exit_code == 2
+    assert str(raised) == f"{fifo}: not a regular file (a FIFO)"
+
+
 @pytest.mark.parametrize(
     ("text", "where", "message"),
     [
@@ -151,7 +163,7 @@ def test_a_single_code_is_a_list_of_one(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"[actors]\nkim = ['\xff']\n", "not UTF-8 text"), (None, "Is a directory")],
+    [(b"[actors]\nkim = ['\xff']\n", "not UTF-8 text"), (None, "not a regular file (a directory)")],
 )
 def test_an_unreadable_map_is_exit_2(tmp_path: Path, content: bytes | None, message: str) -> None:
     path = tmp_path / "parties.toml"

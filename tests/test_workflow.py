@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from transitions import Machine
 
+from tests.conftest import in_time
 from tests.test_mermaid import parse
 from tracker import NotAllowed, Tracker, TrackerError, TriggerNotFound, WorkflowFileError
 from tracker.cli.app import run
@@ -359,6 +361,29 @@ def test_extra_workflows_dir_option_and_environment(
     assert Workflows.from_environment(extra).for_kind("memo").name == "custom"
     monkeypatch.setenv("TRACKER_WORKFLOWS", str(extra))
     assert Workflows.from_environment().for_kind("memo").name == "custom"
+
+
+@pytest.mark.parametrize("make", ["fifo", "directory"])
+def test_a_toml_name_that_is_no_regular_file_is_refused_not_read(
+    tmp_path: Path, make: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A FIFO named *.toml made loading wait forever for a writer; now it, a directory or a
+    device is refused by name, exit 2, before anything is opened for reading."""
+    extra = tmp_path / "wf"
+    write(extra, "custom.toml", GOOD)
+    odd = extra / "zz.toml"
+    os.mkfifo(odd) if make == "fifo" else odd.mkdir()
+    raised = in_time(lambda: Workflows.load([extra]))
+    assert isinstance(raised, WorkflowFileError) and raised.exit_code == 2
+    kind = "a FIFO" if make == "fifo" else "a directory"
+    assert str(raised) == f"{odd}: not a regular file ({kind})"
+    codes: list[int] = []
+    db = str(tmp_path / "t.db")
+    assert (
+        in_time(lambda: codes.append(run(["--db", db, "--workflows", str(extra), "list"]))) is None
+    )
+    assert codes == [2]
+    assert capsys.readouterr().err == f"error: {odd}: not a regular file ({kind})\n"
 
 
 def test_extra_workflows_dir_must_exist(tmp_path: Path) -> None:

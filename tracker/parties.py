@@ -76,18 +76,12 @@ def load(path: Path | None = None) -> PartyMap | None:
     explicit = path is not None or bool(os.environ.get(ENVIRONMENT, "").strip())
     chosen = path if path is not None else map_file()
     try:
-        raw = chosen.read_bytes()
+        text = tomlfile.read(chosen, PartyMapError)
     except FileNotFoundError:
         if explicit:
             where = f"{ENVIRONMENT} names " if path is None else ""
             raise PartyMapError(f"{where}{chosen}: no such party map file") from None
         return None
-    except OSError as exc:
-        raise PartyMapError(f"{chosen}: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise PartyMapError(f"{chosen}: not UTF-8 text (byte {exc.start})") from None
     return parse(text, str(chosen))
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
+from .. import tomlfile
 from ..errors import NotFound, WorkflowFileError
 from .engine import Workflow
 from .schema import parse_workflow
@@ -82,9 +83,9 @@ def _directory(path: Path) -> list[Workflow]:
     kinds: dict[str, str] = {}
     for file in sorted(path.glob("*.toml")):
         try:
-            text = file.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise WorkflowFileError(f"{file}: {exc}") from None
+            text = tomlfile.read(file, WorkflowFileError)
+        except FileNotFoundError:  # gone since the listing (or a dangling link)
+            raise WorkflowFileError(f"{file}: no such file") from None
         workflow = parse_workflow(text, str(file))
         if workflow.name in names:
             raise WorkflowFileError(
