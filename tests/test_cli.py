@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from tests.conftest import CLI, Result, run_exe
 from tests.test_mermaid import parse
-from tracker import Tracker
+from tracker import Tracker, UsageError
 from tracker.cli.app import cli as root_command
 from tracker.cli.app import run
 
@@ -623,3 +623,55 @@ def test_the_tui_without_a_terminal_is_one_error_line_not_a_hang(
     assert result.stderr.startswith("error: the TUI needs a terminal"), result.stderr
     assert result.stderr.count("\n") == 1
     assert not db.exists()
+
+
+def test_a_party_given_twice_is_refused_everywhere_and_changes_nothing(
+    seeded_cli: CLI, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--party AUS --party AUS` was merged into one without a word: a user who meant two
+    different parties never learnt of the typo. Every way in refuses it, exit 2, unchanged."""
+    cli = seeded_cli
+    before = export(cli)
+    assert_error(
+        cli(
+            "add", "PACT", "--title", "Pact", "--kind", "drill", "--party", "AUS", "--party", "AUS"
+        ),
+        2,
+        "party AUS is given twice",
+    )
+    assert_error(
+        cli(
+            "add", "PACT", "--title", "Pact", "--kind", "drill", "--party", "aus", "--party", "AUS"
+        ),
+        2,
+        "party AUS is given twice",  # the codes are case-insensitive
+    )
+    assert_error(
+        cli("edit", "ACSA", "--party", "ROK", "--party", "JPN", "--party", "rok"),
+        2,
+        "party ROK is given twice",
+    )
+    batch = [
+        {"op": "add", "key": "GOOD", "title": "Fine", "kind": "drill", "parties": ["ROK"]},
+        {"op": "add", "key": "PACT", "title": "Pact", "kind": "drill", "parties": ["JPN", "JPN"]},
+    ]
+    assert_error(cli("apply", "-", stdin=json.dumps(batch)), 2, "party JPN is given twice")
+    edit = [{"op": "edit", "key": "ACSA", "parties": ["USA", "USA"]}]
+    assert_error(cli("apply", "-", stdin=json.dumps(edit)), 2, "party USA is given twice")
+    assert export(cli) == before  # nothing added, nothing edited
+    lines = before.splitlines()
+    item = json.loads(lines[1])
+    item["parties"] = [item["parties"][0]] * 2
+    dump = tmp_path / "dump.ndjson"
+    dump.write_text("\n".join([lines[0], json.dumps(item), *lines[2:]]) + "\n")
+    capsys.readouterr()
+    target = tmp_path / "restored.db"
+    assert run(["--db", str(target), "import", str(dump)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and f"party {item['parties'][0]} is given twice" in err
+    with Tracker.open(f"sqlite:///{target}") as restored:
+        assert restored.count() == {}
+    from tracker.tui.screens.item_form import CHECKS  # the TUI's add and edit forms
+
+    with pytest.raises(UsageError, match="party ROK is given twice"):
+        CHECKS["parties"]("ROK, JPN rok")

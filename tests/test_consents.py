@@ -88,7 +88,7 @@ def test_approvals_name_every_party_or_a_list(approvals: str, needs: tuple[str, 
         ("[]", "`approvals` must be"),
         ("true", "`approvals` must be"),
         ("[1, 2]", "`approvals` must be"),
-        ('["ROK", "rok"]', "names a party twice"),
+        ('["ROK", "rok"]', "party ROK is given twice"),
         ('["R K"]', "bad party"),
     ],
 )

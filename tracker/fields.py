@@ -82,12 +82,15 @@ def stored_parties(column: str) -> list[str]:
 
 
 def parties(values: Iterable[str]) -> tuple[str, ...]:
-    """Party codes, upper-cased, duplicates dropped, in the order given; at most 20."""
+    """Party codes, upper-cased, in the order given; at most 20. A code given twice (in any
+    case) is a UsageError, not merged: `--party AUS --party AUS` is a typo for two parties
+    as likely as a repeat, and SPEC has nothing a command accepts silently dropped."""
     seen: list[str] = []
     for value in values:
         code = party(value)
-        if code not in seen:
-            seen.append(code)
+        if code in seen:
+            raise UsageError(f"party {code} is given twice")
+        seen.append(code)
     if len(seen) > PARTIES_MAX:
         raise UsageError(f"too many parties ({len(seen)}, at most {PARTIES_MAX})")
     return tuple(seen)
