@@ -436,3 +436,35 @@ async def test_a_key_map_collision_is_warned_and_shown_in_help(tui_tracker: Trac
         await pilot.press("question_mark")
         await settle(pilot)
         assert "the key map took this key from Sort" in screen_text(app)
+
+
+LONG_TITLE = (
+    "Refuelling, logistics and maintenance support for the combined maritime patrol aircraft"
+    " detachment at Naha"
+)
+
+
+async def test_a_long_title_ends_in_an_ellipsis_on_the_summary_line_not_cut_silently(
+    tui_tracker: Tracker,
+) -> None:
+    """At 80x24 the summary line `KEY  state  title  kind` stopped where the width did: a
+    long title lost its end and the kind without a sign. Now the title gives way, ending in
+    `…`, and the kind stays; at any width; a short title is shown whole."""
+    tui_tracker.add("AAA", LONG_TITLE, "support", ["ROK", "JPN"])
+    for width in (80, 100):
+        app = make_app(tui_tracker, poll_interval=None, cursor_blink=False)
+        async with app.run_test(size=(width, 24)) as pilot:
+            await settle(pilot)
+            screen = await open_acsa(app, pilot)  # the first row: AAA
+            assert screen.key == "AAA"
+            summary = screen.query_one("#summary")
+            line = screen_text(app).splitlines()[summary.region.y]
+            assert line.startswith(" AAA  proposed  Refuelling, logistics"), line
+            assert line.endswith("…  support"), line
+            assert len(line) == width - 1  # the padding's last column left blank
+            title = line.removeprefix(" AAA  proposed  ").removesuffix("…  support")
+            assert LONG_TITLE.startswith(title)
+            await pilot.press("escape", "down", "enter")  # ACSA: its whole title fits
+            await settle(pilot)
+            line = screen_text(app).splitlines()[summary.region.y]
+            assert line == " ACSA  stalled  Acquisition and Cross-Servicing Agreement  agreement"

@@ -59,6 +59,13 @@ def test_item_details_at_80x24(snap_compare: Compare, app: TrackerApp) -> None:
     assert snap_compare(app, terminal_size=(80, 24), run_before=after("enter", "|", "d"))
 
 
+def test_item_whose_title_ends_in_an_ellipsis_at_80x24(
+    snap_compare: Compare, app: TrackerApp
+) -> None:
+    # REFUEL's title is a few cells too long for the summary line: it ends in `…`, the kind stays.
+    assert snap_compare(app, terminal_size=(80, 24), run_before=after("down", "down", "enter"))
+
+
 @SIZES
 def test_fire_modal_with_a_missing_reason(
     snap_compare: Compare, app: TrackerApp, size: tuple[int, int]

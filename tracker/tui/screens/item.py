@@ -23,7 +23,8 @@ from .. import text as lit
 from ..gates import Gate, item_gates, noted_reason
 from ..messages import DataChanged, OpenHistory
 from ..widgets.footer import KeysFooter
-from ..widgets.item_text import consent_lines, diagram, field_lines, summary
+from ..widgets.item_text import consent_lines, diagram, field_lines
+from ..widgets.summary_line import SummaryLine
 from ..widgets.timeline import TimelineChart, describe, entry_text
 from .base import TrackerScreen, refused_while_reading
 
@@ -111,7 +112,7 @@ class ItemScreen(TrackerScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="banner")
-        yield Static(id="summary")
+        yield SummaryLine(id="summary")
         with Horizontal(id="triggers"):
             yield Static(Text("fire", style="bold"), id="triggers-title")
             yield Static(id="triggers-note")
@@ -138,7 +139,7 @@ class ItemScreen(TrackerScreen):
             return
         self.sub_title = key
         self.query_one("#fields", Static).update(Text("loading…", style="dim"))
-        self.query_one("#summary", Static).update(Text("loading…", style="dim"))
+        self.query_one(SummaryLine).wait()
         self.query_one("#diagram", Static).update("")
         self.query_one("#band-panel", Static).update("")
         self._show_triggers()
@@ -190,7 +191,7 @@ class ItemScreen(TrackerScreen):
         self.state, self.allowed = page.state, page.allowed
         self.gates = item_gates(message.workflow, item, self.state, page.pending)
         self.query_one("#fields", Static).update(field_lines(item, self.state))
-        self.query_one("#summary", Static).update(summary(item, self.state))
+        self.query_one(SummaryLine).show(item, self.state)
         self._draw_diagram()
         self._show_triggers()
         self._show_consents()

@@ -100,13 +100,23 @@ def consent_lines(gates: Sequence[Gate]) -> Text:
     return out
 
 
-def summary(item: Item, state: str | None) -> Text:
-    """`ACSA  stalled  Acquisition and ...`: the one line a narrow screen shows of the fields."""
+def summary(item: Item, state: str | None, width: int | None = None) -> Text:
+    """`ACSA  stalled  Acquisition and ...  agreement`: the one line a narrow screen shows of
+    the fields, in `width` cells: a title too long for them ends in `…` (the kind after it
+    stays), and a line still too long (a key of 64 characters) ends in `…` itself."""
+    title = lit.literal(item.title)
+    kind = lit.literal(item.kind, "dim")
     out = lit.literal(item.key, "bold")
     out.append("  ")
     out.append_text(lit.state(state))
     out.append("  ")
-    out.append_text(lit.literal(item.title))
+    if width is not None:
+        room = width - out.cell_len - 2 - kind.cell_len
+        if title.cell_len > room > 1:
+            title.truncate(room, overflow="ellipsis")
+    out.append_text(title)
     out.append("  ")
-    out.append_text(lit.literal(item.kind, "dim"))
+    out.append_text(kind)
+    if width is not None and out.cell_len > width:
+        out.truncate(width, overflow="ellipsis")
     return out
