@@ -43,11 +43,13 @@ def add_three(tracker: Tracker) -> None:
 
 
 def test_add_then_get_case_insensitive(tracker: Tracker) -> None:
+    with pytest.raises(UsageError, match="party ROK is given twice"):  # not merged
+        tracker.add("GSOMIA", "Intelligence pact", "agreement", ["rok", "JPN", "ROK"])
     item = tracker.add(
         "GSOMIA",
         "Intelligence pact",
         "Agreement",
-        ["rok", "JPN", "ROK"],
+        ["rok", "JPN"],
         "Shares intelligence",
         at="2016-11-23",
         source="Yonhap",
