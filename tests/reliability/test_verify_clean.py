@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, text
 
 from tests.reliability.test_chain_fields import DROP_TRIGGERS, TRICKY
 from tracker import Tracker
-from tracker.audit import fast
+from tracker.audit import fast, native
 from tracker.audit.replay import Replay
 from tracker.chain import canonical, fields_text, item_fields_text
 from tracker.dates import iso
@@ -228,8 +228,24 @@ def test_a_value_respelled_and_hashed_the_naive_way_is_a_doubt() -> None:
 
 def _exact_verify(tracker: Tracker, monkeypatch: pytest.MonkeyPatch) -> Any:
     with monkeypatch.context() as patched:
+        patched.setattr(native, "clean_pass", lambda *args: None)
         patched.setattr(fast, "clean_pass", lambda *args: None)
         return tracker.verify()
+
+
+def spy_passes(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """What the clean pass verify takes answers (the C one on a SQLite file, else the Python
+    one), as a list filled as verify runs."""
+    passes: list[Any] = []
+    for module in (native, fast):
+        real = module.clean_pass
+
+        def spy(*args: Any, real: Any = real) -> Any:
+            passes.append(real(*args))
+            return passes[-1]
+
+        monkeypatch.setattr(module, "clean_pass", spy)
+    return passes
 
 
 def test_verify_gives_the_exact_report_on_a_clean_database(
@@ -237,14 +253,7 @@ def test_verify_gives_the_exact_report_on_a_clean_database(
 ) -> None:
     seeded.edit("ACSA", title="ACSA renewed", reason="renamed")
     seeded.comment("SAREX", 'a "quoted" note\nover two lines')
-    passes: list[Any] = []
-    real = fast.clean_pass
-
-    def spy(*args: Any) -> Any:
-        passes.append(real(*args))
-        return passes[-1]
-
-    monkeypatch.setattr(fast, "clean_pass", spy)
+    passes = spy_passes(monkeypatch)
     report = seeded.verify()
     # A comment whose text needs escaping is a doubt: the exact replay takes over.
     assert passes == [None]
@@ -257,14 +266,7 @@ def test_verify_takes_the_clean_pass_and_reports_like_the_exact_one(
 ) -> None:
     seeded.edit("ACSA", title="ACSA renewed", reason="renamed")
     seeded.fire("SAREX", "stall", reason="budget", source="Yonhap")
-    passes: list[Any] = []
-    real = fast.clean_pass
-
-    def spy(*args: Any) -> Any:
-        passes.append(real(*args))
-        return passes[-1]
-
-    monkeypatch.setattr(fast, "clean_pass", spy)
+    passes = spy_passes(monkeypatch)
     report = seeded.verify()
     assert len(passes) == 1 and passes[0] is not None
     assert report == _exact_verify(seeded, monkeypatch)

@@ -42,6 +42,17 @@ def heads(db: Database, *, with_fields: bool) -> Select[Any]:
     return select(*columns).order_by(items.c.id)
 
 
+def item_rows(db: Database) -> Select[Any]:
+    """Each item as the clean passes read it (audit/fast.py, audit/native.py), by id: `heads`
+    with every field, then key_lower, changed_at and updated_at (canonical text)."""
+    return select(
+        *heads(db, with_fields=True).selected_columns,
+        items.c.key_lower,
+        db.time_text(items.c.changed_at),
+        db.time_text(items.c.updated_at),
+    ).order_by(items.c.id)
+
+
 def entries(db: Database) -> Select[Any]:
     """Every history entry as a replay checks it: id, item id, version, trigger, from and to
     state, occurred and recorded (canonical text), actor, reason, source, hash, fields."""

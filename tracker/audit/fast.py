@@ -55,6 +55,20 @@ def _holds(chains: dict[Any, Any], ref: Any) -> bool:
     return chain is not None and bool(chain.consents)
 
 
+Moves = tuple[str, dict[tuple[str, str], str], frozenset[tuple[str, str]]]
+
+
+def plain_workflows(workflows: Workflows) -> dict[str, Moves]:
+    """Each loaded workflow whose state and trigger names the JSON encoder writes as they
+    are: its initial state, moves {(from, trigger): to} and gated moves (consent_moves). An
+    item of any other workflow is a doubt."""
+    return {
+        name: (workflow.initial, dict(workflow.moves), workflow.consent_moves)
+        for name, workflow in workflows.by_name.items()
+        if all(_plain(name) for name in (*workflow.states, *workflow.triggers))
+    }
+
+
 class _Doubt(Exception):
     """Something the exact replay may name: stop and let it."""
 
@@ -106,11 +120,7 @@ class _Pass:
         # a state change that settles consents) go through the exact replay's own rules, one
         # chain at a time.
         self.replay = Replay(workflows)
-        self.workflows = {
-            name: (workflow.initial, dict(workflow.moves), workflow.consent_moves)
-            for name, workflow in workflows.by_name.items()
-            if all(_plain(name) for name in (*workflow.states, *workflow.triggers))
-        }
+        self.workflows = plain_workflows(workflows)
 
     def item(self, ref: Any) -> Sequence[Any]:
         """The item row with id `ref`: every item before it has no history (a doubt), and an
@@ -132,6 +142,14 @@ class _Pass:
         written = item_fields_text(
             key, title, kind, workflow, text_rules.stored_parties(parties), description, created
         )
+        self.end_fields(ref, written, fields_text)
+        if lowered != key.lower() or (changed, updated) != ended[3:]:
+            self.derived_differ = True
+
+    def end_fields(self, ref: Any, written: str, fields_text: str | None) -> None:
+        """Compare an item's fields (`written`: chain.item_fields_text of its row) with those
+        its history records: its create's (`fields_text`), or, where an entry was followed,
+        the exact replay's chain of it."""
         chain = self.replay.chains.get(ref)
         if chain is None:
             if fields_text != written:
@@ -141,8 +159,6 @@ class _Pass:
             self.replay.compare_fields(chain)
             if self.replay.problems:
                 raise _Doubt
-        if lowered != key.lower() or (changed, updated) != ended[3:]:
-            self.derived_differ = True
 
     def run(
         self, entry_batches: Iterable[Sequence[Sequence[Any]]], progress: Callable[[int], None]
@@ -264,3 +280,35 @@ class _Pass:
         self.replay.take_fields(chain, entry_id, trigger, fields, from_state, digest)
         if self.replay.problems:
             raise _Doubt
+
+
+def follow(
+    entries: Iterable[tuple[Any, int, int, str, str | None, str | None, str]],
+    items: Iterable[tuple[Any, str, str, str, int, str, str, str | None]],
+    workflows: Workflows,
+) -> bool:
+    """What the C pass (audit/native.py) leaves to the exact replay's rules: `entries` (item
+    id, id, version, trigger, from_state, fields, hash), in id order, every entry the loop of
+    `_Pass.run` follows and maybe more (this applies its condition), and `items` (id, key,
+    workflow, state, version, head, the canonical text of its row's fields, the fields its
+    create records), the items those entries are of. Whether all is clean."""
+    check = _Pass(iter(()), workflows)
+    rows = {row[0]: row for row in items}
+    chains, followed = check.replay.chains, FOLLOWED_TRIGGERS
+    try:
+        for ref, entry_id, version, trigger, from_state, fields, digest in entries:
+            row = rows[ref]
+            gates = check.workflows[row[2]][2]
+            if (  # _Pass.run's condition
+                fields is not None
+                or trigger in followed
+                or (gates and ((from_state, trigger) in gates or _holds(chains, ref)))
+            ):
+                check.take_fields(
+                    row, entry_id, version, trigger, fields, row[7], from_state, digest
+                )
+        for row in rows.values():
+            check.end_fields(row[0], row[6], row[7])
+    except (_Doubt, KeyError):
+        return False
+    return True

@@ -71,24 +71,23 @@ def _verify_clean(
     exact replay gives then, or None at the first doubt (the caller then runs the exact
     replay, which names what is wrong). A derived column that differs from its chain's end is
     named by `_derived_problems`, as the exact verify names it."""
+    from . import native
     from .fast import clean_pass
 
-    items_query = select(
-        *chains.heads(db, with_fields=True).selected_columns,
-        items.c.key_lower,
-        db.time_text(items.c.changed_at),
-        db.time_text(items.c.updated_at),
-    ).order_by(items.c.id)
-    # By item and version, in small batches: each item's chain is read in one run.
-    item_rows = db.stream(session, items_query, name="tracker_items")
-    entry_rows = db.stream(
-        session, chains.entries(db).order_by(history.c.item_id, history.c.version), size=2_000
-    )
+    items_query = chains.item_rows(db)
     try:
-        clean = clean_pass(item_rows, entry_rows, workflows, progress)
-    finally:  # close both cursors now: the exact replay opens one of the same name
-        item_rows.close()
-        entry_rows.close()
+        clean = native.clean_pass(db, workflows, session, progress)
+    except native.Unavailable:
+        # By item and version, in small batches: each item's chain is read in one run.
+        item_rows = db.stream(session, items_query, name="tracker_items")
+        entry_rows = db.stream(
+            session, chains.entries(db).order_by(history.c.item_id, history.c.version), size=2_000
+        )
+        try:
+            clean = clean_pass(item_rows, entry_rows, workflows, progress)
+        finally:  # close both cursors now: the exact replay opens one of the same name
+            item_rows.close()
+            entry_rows.close()
     if clean is None:
         return None
     found = _derived_problems(db, session) if clean.derived_differ else []
