@@ -1,4 +1,4 @@
-"""verify's clean pass in C (tracker/audit/native.py, _chainscan.c) says "clean" only where the
+"""verify's clean pass in C (tracker/audit/native.py, tracker/audit/csrc/) says "clean" only where the
 exact replay finds no problem, on SQLite files written the way an attacker would write them,
 and says it on what the tracker itself writes, whatever the text.
 

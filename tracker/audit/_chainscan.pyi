@@ -1,4 +1,4 @@
-"""verify's clean pass in C (_chainscan.c; audit/native.py calls it)."""
+"""verify's clean pass in C (csrc/; audit/native.py calls it)."""
 
 from collections.abc import Callable, Mapping, Sequence
 

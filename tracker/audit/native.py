@@ -1,7 +1,7 @@
 """verify's clean pass in C over a SQLite file: the checks of audit/fast.py without a Python
 object per value (docs/decisions.md, "verify's clean pass in C").
 
-The extension (`_chainscan.c`) is built at install where a C compiler and the headers of
+The extension (`csrc/`) is built at install where a C compiler and the headers of
 SQLite and OpenSSL are found; where it is not, or the database is not a SQLite file, or the
 pass cannot read what this transaction reads, verify runs fast.py instead: the same checks,
 slower. It reads, in a read transaction of its own on the same file, the rows the queries
