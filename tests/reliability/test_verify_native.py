@@ -1,6 +1,6 @@
-"""verify's clean pass in C (tracker/audit/native.py, tracker/audit/csrc/) says "clean" only where the
-exact replay finds no problem, on SQLite files written the way an attacker would write them,
-and says it on what the tracker itself writes, whatever the text.
+"""verify's clean pass in C (tracker/audit/native.py, tracker/audit/csrc/) says "clean" only
+where the exact replay finds no problem, on SQLite files written the way an attacker would
+write them, and says it on what the tracker itself writes, whatever the text.
 
 The rows are those of test_verify_clean.py (three items, hashed as the tracker writes them),
 stored in a real database file with the append-only triggers dropped, then tampered with:
