@@ -10,6 +10,12 @@ check, no item row, no fields, no consents, no derived columns, no error reporti
 are timed on their own too (the fetch alone; the hashing of texts already built), so the
 figures show what part of verify's budget the driver and the hash take before any check.
 
+A second ceiling does the same in C (`bench/verify_floor.c`, built here with `cc` against
+the system's SQLite and OpenSSL, run as a child process): entries in id order, the previous
+hash of each item in an array; no checks at all. verify itself runs its clean pass in C
+(tracker/audit/csrc/) where that extension was built, and the C ceiling is then the one to
+compare with.
+
 Runs alternate (verify, ceiling, verify, ...); figures are medians of CPU time
 (time.process_time plus waited-for children), with the load average printed.
 """
@@ -23,6 +29,7 @@ import os
 import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -109,6 +116,24 @@ def all_texts(path: Path) -> tuple[list[bytes], list[str]]:
     return every
 
 
+def build_c_ceiling(scratch: Path) -> Path | None:
+    """bench/verify_floor.c compiled, or None where it cannot be (no compiler or headers)."""
+    program = scratch / "verify_floor"
+    built = subprocess.run(
+        ["cc", "-O2", "-o", str(program), str(HERE / "verify_floor.c"), "-lsqlite3", "-lcrypto"],
+        capture_output=True,
+        check=False,
+    )
+    return program if built.returncode == 0 else None
+
+
+def c_ceiling(program: Path, path: Path) -> bool:
+    """The C ceiling over `path`: whether every hash matched."""
+    out = subprocess.run([str(program), str(path)], capture_output=True, text=True, check=True)
+    entries, differ = map(int, out.stdout.split())
+    return entries > 0 and differ == 0
+
+
 def timed(run: Callable[[], Any]) -> tuple[float, Any]:
     began = cpu_all()
     result = run()
@@ -128,7 +153,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
             tracker.verify()  # warm-up: imports, page cache
             ceiling(copy)
-            spent: dict[str, list[float]] = {"verify": [], "ceiling": [], "fetch": [], "hash": []}
+            program = build_c_ceiling(Path(scratch))
+            spent: dict[str, list[float]] = {
+                "verify": [], "ceiling": [], "fetch": [], "hash": [], "c": []
+            }  # fmt: skip
             for _ in range(args.runs):
                 seconds, report = timed(tracker.verify)
                 assert report.ok, report.problems[:3]
@@ -142,10 +170,18 @@ def main(argv: list[str] | None = None) -> int:
                 seconds, ok = timed(partial(hashes_match, built, digests))
                 assert ok
                 spent["hash"].append(seconds)
+                if program is not None:
+                    seconds, ok = timed(partial(c_ceiling, program, copy))
+                    assert ok, "the C ceiling found a hash that differs"
+                    spent["c"].append(seconds)
             entries = report.entries
     print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    median = {name: statistics.median(values) for name, values in spent.items()}
+    median = {name: statistics.median(values) for name, values in spent.items() if values}
     print(f"{entries:,} entries; medians of {args.runs} runs, CPU time")
+    from tracker.audit import native
+
+    built = native.extension() is not None
+    print(f"verify's clean pass: {'C (tracker/audit/csrc/)' if built else 'Python (no C built)'}")
     for name, what in (
         ("verify", "verify()"),
         ("ceiling", "ceiling: fetch + canonical + SHA-256 + compare"),
@@ -154,6 +190,12 @@ def main(argv: list[str] | None = None) -> int:
     ):
         print(f"{what:<52} {median[name] * 1000:>8.0f} ms")
     print(f"verify / ceiling: {median['verify'] / median['ceiling']:.2f}")
+    if "c" in median:
+        c_what = "C ceiling: fetch + canonical + SHA-256 + compare"
+        print(f"{c_what:<52} {median['c'] * 1000:>8.0f} ms")
+        print(f"verify / C ceiling: {median['verify'] / median['c']:.2f}")
+    else:
+        print("C ceiling: not built (no cc, or no SQLite or OpenSSL headers)")
     print(f"ceiling / the 3 s target: {median['ceiling'] / 3.0:.2f}")
     return 0
 
