@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
+from ..collector import no_collection
 from ..store.engine import sqlite_file
 from ..store.models import history
 from ..workflow import STATE_KEEPING_TRIGGERS, Workflows
@@ -69,16 +70,17 @@ def clean_pass(
         for name, (initial, table, gates) in plain_workflows(workflows).items()
     }
     try:
-        found = scan.scan(
-            str(path),
-            _sql(db, chains.item_rows(db)),
-            _sql(db, entries),
-            moves,
-            tuple(STATE_KEEPING_TRIGGERS),
-            tuple(FOLLOWED_TRIGGERS),
-            progress,
-            PROGRESS_EVERY,
-        )
+        with no_collection():  # ~50,000 tuples made, none in a cycle
+            found = scan.scan(
+                str(path),
+                _sql(db, chains.item_rows(db)),
+                _sql(db, entries),
+                moves,
+                tuple(STATE_KEEPING_TRIGGERS),
+                tuple(FOLLOWED_TRIGGERS),
+                progress,
+                PROGRESS_EVERY,
+            )
     except OSError as exc:  # the file could not be opened or read: the Python pass says why
         raise Unavailable from exc
     if isinstance(found, str):
@@ -86,7 +88,9 @@ def clean_pass(
     seen, item_count, entry_count, derived_differ, followed, items = found
     if seen != last:  # another snapshot than this transaction's
         raise Unavailable
-    if not follow(followed, items, workflows):
+    with no_collection():
+        followed_clean = follow(followed, items, workflows)
+    if not followed_clean:
         return None
     return Clean(item_count, entry_count, derived_differ)
 
