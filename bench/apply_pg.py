@@ -6,8 +6,8 @@ Two fresh databases on the server (made here, dropped at the end): `Tracker.appl
 one, raw psycopg to the other, in turn (apply, raw, apply, raw ...), the same rows each time.
 - adds: one apply of `--items` add operations (items and their `create` entries, hashed and
   chained) against the ceiling: the ids taken from the sequences, `COPY items`,
-  `COPY item_parties` (the party index, migration 0007) and `COPY history` of rows computed
-  beforehand, in one transaction.
+  `COPY item_parties` (the party index, migrations 0007 and 0009) and `COPY history` of rows
+  computed beforehand, in one transaction.
 - fires: one apply of `--items` fire operations (one per item, the next trigger of a cycle)
   against the ceiling: `COPY` of the new item values into a temporary table, `UPDATE items
   ... FROM` it (compare-and-set on the version), `COPY history`, in one transaction, every
@@ -188,10 +188,11 @@ def raw_adds(conn: psycopg.Connection[Any], run: int, items: int) -> list[int]:
         with cur.copy(f"COPY items ({ITEMS}) FROM STDIN") as copy:
             for id_, row in zip(ids, rows, strict=True):
                 copy.write_row((id_, *row, "proposed", 1, digest, at, now, at))
-        with cur.copy("COPY item_parties (item_id, position, party) FROM STDIN") as copy:
-            for id_ in ids:
-                copy.write_row((id_, 0, "ROK"))
-                copy.write_row((id_, 1, "JPN"))
+        parties = "COPY item_parties (item_id, position, party, key_lower) FROM STDIN"
+        with cur.copy(parties) as copy:
+            for id_, row in zip(ids, rows, strict=True):
+                copy.write_row((id_, 0, "ROK", row[1]))
+                copy.write_row((id_, 1, "JPN", row[1]))
         with cur.copy(f"COPY history ({HISTORY}) FROM STDIN") as copy:
             for id_ in ids:
                 copy.write_row(

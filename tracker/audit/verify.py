@@ -137,7 +137,8 @@ def _party_index_problems(db: Database, session: Session, suspects: set[str]) ->
     """item_parties (the index a filter by party reads) against the parties history records:
     for each item whose index rows differ from its parties column (one SQL pass) or whose
     column differs from history (`suspects`, keys), the index must spell what history says;
-    and no row may be of an item that is not there."""
+    each row must be filed under its item's key, and no row may be of an item that is not
+    there."""
     if db.sqlite:
         indexed = (
             "SELECT group_concat(party, ' ') FROM (SELECT party FROM item_parties p "
@@ -167,15 +168,35 @@ def _party_index_problems(db: Database, session: Session, suspects: set[str]) ->
                 f"{fields.printable(' '.join(recorded)) or 'none'}"
             )
             problems.append(Problem(key, None, message))
-    orphans = session.execute(
-        select(item_parties.c.item_id)
-        .where(item_parties.c.item_id.not_in(select(items.c.id)))
-        .distinct()
-        .order_by(item_parties.c.item_id)
-    ).scalars()
-    unknown = "item_parties: rows of an unknown item"
-    problems += [Problem(str(ref), None, unknown) for ref in orphans]
-    return problems
+    return problems + _misfiled_rows(session)
+
+
+def _misfiled_rows(session: Session) -> list[Problem]:
+    """The rows of item_parties not filed under their item's key_lower (a list by party reads
+    its items in that order), and the rows of an item that is not there: one pass."""
+    query = (
+        select(item_parties.c.item_id, items.c.key, items.c.key_lower, item_parties.c.key_lower)
+        .select_from(item_parties.outerjoin(items, items.c.id == item_parties.c.item_id))
+        .where(item_parties.c.key_lower.is_distinct_from(items.c.key_lower))
+    )
+    unknown: set[int] = set()
+    misfiled: dict[str, tuple[str, str]] = {}
+    for item_id, key, has, filed in session.execute(query):
+        if key is None:
+            unknown.add(item_id)
+        else:
+            misfiled[key] = min(misfiled.get(key, (has, filed)), (has, filed))
+    problems = [
+        Problem(
+            key,
+            None,
+            f"item_parties: the index files it under {fields.printable(filed)}, its key_lower "
+            f"is {fields.printable(has)}",
+        )
+        for key, (has, filed) in sorted(misfiled.items())
+    ]
+    orphan = "item_parties: rows of an unknown item"
+    return problems + [Problem(str(item_id), None, orphan) for item_id in sorted(unknown)]
 
 
 def _recorded_parties(session: Session, item_id: int) -> list[str] | None:

@@ -57,12 +57,13 @@ class Reads(SavedViews):
             saved = self.view(view)
             where = (where if where is not None else Filter()).over(saved.filter)
             as_of = as_of if as_of is not None else saved.as_of
-        chosen, sql = self._where(where, state, kind, party, text, then=as_of is not None)
-        queries.sort_column(order_by)
         page = (order_by, descending, limit, offset)
-        if as_of is not None:
-            return past.listed(self.db, dates.parse_when(as_of), chosen.state, sql, *page)
-        return queries.listed(self.db, self.workflows, sql, *page)
+        if as_of is None:
+            now = queries.chosen(self.workflows, where, state, kind, party, text)
+            return queries.listed(self.db, self.workflows, now, *page)
+        chosen, sql = self._where(where, state, kind, party, text, then=True)
+        queries.sort_column(order_by)
+        return past.listed(self.db, dates.parse_when(as_of), chosen.state, sql, *page)
 
     def position(
         self,

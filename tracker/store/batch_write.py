@@ -26,6 +26,8 @@ _INSERT_ITEMS = (
     f"INSERT INTO items ({', '.join(ITEM_INSERT_COLUMNS)})"
     f" VALUES ({', '.join('?' for _ in ITEM_INSERT_COLUMNS)})"
 )
+_PARTY_COLUMNS = ("item_id", "position", "party", "key_lower")
+_INSERT_PARTIES = f"INSERT INTO item_parties ({', '.join(_PARTY_COLUMNS)}) VALUES (?, ?, ?, ?)"
 # The compare-and-set: the full update, and the narrow one (fires and comments only).
 _UPDATE_ITEMS = {
     narrow: f"UPDATE items SET {', '.join(f'{name} = ?' for name in columns)}"
@@ -64,19 +66,20 @@ class BulkWrite:
         self.insert_entries(touched)
 
     def write_parties(self, lives: builtins.list[Live], *, replace: bool = False) -> None:
-        """The rows of item_parties for these items as their parties now stand (the index a
-        filter by party reads; verify checks it); `replace`: their rows so far go first."""
+        """The rows of item_parties for these items as their parties now stand, each with the
+        item's key_lower (the index a filter by party reads, by key; verify checks it);
+        `replace`: their rows so far go first."""
         rows = [
-            (live.id, n, party) for live in lives for n, party in enumerate(live.parties.split())
+            (live.id, n, party, live.key.lower())
+            for live in lives
+            for n, party in enumerate(live.parties.split())
         ]
         if self.sqlite:
             if replace:
                 self.driver.executemany(
                     "DELETE FROM item_parties WHERE item_id = ?", [(live.id,) for live in lives]
                 )
-            self.driver.executemany(
-                "INSERT INTO item_parties (item_id, position, party) VALUES (?, ?, ?)", rows
-            )
+            self.driver.executemany(_INSERT_PARTIES, rows)
             return
         if replace:
             with self.driver.cursor() as cursor:
@@ -84,7 +87,7 @@ class BulkWrite:
                     "DELETE FROM item_parties WHERE item_id = ANY(%s)",
                     ([live.id for live in lives],),
                 )
-        bulk_pg.copy(self.driver, "item_parties", ("item_id", "position", "party"), rows)
+        bulk_pg.copy(self.driver, "item_parties", _PARTY_COLUMNS, rows)
 
     def insert_entries(self, touched: builtins.list[Live]) -> None:
         # An entry is its row, but for a new item's id, known only now.

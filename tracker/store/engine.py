@@ -30,7 +30,9 @@ from ..errors import Conflict, DatabaseUnusable, UsageError
 
 # Every revision this program knows, oldest first; the last is its head.
 # tests/test_migrations.py checks this against migrations/versions.
-REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
+REVISIONS: tuple[str, ...] = (
+    "0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009",
+)  # fmt: skip
 HEAD = REVISIONS[-1]
 # The environment's settings: (default, unit) of each; a value is a whole number.
 SETTINGS = {

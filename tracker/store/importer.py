@@ -97,7 +97,7 @@ def _write(
     )
     ids = dict(zip(dump.items, returned, strict=True))
     party_rows = [
-        {"item_id": ids[lowered], "position": n, "party": party}
+        {"item_id": ids[lowered], "position": n, "party": party, "key_lower": lowered}
         for lowered, item in dump.items.items()
         for n, party in enumerate(item["parties"])
     ]

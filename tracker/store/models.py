@@ -99,15 +99,18 @@ items = Table(
 )
 
 # Each item's parties, one row each in the order of `items.parties` (a filter by party reads
-# the index on party, not every item's parties text). Derived data like key_lower: written
-# with the items (store/batch.py, import), filled by migration 0007, checked by verify.
+# the index on party, not every item's parties text), with the item's key_lower: the index
+# files a party's items by key, so `list --party P` reads them in the order it shows them
+# (store/queries.py `list_query`). Derived data like items.key_lower: written with the items
+# (store/batch_write.py, import), filled by migrations 0007 and 0009, checked by verify.
 item_parties = Table(
     "item_parties",
     metadata,
     Column("item_id", ForeignKey("items.id"), primary_key=True),
     Column("position", Integer, primary_key=True, autoincrement=False),
     Column("party", String(400), nullable=False),
-    Index("ix_item_parties_party_item_id", "party", "item_id"),
+    Column("key_lower", String(64), nullable=False),
+    Index("ix_item_parties_party_key_lower_item_id", "party", "key_lower", "item_id"),
 )
 
 # The consent entries (SPEC "Approvals"): a partial index holds only these, so `pending` reads
