@@ -131,7 +131,7 @@ def _sql(url: str, statement: str) -> None:
         (
             "UPDATE item_parties SET key_lower = 'zzz' WHERE position = 1 AND item_id = "
             "(SELECT id FROM items WHERE key = 'ACSA')",
-            "item_parties: the index files it under 'zzz', its key_lower is 'acsa'",
+            "item_parties: the index files it under 'zzz', not 'acsa'",
         ),
     ],
 )

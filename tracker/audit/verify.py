@@ -172,28 +172,30 @@ def _party_index_problems(db: Database, session: Session, suspects: set[str]) ->
 
 
 def _misfiled_rows(session: Session) -> list[Problem]:
-    """The rows of item_parties not filed under their item's key_lower (a list by party reads
-    its items in that order), and the rows of an item that is not there: one pass."""
+    """The rows of item_parties not filed under their item's key lower-cased (a list by party
+    reads its items in that order), and the rows of an item that is not there: one pass
+    (the rows that differ from items.key_lower; a key_lower that is not the key lower-cased
+    is `_derived_problems`' to name, not the index's)."""
     query = (
-        select(item_parties.c.item_id, items.c.key, items.c.key_lower, item_parties.c.key_lower)
+        select(item_parties.c.item_id, items.c.key, item_parties.c.key_lower)
         .select_from(item_parties.outerjoin(items, items.c.id == item_parties.c.item_id))
         .where(item_parties.c.key_lower.is_distinct_from(items.c.key_lower))
     )
     unknown: set[int] = set()
-    misfiled: dict[str, tuple[str, str]] = {}
-    for item_id, key, has, filed in session.execute(query):
+    misfiled: dict[str, str] = {}
+    for item_id, key, filed in session.execute(query):
         if key is None:
             unknown.add(item_id)
-        else:
-            misfiled[key] = min(misfiled.get(key, (has, filed)), (has, filed))
+        elif filed != key.lower():
+            misfiled[key] = min(misfiled.get(key, filed), filed)
     problems = [
         Problem(
             key,
             None,
-            f"item_parties: the index files it under {fields.printable(filed)}, its key_lower "
-            f"is {fields.printable(has)}",
+            f"item_parties: the index files it under {fields.printable(filed)}, not "
+            f"{fields.printable(key.lower())}",
         )
-        for key, (has, filed) in sorted(misfiled.items())
+        for key, filed in sorted(misfiled.items())
     ]
     orphan = "item_parties: rows of an unknown item"
     return problems + [Problem(str(item_id), None, orphan) for item_id in sorted(unknown)]

@@ -154,9 +154,9 @@ def get(db: Database, workflows: Workflows, key: str) -> Item:
     """One item by key (case-insensitive). Raises ItemNotFound."""
     if not fields.KEY.match(key):  # no item has it; and a lone surrogate no driver takes
         raise ItemNotFound(key)
-    query = select(*item_columns(db)).where(items.c.key_lower == key.lower())
-    with db.session() as session:
-        found = items_from(db.rows(session, query), workflows)
+    found = read_items(
+        db, workflows, select(*item_columns(db)).where(items.c.key_lower == key.lower())
+    )
     if not found:
         raise ItemNotFound(key)
     return found[0]
@@ -171,9 +171,8 @@ def get_many(db: Database, workflows: Workflows, keys: Sequence[str]) -> list[It
         raise ItemNotFound(malformed)
     found: dict[str, Item] = {}
     if wanted:
-        chosen = list(db.key_sets(wanted))
-        read = listed(db, workflows, chosen, "key", False, None, 0)
-        found = {item.key.lower(): item for item in read}
+        query = select(*item_columns(db)).where(*db.key_sets(wanted))
+        found = {item.key.lower(): item for item in read_items(db, workflows, query)}
     missing = next((key for key in keys if key.lower() not in found), None)
     if missing is not None:
         raise ItemNotFound(missing)
@@ -191,6 +190,11 @@ def listed(
 ) -> list[Item]:
     """The items matching `where`, sorted, one page."""
     query = list_query(db, workflows, where, order_by, descending, limit, offset)
+    return read_items(db, workflows, query)
+
+
+def read_items(db: Database, workflows: Workflows, query: Select[Any]) -> list[Item]:
+    """The Items of `query`, a select of `item_columns`, in its order."""
     # Every row and Item is kept until the list is built, none in a cycle.
     with db.session() as session, no_collection():
         return items_from(db.rows(session, query), workflows)
