@@ -4,9 +4,9 @@
 
 The database (default: bench/generate.py's, built if missing; or `--db`, e.g. the shared
 /work/bigdb/big.db) is copied first: opening it migrates it to this program's schema (0007 adds
-the party index, 0008 the covering as-of index), and nothing here may write the original. Each
-figure is the median CPU time of `--runs` calls after one warm-up call, as a ratio to its
-target (<= 1 is met):
+the party index, 0008 the covering as-of index, 0009 files the party index by key), and nothing
+here may write the original. Each figure is the median CPU time of `--runs` calls after one
+warm-up call, as a ratio to its target (<= 1 is met):
 
   - verify                 <= 3 s of CPU in all: this process and any child (split verify)
   - as_of(2020-06-30)      <= 0.5 s
