@@ -8,10 +8,14 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import Connection, create_engine
+from sqlalchemy.exc import OperationalError
 
 from tracker import Tracker
+from tracker.store.engine import HEAD, schema_revision
 
 
 def at_once(exe: str, url: str, count: int, *args: str) -> list[tuple[int, str]]:
@@ -56,3 +60,30 @@ def test_eight_seeding_inits_at_once_on_a_new_sqlite_file(
     with Tracker.open(url) as opened:
         report = opened.verify()
         assert report.ok and report.items == 4
+
+
+def test_a_schema_committed_between_two_reads_is_read_not_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race the inits above hit now and then on PostgreSQL (exit 6, "not a tracker
+    database"): a loser's SELECT of alembic_version fails, the winner commits the schema, and
+    the loser's look at the tables then finds them all. It reads the revision instead."""
+    url = f"sqlite:///{tmp_path / 'raced.db'}"
+    Tracker.open(url).close()
+    engine = create_engine(url)
+    real = Connection.execute
+    failed: list[object] = []
+
+    def racing(self: Connection, statement: Any, *args: Any, **named: Any) -> Any:
+        if not failed and "alembic_version" in str(statement):
+            failed.append(statement)
+            raise OperationalError(str(statement), {}, Exception("no such table"))
+        return real(self, statement, *args, **named)
+
+    monkeypatch.setattr(Connection, "execute", racing)
+    try:
+        with engine.connect() as conn:
+            assert schema_revision(conn) == HEAD
+    finally:
+        engine.dispose()
+    assert failed

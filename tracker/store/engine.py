@@ -299,17 +299,23 @@ def first_line(exc: BaseException) -> str:
 def schema_revision(conn: Connection) -> str | None:
     """The database's Alembic revision; None for an empty database. Raises DatabaseUnusable
     for a database that holds tables but is not a tracker's."""
-    try:
-        row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
-    except DBAPIError:
-        conn.rollback()
-        tables = inspect(conn).get_table_names()
-        if tables:
-            raise DatabaseUnusable(
-                "not a tracker database (it has tables but no alembic_version)"
-            ) from None
-        return None
-    return row[0] if row else None
+    for _ in range(2):
+        try:
+            row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+        except DBAPIError:
+            conn.rollback()
+            tables = inspect(conn).get_table_names()
+            if "alembic_version" in tables:
+                # Another process's first use committed the schema since the SELECT: read
+                # the revision it left (a second time only).
+                continue
+            if tables:
+                raise DatabaseUnusable(
+                    "not a tracker database (it has tables but no alembic_version)"
+                ) from None
+            return None
+        return row[0] if row else None
+    raise DatabaseUnusable("the schema changed while it was read; try again") from None
 
 
 def ensure_schema(engine: Engine, url: str) -> None:
