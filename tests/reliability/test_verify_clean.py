@@ -175,18 +175,22 @@ VALUES = st.one_of(
 )
 
 
-@settings(max_examples=400, deadline=None)
-@given(
-    target=st.sampled_from(["entry", "item"]),
-    index=st.integers(0, 20),
-    column=st.integers(0, 13),
-    value=VALUES,
-    form=st.sampled_from(["none", "exact", "naive"]),
-)
-def test_clean_only_where_the_exact_replay_finds_nothing(
-    target: str, index: int, column: int, value: Any, form: str
-) -> None:
-    item_rows, entry_rows = build()
+# A tamper: which row (an entry or an item, by index), which column, what value, and whether
+# the chain is then rehashed (the exact canonical form, the naive one, or not at all).
+TAMPERS = {
+    "target": st.sampled_from(["entry", "item"]),
+    "index": st.integers(0, 20),
+    "column": st.integers(0, 13),
+    "value": VALUES,
+    "form": st.sampled_from(["none", "exact", "naive"]),
+}
+
+
+def tamper(
+    item_rows: list[list[Any]], entry_rows: list[list[Any]], target: str, index: int,
+    column: int, value: Any, form: str,
+) -> None:  # fmt: skip
+    """Apply one of TAMPERS to the rows in place."""
     rows = entry_rows if target == "entry" else item_rows
     row = rows[index % len(rows)]
     if column % len(row) == 0 and not isinstance(value, int):
@@ -195,6 +199,15 @@ def test_clean_only_where_the_exact_replay_finds_nothing(
     ref = row[1] if target == "entry" else row[0]
     if form != "none":
         rehash(entry_rows, item_rows, ref, canonical if form == "exact" else naive)
+
+
+@settings(max_examples=400, deadline=None)
+@given(**TAMPERS)
+def test_clean_only_where_the_exact_replay_finds_nothing(
+    target: str, index: int, column: int, value: Any, form: str
+) -> None:
+    item_rows, entry_rows = build()
+    tamper(item_rows, entry_rows, target, index, column, value, form)
     try:
         report, differ = exact(item_rows, entry_rows)
     except (TypeError, ValueError, AttributeError):

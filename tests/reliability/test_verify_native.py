@@ -22,13 +22,14 @@ from hypothesis import strategies as st
 
 from tests.reliability.test_chain_fields import DROP_TRIGGERS
 from tests.reliability.test_verify_clean import (
-    VALUES,
+    TAMPERS,
     WORKFLOWS,
     build,
     exact,
     naive,
     rehash,
     spy_passes,
+    tamper,
 )
 from tracker import Tracker
 from tracker.audit import chains, fast, native
@@ -116,23 +117,12 @@ def test_untouched_chains_are_clean_with_the_exact_counts(scratch: Tracker) -> N
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    target=st.sampled_from(["entry", "item"]),
-    index=st.integers(0, 20),
-    column=st.integers(0, 13),
-    value=VALUES,
-    form=st.sampled_from(["none", "exact", "naive"]),
-)
+@given(**TAMPERS)
 def test_clean_only_where_the_exact_replay_finds_nothing(
     scratch: Tracker, target: str, index: int, column: int, value: Any, form: str
 ) -> None:
     item_rows, entry_rows = build()
-    rows = entry_rows if target == "entry" else item_rows
-    row = rows[index % len(rows)]
-    row[column % len(row)] = value
-    ref = row[1] if target == "entry" else row[0]
-    if form != "none":
-        rehash(entry_rows, item_rows, ref, canonical if form == "exact" else naive)
+    tamper(item_rows, entry_rows, target, index, column, value, form)
     # The items table keeps its columns in another order than the pass reads them.
     assume(store(scratch, item_rows, entry_rows))
     try:
