@@ -152,3 +152,46 @@ def test_text_that_is_not_utf8_in_the_file_is_exit_6_not_a_crash(
     assert result.code == 6, result
     assert result.err.startswith("error: database ") and result.err.count("\n") == 1, result.err
     assert "UTF-8" in result.err
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [
+        ("history", "actor"),
+        ("history", "reason"),
+        ("history", "occurred_at"),
+        ("history", "hash"),
+        ("history", "fields"),
+        ("items", "key"),
+        ("items", "title"),
+        ("items", "state"),
+        ("items", "last_hash"),
+    ],
+)
+@pytest.mark.parametrize("split_from", [1, 10**9])
+def test_text_stored_as_a_blob_is_named_not_a_crash(
+    seeded: Tracker, db_url: str, cli: CLI, table: str, column: str, split_from: int
+) -> None:
+    """Another program stored a text column's very bytes as a BLOB (SQLite keeps the type it is
+    given): the exact replay got `bytes` and verify was exit 1, `unexpected TypeError: first
+    argument must be a string, not bytes`. It is a problem of that item, named (exit 7)."""
+    key = "ACSA"
+    item = f"(SELECT id FROM items WHERE key = '{key}')"
+    first = f"(SELECT min(id) FROM history WHERE item_id = {item})"
+    where = f"id = {item if table == 'items' else first}"
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP TRIGGER history_append_only_update"))
+            blob = f"CAST({column} AS BLOB)"
+            conn.execute(text(f"UPDATE {table} SET {column} = {blob} WHERE {where}"))
+    finally:
+        engine.dispose()
+    report = seeded.verify(split_from=split_from)
+    assert [(p.item, p.message) for p in report.problems] == [
+        (key, f"{column} is stored as a blob, not text")
+    ]
+    result = cli("verify")
+    assert result.code == 7, result
+    assert f"{column} is stored as a blob" in result.out

@@ -92,19 +92,20 @@ def replay(
     (`shared`: one exported by another transaction). `rows`: the items' rows (as
     `heads(with_fields=False)` reads them) when the caller read them in its snapshot."""
     from ..chain import item_fields_text
-    from .replay import Replay
+    from .replay import ITEM_TEXTS, Replay, as_text
 
     checking = Replay(workflows, defer_fields=after is not None)
     reading = nullcontext(session) if session is not None else db.snapshot(shared)
     with reading as session:
         given = [rows] if rows is not None else None
         for item_rows in given or db.stream(session, heads(db, with_fields=after is None)):
-            if after is not None:
-                for row in item_rows:
-                    checking.expect(*row)
-                continue
-            for (id_, key, workflow, state, version, head, title, kind, parties,
-                 description, created) in item_rows:  # fmt: skip
+            for stored in item_rows:
+                row, blobs = as_text(ITEM_TEXTS, stored)
+                if after is not None:
+                    checking.expect(*row)  # the other half's replay names any BLOB
+                    continue
+                (id_, key, workflow, state, version, head, title, kind, parties, description,
+                 created) = row  # fmt: skip
                 row_fields = item_fields_text(
                     key,
                     title,
@@ -114,7 +115,7 @@ def replay(
                     description,
                     created,
                 )
-                checking.expect(id_, key, workflow, state, version, head, row_fields)
+                checking.expect(id_, key, workflow, state, version, head, row_fields, blobs)
         within = []
         if after is not None:
             within.append(history.c.id > after)

@@ -27,6 +27,30 @@ FOLLOWED_TRIGGERS = FIELD_TRIGGERS | CONSENT_TRIGGERS
 # An entry a child of a split verify leaves to its parent, one that records fields or that
 # settles consents: (id, ref, trigger, fields, from_state, hash).
 Deferred = tuple[int, Any, str, "str | None", "str | None", str]
+# The text columns of an entry (`Replay.entry`'s arguments from `trigger` on) and of an item
+# row (chains.heads: id, key, workflow, state, version, last_hash, then its fields).
+ENTRY_TEXTS = (
+    "trigger", "from_state", "to_state", "occurred_at", "recorded_at", "actor", "reason",
+    "source", "hash", "fields",
+)  # fmt: skip
+ITEM_TEXTS = (
+    None, "key", "workflow", "state", None, "last_hash", "title", "kind", "parties",
+    "description", "created_at",
+)  # fmt: skip
+
+
+def as_text(names: Sequence[str | None], values: Sequence[Any]) -> tuple[list[Any], list[str]]:
+    """`values` with every text SQLite gave back as bytes (a BLOB another program stored in a
+    text column: SQLite keeps the type it is given) decoded, and the names of those columns:
+    each is a problem of its own, whatever else its row holds."""
+    named = [n for n, value in zip(names, values, strict=False) if n and type(value) is bytes]
+    decoded = [v.decode("utf-8", "replace") if type(v) is bytes else v for v in values]
+    return decoded, named
+
+
+def blob_problem(name: str) -> str:
+    """The problem of a text column holding a BLOB (`as_text`)."""
+    return f"{name} is stored as a blob, not text"
 
 
 class Replay:
@@ -55,10 +79,14 @@ class Replay:
         version: int,
         head: str,
         row: str | None = None,
+        blobs: Sequence[str] = (),
     ) -> None:
         """Register an item as its row says it stands now (`row`: the canonical text of its
-        fields, chain.item_fields_text)."""
+        fields, chain.item_fields_text; `blobs`: the columns of the row stored as a BLOB,
+        `as_text`)."""
         chain = ChainState(key, workflow, state, version, head, row)
+        for name in blobs:
+            self.problem(chain, None, blob_problem(name))
         found = self.workflows.by_name.get(workflow)
         if found is not None:
             chain.initial, chain.leads_to = found.initial, found.leads_to
@@ -98,7 +126,12 @@ class Replay:
             (entry_id, ref, version, trigger, from_state, to_state, occurred, recorded, actor,
              reason, source, digest, fields) = row  # fmt: skip
             chain = chains.get(ref)
-            if chain is None or version != chain.seen_version + 1 or occurred < chain.seen_time:
+            if (
+                chain is None
+                or version != chain.seen_version + 1
+                or type(occurred) is not str  # a BLOB: `entry` names it
+                or occurred < chain.seen_time
+            ):
                 self.entry(*row)
                 continue
             if version == 1:
@@ -114,13 +147,17 @@ class Replay:
             else:
                 leads_to = chain.leads_to
                 good = leads_to is None or leads_to(from_state, trigger) == to_state
-            if not good or type(version) is not int:
+            if not good or type(version) is not int or type(fields) is bytes:
                 self.entry(*row)
                 continue
-            text = text_of(
-                chain.seen_hash, chain.key, version, trigger, from_state, to_state, occurred,
-                recorded, actor, reason, source, fields,
-            )  # fmt: skip
+            try:
+                text = text_of(
+                    chain.seen_hash, chain.key, version, trigger, from_state, to_state, occurred,
+                    recorded, actor, reason, source, fields,
+                )  # fmt: skip
+            except TypeError:  # a BLOB in a text column: `entry` names it
+                self.entry(*row)
+                continue
             if sha256(text.encode("utf-8")).hexdigest() != digest:
                 self.entry(*row)
                 continue
@@ -167,6 +204,13 @@ class Replay:
         if chain is None:
             self.problems.append(Problem(str(ref), entry_id, "entry of an unknown item"))
             return
+        texts = (trigger, from_state, to_state, occurred, recorded, actor, reason, source)
+        decoded, blobs = as_text(ENTRY_TEXTS, (*texts, digest, fields))
+        if blobs:
+            for name in blobs:
+                self.problem(chain, entry_id, blob_problem(name))
+            (trigger, from_state, to_state, occurred, recorded, actor, reason, source, digest,
+             fields) = decoded  # fmt: skip
         if version != chain.seen_version + 1:
             self.problem(chain, entry_id, f"version {version} follows {chain.seen_version}")
         if chain.seen_version == 0:

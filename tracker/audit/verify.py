@@ -117,8 +117,12 @@ def _derived_problems(db: Database, session: Session) -> list[Problem]:
         .order_by(items.c.id)
     )
     problems = []
+    from .replay import as_text
+
     for rows in db.stream(session, query):
-        for key, lowered, changed, updated, occurred, recorded in rows:
+        for row in rows:
+            # A BLOB in a text column is the replay's problem (replay.as_text), not this one.
+            key, lowered, changed, updated, occurred, recorded = as_text((), row)[0]
             for name, has, follows in (
                 ("key_lower", lowered, key.lower()),
                 ("changed_at", changed, occurred),
