@@ -242,3 +242,17 @@ def test_the_python_pass_and_the_c_pass_both_doubt_a_broken_chain(scratch: Track
     items, entries = stored(scratch)
     by_item = sorted(entries, key=lambda r: (r[1], r[2]))
     assert fast.clean_pass([items], [by_item], WORKFLOWS, lambda _: None) is None
+
+
+def test_item_ids_at_the_ends_of_64_bits_are_found(scratch: Tracker) -> None:
+    """The lookup of an entry's item first guesses its place from the first id: an id SQL set
+    to -2^63 made that guess a signed overflow (undefined behaviour, found by UBSan on
+    `UPDATE items SET id = -9223372036854775808`); it is computed unsigned now."""
+    item_rows, entry_rows = build()
+    ends = dict(zip(sorted({r[0] for r in item_rows}), [-(2**63), 0, 2**63 - 1], strict=True))
+    for row in item_rows:
+        row[0] = ends[row[0]]
+    for row in entry_rows:
+        row[1] = ends[row[1]]
+    assert store(scratch, item_rows, entry_rows)
+    assert scan(scratch) == Clean(3, 7, False)

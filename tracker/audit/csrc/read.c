@@ -110,8 +110,9 @@ const char *read_items(Scan *scan, sqlite3_stmt *st) {
 static Item *find(Scan *scan, sqlite3_int64 id) {
     Py_ssize_t lo = 0, hi = scan->n_items - 1;
     if (hi >= 0) { /* ids are usually dense: try the guess first */
-        sqlite3_int64 guess = id - scan->items[0].id;
-        if (guess >= 0 && guess < scan->n_items && scan->items[guess].id == id)
+        /* unsigned: ids anywhere in 64 bits (an item id SQL set to -2^63) never overflow */
+        sqlite3_uint64 guess = (sqlite3_uint64)id - (sqlite3_uint64)scan->items[0].id;
+        if (guess < (sqlite3_uint64)scan->n_items && scan->items[guess].id == id)
             return &scan->items[guess];
     }
     while (lo <= hi) {
