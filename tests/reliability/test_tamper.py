@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import CLI
 from tracker import Tracker
+from tracker.audit import native
 
 DROP_TRIGGERS = {
     "sqlite": [
@@ -165,29 +166,40 @@ def test_text_that_is_not_utf8_in_the_file_is_exit_6_not_a_crash(
         ("history", "fields"),
         ("items", "key"),
         ("items", "title"),
+        ("items", "parties"),
         ("items", "state"),
         ("items", "last_hash"),
     ],
 )
-@pytest.mark.parametrize("split_from", [1, 10**9])
+@pytest.mark.parametrize(("split_from", "in_c"), [(1, True), (10**9, True), (10**9, False)])
 def test_text_stored_as_a_blob_is_named_not_a_crash(
-    seeded: Tracker, db_url: str, cli: CLI, table: str, column: str, split_from: int
+    seeded: Tracker,
+    db_url: str,
+    cli: CLI,
+    monkeypatch: pytest.MonkeyPatch,
+    table: str,
+    column: str,
+    split_from: int,
+    in_c: bool,
 ) -> None:
     """Another program stored a text column's very bytes as a BLOB (SQLite keeps the type it is
     given): the exact replay got `bytes` and verify was exit 1, `unexpected TypeError: first
-    argument must be a string, not bytes`. It is a problem of that item, named (exit 7)."""
-    key = "ACSA"
-    item = f"(SELECT id FROM items WHERE key = '{key}')"
-    first = f"(SELECT min(id) FROM history WHERE item_id = {item})"
-    where = f"id = {item if table == 'items' else first}"
+    argument must be a string, not bytes`; the Python clean pass too, on the last item's row.
+    It is a problem of that item, named (exit 7). The last item: its row is compared last."""
     engine = create_engine(db_url)
     try:
         with engine.begin() as conn:
+            key = conn.execute(text("SELECT key FROM items ORDER BY id DESC LIMIT 1")).scalar()
+            item = f"(SELECT id FROM items WHERE key = '{key}')"
+            first = f"(SELECT min(id) FROM history WHERE item_id = {item})"
+            where = f"id = {item if table == 'items' else first}"
             conn.execute(text("DROP TRIGGER history_append_only_update"))
             blob = f"CAST({column} AS BLOB)"
             conn.execute(text(f"UPDATE {table} SET {column} = {blob} WHERE {where}"))
     finally:
         engine.dispose()
+    if not in_c:
+        monkeypatch.setattr(native, "extension", lambda: None)
     report = seeded.verify(split_from=split_from)
     assert [(p.item, p.message) for p in report.problems] == [
         (key, f"{column} is stored as a blob, not text")
@@ -195,3 +207,32 @@ def test_text_stored_as_a_blob_is_named_not_a_crash(
     result = cli("verify")
     assert result.code == 7, result
     assert f"{column} is stored as a blob" in result.out
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("value", ["'approve'", "'2x'", "x'02'"])
+@pytest.mark.parametrize("split_from", [1, 10**9])
+def test_a_version_that_is_not_a_number_is_named_not_a_crash(
+    seeded: Tracker, db_url: str, cli: CLI, value: str, split_from: int
+) -> None:
+    """An entry's version set by SQL to text (or a BLOB) in the middle of a chain: the exact
+    replay named it, then took it as the chain's version and failed on the next entry's
+    (`unexpected TypeError: can only concatenate str (not "int") to str`, exit 1). Named,
+    and the next entry's, which does not follow it."""
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            ids = conn.execute(
+                text("SELECT id FROM history WHERE item_id = (SELECT id FROM items "
+                     "WHERE key = 'ACSA') ORDER BY version")
+            ).scalars().all()  # fmt: skip
+            conn.execute(text("DROP TRIGGER history_append_only_update"))
+            conn.execute(text(f"UPDATE history SET version = {value} WHERE id = {ids[0]}"))
+    finally:
+        engine.dispose()
+    assert len(ids) >= 2
+    report = seeded.verify(split_from=split_from)
+    problems = [(p.item, p.entry_id) for p in report.problems]
+    assert problems and set(problems) <= {("ACSA", ids[0]), ("ACSA", ids[1]), ("ACSA", None)}
+    assert report.problems[0].message.startswith("version ")
+    assert cli("verify").code == 7

@@ -252,7 +252,10 @@ class _Pass:
             progress(done)
         if row is not None:
             ended = (last_version, last_state, last_hash, last_time, last_recorded)
-            self.end(row, ended, fields_text)
+            try:
+                self.end(row, ended, fields_text)
+            except (TypeError, ValueError) as exc:  # as in the loop: a BLOB in the last row
+                raise _Doubt from exc
         if next(self.items, None) is not None:  # an item with no history
             raise _Doubt
         return Clean(self.count, done, self.derived_differ)

@@ -128,6 +128,7 @@ class Replay:
             chain = chains.get(ref)
             if (
                 chain is None
+                or type(chain.seen_version) is not int  # one SQL set to text: `entry` names it
                 or version != chain.seen_version + 1
                 or type(occurred) is not str  # a BLOB: `entry` names it
                 or occurred < chain.seen_time
@@ -211,28 +212,24 @@ class Replay:
                 self.problem(chain, entry_id, blob_problem(name))
             (trigger, from_state, to_state, occurred, recorded, actor, reason, source, digest,
              fields) = decoded  # fmt: skip
-        if version != chain.seen_version + 1:
-            self.problem(chain, entry_id, f"version {version} follows {chain.seen_version}")
+        seen = chain.seen_version
+        # A version SQL set to text (or a BLOB) is named, and so is the next one's, which does
+        # not follow it.
+        if type(seen) is not int or version != seen + 1:
+            self.problem(chain, entry_id, f"version {version} follows {seen}")
         if chain.seen_version == 0:
             self.check_create(chain, entry_id, trigger, from_state, to_state)
         else:
             self.check_step(chain, entry_id, trigger, from_state, to_state)
         if occurred < chain.seen_time:
             self.problem(chain, entry_id, f"effective date {occurred} is before the previous one")
-        expected = entry_hash(
-            chain.seen_hash,
-            chain.key,
-            version,
-            trigger,
-            from_state,
-            to_state,
-            occurred,
-            recorded,
-            actor,
-            reason,
-            source,
-            fields,
-        )
+        try:
+            expected = entry_hash(
+                chain.seen_hash, chain.key, version, trigger, from_state, to_state, occurred,
+                recorded, actor, reason, source, fields,
+            )  # fmt: skip
+        except TypeError:  # a version stored as a BLOB (named above) has no canonical form
+            expected = None
         if expected != digest:
             self.problem(chain, entry_id, "hash does not match the entry and the one before it")
         chain.seen_version, chain.seen_state, chain.seen_time = version, to_state, occurred
