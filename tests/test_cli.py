@@ -675,3 +675,18 @@ def test_a_party_given_twice_is_refused_everywhere_and_changes_nothing(
 
     with pytest.raises(UsageError, match="party ROK is given twice"):
         CHECKS["parties"]("ROK, JPN rok")
+
+
+def test_verify_of_a_path_with_no_database_warns_that_it_made_an_empty_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An auditor's typo (`--db typo.db`) makes a new database on first use (SPEC); verify
+    says so on stderr, not only "ok: 0 items"."""
+    url = f"sqlite:///{tmp_path / 'typo.db'}"
+    assert run(["--db", url, "verify"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "ok: 0 items, 0 history entries verified\n"
+    assert captured.err.startswith("warning: there was no tracker database at sqlite:///")
+    assert run(["--db", url, "verify"]) == 0
+    again = capsys.readouterr()
+    assert again.err == "" and again.out == captured.out

@@ -42,6 +42,8 @@ class Tracker(Reads, History, Writes, Consents, Audit):
         self.url = url
         self.workflows = workflows
         self.db = Database(engine, url)
+        # Whether opening it made the schema (there was no tracker database there).
+        self.created = False
 
     @classmethod
     def open(
@@ -62,11 +64,13 @@ class Tracker(Reads, History, Writes, Consents, Audit):
         workflows = Workflows.from_environment(workflows_dir)
         engine = make_engine(resolved)
         try:
-            ensure_schema(engine, resolved)
+            created = ensure_schema(engine, resolved)
         except BaseException:
             engine.dispose()
             raise
-        return cls(engine, resolved, workflows)
+        opened = cls(engine, resolved, workflows)
+        opened.created = created
+        return opened
 
     def close(self) -> None:
         """Release the database connections."""

@@ -318,8 +318,9 @@ def schema_revision(conn: Connection) -> str | None:
     raise DatabaseUnusable("the schema changed while it was read; try again") from None
 
 
-def ensure_schema(engine: Engine, url: str) -> None:
-    """Create or upgrade the schema to HEAD; refuse a newer or foreign database (exit 6)."""
+def ensure_schema(engine: Engine, url: str) -> bool:
+    """Create or upgrade the schema to HEAD; refuse a newer or foreign database (exit 6).
+    Whether the database was empty (this call made the schema)."""
     with unusable_on_failure(url), engine.connect() as conn:
         revision = schema_revision(conn)
     if revision is not None and revision not in REVISIONS:
@@ -331,6 +332,7 @@ def ensure_schema(engine: Engine, url: str) -> None:
             migrate(engine, HEAD)
     if engine.dialect.name == "sqlite":
         _write_ahead_log(engine)
+    return revision is None
 
 
 def _write_ahead_log(engine: Engine) -> None:

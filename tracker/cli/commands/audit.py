@@ -98,8 +98,15 @@ def verify(obj: Context, anchor_file: str | None, trust: tuple[str, ...], fmt: s
 
     if trust and anchor_file is None:
         raise UsageError("--trust needs --anchor")
+    tracker = obj.tracker()
     with progress_bar("verify", None) as progress:
-        report = obj.tracker().verify(progress=progress, anchor=anchor_file, trust=trust)
+        report = tracker.verify(progress=progress, anchor=anchor_file, trust=trust)
+    if tracker.created:  # a mistyped path is a new, empty database: "ok" alone would mislead
+        click.echo(
+            f"warning: there was no tracker database at {tracker.shown_url}; "
+            "an empty one was made, and that is what is verified",
+            err=True,
+        )
     if fmt == "table":
         if report.anchor is not None:
             checked = report.anchor
