@@ -5,12 +5,14 @@ index that differs from what history records or from the item's key."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import Engine, create_engine, inspect, text
 
 from tracker import Filter, Tracker
 from tracker.store import queries
@@ -178,7 +180,11 @@ def test_verify_names_rows_of_an_unknown_item(sqlite_url: str) -> None:
     ]
 
 
-def test_the_migration_fills_the_index_from_the_items(db_url: str) -> None:
+@contextmanager
+def down_and_up(db_url: str, revision: str) -> Iterator[tuple[Engine, Any]]:
+    """A seeded database (ACSA's parties edited) migrated down to `revision`; the block
+    checks it there and migrates it up; after it the index must hold every item's parties,
+    verify say ok and a list by party read it."""
     with Tracker.open(db_url) as tracker:
         tracker.seed()
         tracker.edit("ACSA", parties=["USA", "ROK", "AUS"], reason="more")
@@ -186,7 +192,18 @@ def test_the_migration_fills_the_index_from_the_items(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         config = alembic_config(engine)
-        command.downgrade(config, "0006")
+        command.downgrade(config, revision)
+        yield engine, config
+    finally:
+        engine.dispose()
+    assert index_rows(db_url) == expected
+    with Tracker.open(db_url) as tracker:
+        assert tracker.verify().ok
+        assert [i.key for i in tracker.list(party="AUS")] == ["ACSA"]
+
+
+def test_the_migration_fills_the_index_from_the_items(db_url: str) -> None:
+    with down_and_up(db_url, "0006") as (engine, config):
         with engine.connect() as conn:
             assert "item_parties" not in {
                 row[0]
@@ -199,12 +216,6 @@ def test_the_migration_fills_the_index_from_the_items(db_url: str) -> None:
                 )
             }
         command.upgrade(config, "head")
-    finally:
-        engine.dispose()
-    assert index_rows(db_url) == expected
-    with Tracker.open(db_url) as tracker:
-        assert tracker.verify().ok
-        assert [i.key for i in tracker.list(party="AUS")] == ["ACSA"]
 
 
 @pytest.mark.parametrize("descending", [False, True])
@@ -238,14 +249,7 @@ def test_a_list_by_party_reads_the_index_in_key_order(
 def test_the_migration_files_the_index_by_key_and_goes_down_with_its_step(db_url: str) -> None:
     """Migration 0009 fills key_lower for the rows there are (and '' for a row of an item
     that is not there, which verify names); its downgrade gives 0007's index back."""
-    with Tracker.open(db_url) as tracker:
-        tracker.seed()
-        tracker.edit("ACSA", parties=["USA", "ROK", "AUS"], reason="more")
-        expected = {item.key: list(item.parties) for item in tracker.list()}
-    engine = make_engine(db_url)
-    try:
-        config = alembic_config(engine)
-        command.downgrade(config, "0008")
+    with down_and_up(db_url, "0008") as (engine, config):
         with engine.connect() as conn:
             columns = [c["name"] for c in inspect(conn).get_columns("item_parties")]
             indexes = {
@@ -261,9 +265,3 @@ def test_the_migration_files_the_index_by_key_and_goes_down_with_its_step(db_url
         assert indexes == {
             "ix_item_parties_party_key_lower_item_id": ["party", "key_lower", "item_id"]
         }
-    finally:
-        engine.dispose()
-    assert index_rows(db_url) == expected
-    with Tracker.open(db_url) as tracker:
-        assert tracker.verify().ok
-        assert [i.key for i in tracker.list(party="AUS")] == ["ACSA"]
