@@ -236,3 +236,28 @@ def test_a_version_that_is_not_a_number_is_named_not_a_crash(
     assert problems and set(problems) <= {("ACSA", ids[0]), ("ACSA", ids[1]), ("ACSA", None)}
     assert report.problems[0].message.startswith("version ")
     assert cli("verify").code == 7
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(("table", "column"), [("history", "actor"), ("items", "title")])
+def test_export_of_text_stored_as_a_blob_is_one_line_exit_6(
+    seeded: Tracker, db_url: str, cli: CLI, table: str, column: str
+) -> None:
+    """export wrote `unexpected TypeError: Object of type bytes is not JSON serializable`,
+    exit 1: it now names the row and sends the user to verify."""
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP TRIGGER history_append_only_update"))
+            where = "id = (SELECT min(id) FROM history)" if table == "history" else "key = 'ACSA'"
+            conn.execute(
+                text(f"UPDATE {table} SET {column} = CAST({column} AS BLOB) WHERE {where}")
+            )
+    finally:
+        engine.dispose()
+    result = cli("export")
+    assert result.code == 6, result
+    what = "history entry 1" if table == "history" else "item ACSA"
+    assert result.err == (
+        f"error: {what} holds a value that is not text (a blob?): run `tracker verify`\n"
+    )

@@ -4,10 +4,11 @@ history entries (hashes included). `formats.export.read_export` reads it back.""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TextIO
+from typing import Any, TextIO
 
 from sqlalchemy import func, select
 
+from ..errors import DatabaseUnusable
 from ..formats.export import EXPORT_FORMAT, EXPORT_VERSION
 from ..formats.ndjson import dumps
 from ..workflow import Workflows
@@ -35,7 +36,7 @@ def export(
                 record = one.to_json()
                 del record["allowed_triggers"]
                 record["workflow"] = one.workflow
-                out.write(dumps({"type": "item", **record}) + "\n")
+                out.write(_line({"type": "item", **record}, f"item {one.key}"))
         query = (
             select(history, items.c.key)
             .join(items, items.c.id == history.c.item_id)
@@ -45,7 +46,18 @@ def export(
         for done, row in enumerate(session.execute(query), start=1):
             found = entry(row)
             line = {"type": "entry", **found.to_json(), "fields": found.fields_json()}
-            out.write(dumps(line) + "\n")
+            out.write(_line(line, f"history entry {found.id}"))
             if done % 5000 == 0:
                 progress(done)
     return n_items, n_entries
+
+
+def _line(record: dict[str, Any], what: str) -> str:
+    """One NDJSON line; a value JSON cannot hold (a BLOB another program wrote where text
+    belongs) is the database's fault, named, exit 6, as verify names it (exit 7)."""
+    try:
+        return dumps(record) + "\n"
+    except (TypeError, ValueError):
+        raise DatabaseUnusable(
+            f"{what} holds a value that is not text (a blob?): run `tracker verify`"
+        ) from None
