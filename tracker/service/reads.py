@@ -60,7 +60,8 @@ class Reads(SavedViews):
         page = (order_by, descending, limit, offset)
         if as_of is None:
             now = queries.chosen(self.workflows, where, state, kind, party, text)
-            return queries.listed(self.db, self.workflows, now, *page)
+            query = queries.list_query(self.db, self.workflows, now, *page)
+            return queries.read_items(self.db, self.workflows, query)
         chosen, sql = self._where(where, state, kind, party, text, then=True)
         queries.sort_column(order_by)
         return past.listed(self.db, dates.parse_when(as_of), chosen.state, sql, *page)

@@ -57,14 +57,10 @@ class ConsentOps:
             target = workflow.check(live.state, trigger, said)
             consents = self.consents.in_effect(live, workflow)
             consents.check_new(trigger, party)
-            when = self.when(op.at, live)
-            self.consents.may_consent(op.actor, party)
         except TrackerError as exc:
             naming(live.key, exc)
             raise
-        recorded = consent_rules.consent_fields(trigger, party)
-        said_by = (op.actor, op.reason, op.source)
-        self.append(live, consent_rules.APPROVE, live.state, when, *said_by, recorded)
+        when, said_by = self.consent_entry(live, op, consent_rules.APPROVE, trigger, party)
         consents.approve(consent_rules.Given(trigger, party, live.last_hash, live.version))
         if not consents.missing(trigger, required):
             settled = consents.settle(trigger, required)
@@ -77,12 +73,24 @@ class ConsentOps:
         live, workflow, trigger, party = self.consent_target(op)
         try:
             self.consents.in_effect(live, workflow).withdraw(trigger, party)
+        except TrackerError as exc:
+            naming(live.key, exc)
+            raise
+        self.consent_entry(live, op, consent_rules.WITHDRAW, trigger, party)
+        return live
+
+    def consent_entry(
+        self, live: Live, op: Approve | Withdraw, kind: str, trigger: str, party: str
+    ) -> tuple[tuple[datetime, str], tuple[str | None, str | None, str | None]]:
+        """What every consent entry checks last (its time; that the actor may consent for the
+        party), then the entry, chained: its time and who said it, for a fire it completes."""
+        try:
             when = self.when(op.at, live)
             self.consents.may_consent(op.actor, party)
         except TrackerError as exc:
             naming(live.key, exc)
             raise
-        recorded = consent_rules.consent_fields(trigger, party)
         said_by = (op.actor, op.reason, op.source)
-        self.append(live, consent_rules.WITHDRAW, live.state, when, *said_by, recorded)
-        return live
+        recorded = consent_rules.consent_fields(trigger, party)
+        self.append(live, kind, live.state, when, *said_by, recorded)
+        return when, said_by

@@ -179,20 +179,6 @@ def get_many(db: Database, workflows: Workflows, keys: Sequence[str]) -> list[It
     return [found[key] for key in wanted]
 
 
-def listed(
-    db: Database,
-    workflows: Workflows,
-    where: Filter,
-    order_by: str,
-    descending: bool,
-    limit: int | None,
-    offset: int,
-) -> list[Item]:
-    """The items matching `where`, sorted, one page."""
-    query = list_query(db, workflows, where, order_by, descending, limit, offset)
-    return read_items(db, workflows, query)
-
-
 def read_items(db: Database, workflows: Workflows, query: Select[Any]) -> list[Item]:
     """The Items of `query`, a select of `item_columns`, in its order."""
     # Every row and Item is kept until the list is built, none in a cycle.
@@ -209,8 +195,8 @@ def list_query(
     limit: int | None,
     offset: int,
 ) -> Select[Any]:
-    """The query `listed` runs: the ITEM_COLUMNS of the items matching `where`, sorted, one
-    page. Sorted by key (the default) with a party: from that party's rows of item_parties,
+    """The items matching `where`, sorted, one page, as a select of the ITEM_COLUMNS (for
+    `read_items`). Sorted by key (the default) with a party: from that party's rows of item_parties,
     which its index files by key (party, key_lower, item_id; migration 0009), so the items
     come in order, their ids read from the index alone, and nothing sorts every match. Keys
     are unique, so the tie-break on the id (in the same direction, as the index holds it)
